@@ -86,6 +86,8 @@ type Operation struct {
 	Params string
 	// Results is the Go result list, e.g. "(api.GetItemRes, error)".
 	Results string
+	// order is the operation's line in the spec.
+	order int
 	// Starter is true when the preset's starter has an implementation for
 	// this operation (templates/starters/<starter>/ops/<Name>.go.tmpl).
 	Starter bool

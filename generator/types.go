@@ -57,6 +57,10 @@ type Options struct {
 	HTTPPort int `yaml:"http_port,omitempty" json:"http_port,omitempty"`
 	// AdminPort serves /metrics and /debug/pprof/ (bound to 127.0.0.1 by default).
 	AdminPort int `yaml:"admin_port,omitempty" json:"admin_port,omitempty"`
+	// SkipUnsupported names what ogen cannot generate yet and should skip
+	// instead of failing (ogen's names, as printed in the error; "all" skips
+	// everything unsupported). Skipped operations get no handler.
+	SkipUnsupported []string `yaml:"skip_unsupported,omitempty" json:"skip_unsupported,omitempty"`
 }
 
 // Duration is a time.Duration that reads and writes as "50ms" in YAML.

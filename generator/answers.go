@@ -1,0 +1,168 @@
+package generator
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+
+	"golang.org/x/mod/module"
+)
+
+// Default ports of a generated service.
+const (
+	DefaultHTTPPort  = 8080
+	DefaultAdminPort = 9090
+)
+
+// LoadAnswers reads an answers file (YAML, the Options struct). Unknown
+// fields and bad values are errors with file:line.
+func LoadAnswers(path string) (Options, error) {
+	var o Options
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return o, fmt.Errorf("answers file: %w", err)
+	}
+	if err := decodeStrict(path, data, &o); err != nil {
+		return o, err
+	}
+	if o.Name != "" {
+		if err := ValidateName(o.Name); err != nil {
+			return o, fmt.Errorf("%s:%d: name: %w", path, keyLine(data, "name"), err)
+		}
+	}
+	if o.Module != "" {
+		if err := ValidateModule(o.Module); err != nil {
+			return o, fmt.Errorf("%s:%d: module: %w", path, keyLine(data, "module"), err)
+		}
+	}
+	return o, nil
+}
+
+var nameRe = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+
+// ValidateName checks a service name: kebab-case, starts with a letter, at
+// most 63 characters (a Kubernetes DNS label). The error says what is wrong
+// and suggests a valid form.
+func ValidateName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("service name is empty")
+	case len(name) > 63:
+		return fmt.Errorf("service name %q is %d characters long; the limit is 63 (it becomes a Kubernetes name)", name, len(name))
+	case nameRe.MatchString(name):
+		return nil
+	}
+	fixed := kebab(name)
+	hint := "use lower-case letters, digits and single hyphens, starting with a letter"
+	if fixed != "" && nameRe.MatchString(fixed) {
+		hint += fmt.Sprintf(", e.g. %q", fixed)
+	}
+	return fmt.Errorf("service name %q is not kebab-case: %s", name, hint)
+}
+
+// kebab turns "Inventory_Service Go" into "inventory-service-go".
+func kebab(s string) string {
+	var b strings.Builder
+	prevLower := false
+	for _, r := range s {
+		switch {
+		case r >= 'A' && r <= 'Z':
+			if prevLower {
+				b.WriteByte('-')
+			}
+			b.WriteRune(r - 'A' + 'a')
+			prevLower = false
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+			prevLower = true
+		default:
+			b.WriteByte('-')
+			prevLower = false
+		}
+	}
+	out := regexp.MustCompile(`-+`).ReplaceAllString(b.String(), "-")
+	out = strings.Trim(out, "-")
+	for out != "" && (out[0] >= '0' && out[0] <= '9') {
+		out = strings.TrimLeft(out[1:], "-")
+	}
+	return out
+}
+
+// goIdent derives a Go package name: "inventory-service-go" -> "inventoryservicego".
+func goIdent(name string) string { return strings.ReplaceAll(name, "-", "") }
+
+// snake derives "inventory_service_go".
+func snake(name string) string { return strings.ReplaceAll(name, "-", "_") }
+
+// ValidateModule checks a Go module path.
+func ValidateModule(path string) error {
+	if path == "" {
+		return errors.New("module path is empty")
+	}
+	if err := module.CheckPath(path); err != nil {
+		// Single-element paths ("inventory") are fine for a service that is
+		// never imported, as `go mod init` allows.
+		if !strings.Contains(path, "/") && module.CheckImportPath(path) == nil {
+			return nil
+		}
+		return fmt.Errorf("%q is not a valid Go module path (%v); use a form like github.com/acme/%s", path, err, lastElem(path))
+	}
+	return nil
+}
+
+func lastElem(p string) string {
+	if i := strings.LastIndex(p, "/"); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}
+
+// Defaults fills the zero fields of o: Module from Name, ports.
+func (o *Options) Defaults() {
+	if o.Module == "" && o.Name != "" {
+		o.Module = o.Name
+	}
+	if o.HTTPPort == 0 {
+		o.HTTPPort = DefaultHTTPPort
+	}
+	if o.AdminPort == 0 {
+		o.AdminPort = DefaultAdminPort
+	}
+}
+
+// Validate checks the options Generate needs.
+func (o *Options) Validate() error {
+	if err := ValidateName(o.Name); err != nil {
+		return err
+	}
+	if err := ValidateModule(o.Module); err != nil {
+		return err
+	}
+	for _, p := range []struct {
+		name string
+		v    int
+	}{{"http_port", o.HTTPPort}, {"admin_port", o.AdminPort}} {
+		if p.v < 1 || p.v > 65535 {
+			return fmt.Errorf("%s %d is out of range 1-65535", p.name, p.v)
+		}
+	}
+	if o.HTTPPort == o.AdminPort {
+		return fmt.Errorf("http_port and admin_port are both %d; give them different ports", o.HTTPPort)
+	}
+	if o.Preset == "" {
+		return errors.New("no preset chosen")
+	}
+	return nil
+}
+
+// CheckToolchain reports a clear error when the go command is not on PATH
+// (ogen's formatting and go mod tidy need it).
+func CheckToolchain() error {
+	if _, err := exec.LookPath("go"); err != nil {
+		return errors.New("the go command is not on PATH: svcgen needs it to format ogen's output and to run go mod tidy; install Go 1.26 or later and add its bin directory to PATH")
+	}
+	return nil
+}

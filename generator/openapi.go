@@ -1,0 +1,362 @@
+package generator
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/printer"
+	"go/token"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"unicode"
+
+	"github.com/ogen-go/ogen"
+	"github.com/ogen-go/ogen/gen"
+	"github.com/ogen-go/ogen/location"
+)
+
+// apiDir is where ogen's output goes in the service.
+const apiDir = "internal/api"
+
+// ogenFeatures are the ogen features a service is generated with. The
+// OpenTelemetry feature comes in only with svcgen's otel feature.
+func ogenFeatures(otel bool) *gen.FeatureOptions {
+	enable := gen.FeatureSet{gen.PathsServer.Name: {}, gen.OgenUnimplemented.Name: {}}
+	disable := gen.FeatureSet{gen.PathsClient.Name: {}, gen.WebhooksClient.Name: {}, gen.WebhooksServer.Name: {}}
+	if otel {
+		enable[gen.OgenOtel.Name] = struct{}{}
+	} else {
+		disable[gen.OgenOtel.Name] = struct{}{}
+	}
+	return &gen.FeatureOptions{Enable: enable, Disable: disable}
+}
+
+// SpecError is an invalid or unsupported OpenAPI document. Its message has
+// file:line:col; Listing shows the lines around it.
+type SpecError struct {
+	// Err is ogen's error.
+	Err error
+	// File is the spec's name as the user gave it.
+	File string
+	// Listing is the source listing with the fault marked, as ogen prints it.
+	Listing string
+	// Line and Column locate the fault (0 when unknown).
+	Line, Column int
+	// Unsupported is ogen's name for a feature it cannot generate (its
+	// message to skip it), "" for plain errors.
+	Unsupported string
+}
+
+func (e *SpecError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d:%d", e.Line, e.Column)
+	}
+	b.WriteString(": ")
+	msg := innermost(e.Err)
+	if e.Unsupported != "" {
+		fmt.Fprintf(&b, "ogen cannot generate this yet (%s); fix the spec, or skip it with --skip-unsupported %q (or \"all\")", msg, e.Unsupported)
+	} else {
+		fmt.Fprintf(&b, "invalid OpenAPI document: %s", msg)
+	}
+	return b.String()
+}
+
+func (e *SpecError) Unwrap() error { return e.Err }
+
+// innermost returns the message of the deepest error in the chain, which is
+// the one that says what is wrong; the outer ones only say where ogen was.
+func innermost(err error) string {
+	msg := err.Error()
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			break
+		}
+		err = u
+		var le *location.Error
+		if errors.As(err, &le) {
+			continue
+		}
+		msg = err.Error()
+	}
+	return msg
+}
+
+// ogenOutput is ogen's generated package plus the operations it served.
+type ogenOutput struct {
+	files    map[string][]byte
+	ops      []Operation
+	newError bool
+	skipped  []string
+}
+
+// memFS collects ogen's files in memory.
+type memFS struct {
+	files map[string][]byte
+	mu    sync.Mutex
+}
+
+func (m *memFS) WriteFile(name string, data []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.files[name] = bytes.Clone(data)
+	return nil
+}
+
+// runOgen generates the server package from spec in memory.
+func runOgen(specFile string, spec []byte, otel bool, skip []string) (*ogenOutput, error) {
+	out := &ogenOutput{}
+	parsed, err := ogen.Parse(spec)
+	if err != nil {
+		return nil, specError(specFile, spec, err)
+	}
+	opts := gen.Options{}
+	opts.Parser.File = location.NewFile(path.Base(specFile), specFile, spec)
+	opts.Generator.Features = ogenFeatures(otel)
+	opts.Generator.IgnoreNotImplemented = skip
+	opts.Generator.NotImplementedHook = func(name string, err error) {
+		if containsString(skip, name) || containsString(skip, "all") {
+			out.skipped = append(out.skipped, fmt.Sprintf("%s: %s", name, innermost(err)))
+		}
+	}
+	g, err := gen.NewGenerator(parsed, opts)
+	if err != nil {
+		return nil, specError(specFile, spec, err)
+	}
+	fs := &memFS{files: map[string][]byte{}}
+	if err := g.WriteSource(fs, "api"); err != nil {
+		return nil, fmt.Errorf("ogen could not write the server for %s: %w", specFile, err)
+	}
+	out.files = fs.files
+	ops, newError, err := handlerMethods(fs.files["oas_server_gen.go"])
+	if err != nil {
+		return nil, fmt.Errorf("reading ogen's Handler interface: %w", err)
+	}
+	out.newError = newError
+	// Join the method signatures with what the spec says of each operation.
+	byName := map[string]*Operation{}
+	for i := range ops {
+		byName[ops[i].Name] = &ops[i]
+	}
+	for _, irOp := range g.Operations() {
+		op, ok := byName[irOp.Name]
+		if !ok || irOp.Spec == nil {
+			continue
+		}
+		op.OperationID = irOp.Spec.OperationID
+		op.Method = strings.ToUpper(irOp.Spec.HTTPMethod)
+		op.Path = irOp.Spec.Path.String()
+		op.Summary = strings.TrimSpace(irOp.Summary)
+		if pos, ok := irOp.Spec.Pointer.Position(); ok {
+			op.order = pos.Line
+		}
+	}
+	sort.SliceStable(ops, func(i, j int) bool { return ops[i].order < ops[j].order })
+	out.ops = ops
+	return out, nil
+}
+
+func containsString(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// specError turns ogen's error into a SpecError with file:line:col.
+func specError(file string, spec []byte, err error) error {
+	se := &SpecError{Err: err, File: file}
+	var le *location.Error
+	if errors.As(err, &le) {
+		pos := le.Pos
+		se.Line, se.Column = pos.Line, pos.Column
+		var b bytes.Buffer
+		if location.PrintPrettyError(&b, false, err) {
+			se.Listing = b.String()
+		}
+	}
+	var ni *gen.ErrNotImplemented
+	var ct *gen.ErrUnsupportedContentTypes
+	switch {
+	case errors.As(err, &ni):
+		se.Unsupported = ni.Name
+	case errors.As(err, &ct):
+		se.Unsupported = "unsupported content types"
+	}
+	if se.Line == 0 {
+		// YAML syntax errors carry "line N" in their text only.
+		if l, c := lineFromText(err.Error()); l > 0 {
+			se.Line, se.Column = l, c
+		}
+	}
+	return se
+}
+
+// lineFromText finds "line N" or "N:M" in a YAML/JSON error message.
+func lineFromText(msg string) (line, col int) {
+	var l, c int
+	for i := 0; i < len(msg); i++ {
+		if n, _ := fmt.Sscanf(msg[i:], "line %d:%d", &l, &c); n >= 1 {
+			return l, max(c, 1)
+		}
+		if n, _ := fmt.Sscanf(msg[i:], "line %d", &l); n == 1 {
+			return l, 1
+		}
+	}
+	return 0, 0
+}
+
+// handlerMethods reads the methods of ogen's Handler interface (and of the
+// per-group handler interfaces it embeds) from oas_server_gen.go, with their
+// parameter and result lists as Go source qualified by the api package.
+func handlerMethods(src []byte) (ops []Operation, newError bool, err error) {
+	if src == nil {
+		return nil, false, errors.New("ogen produced no oas_server_gen.go")
+	}
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "oas_server_gen.go", src, 0)
+	if err != nil {
+		return nil, false, err
+	}
+	local := map[string]bool{}
+	for _, d := range f.Decls {
+		if g, ok := d.(*ast.GenDecl); ok {
+			for _, s := range g.Specs {
+				if ts, ok := s.(*ast.TypeSpec); ok {
+					local[ts.Name.Name] = true
+				}
+			}
+		}
+	}
+	// Types declared in other files of the package are also local: anything
+	// exported and unqualified is.
+	for _, d := range f.Decls {
+		g, ok := d.(*ast.GenDecl)
+		if !ok {
+			continue
+		}
+		for _, s := range g.Specs {
+			ts, ok := s.(*ast.TypeSpec)
+			if !ok || !strings.HasSuffix(ts.Name.Name, "Handler") {
+				continue
+			}
+			it, ok := ts.Type.(*ast.InterfaceType)
+			if !ok {
+				continue
+			}
+			for _, m := range it.Methods.List {
+				ft, ok := m.Type.(*ast.FuncType)
+				if !ok || len(m.Names) == 0 {
+					continue // embedded interface: its own methods are listed where it is declared
+				}
+				name := m.Names[0].Name
+				if name == "NewError" {
+					newError = true
+					continue
+				}
+				qualify(ft)
+				ops = append(ops, Operation{
+					Name:    name,
+					File:    snakeCase(name),
+					Params:  fieldList(fset, ft.Params, true),
+					Results: results(fset, ft.Results),
+				})
+			}
+		}
+	}
+	return ops, newError, nil
+}
+
+// qualify rewrites the unqualified exported identifiers of a signature
+// (the api package's own types) as api.X.
+func qualify(ft *ast.FuncType) {
+	ast.Inspect(ft, func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.SelectorExpr:
+			return false
+		case *ast.Field:
+			x.Type = qualifyExpr(x.Type)
+		}
+		return true
+	})
+}
+
+func qualifyExpr(e ast.Expr) ast.Expr {
+	switch x := e.(type) {
+	case *ast.Ident:
+		if ast.IsExported(x.Name) {
+			return &ast.SelectorExpr{X: ast.NewIdent("api"), Sel: ast.NewIdent(x.Name)}
+		}
+	case *ast.StarExpr:
+		x.X = qualifyExpr(x.X)
+	case *ast.ArrayType:
+		x.Elt = qualifyExpr(x.Elt)
+	case *ast.MapType:
+		x.Key = qualifyExpr(x.Key)
+		x.Value = qualifyExpr(x.Value)
+	}
+	return e
+}
+
+func fieldList(fset *token.FileSet, fl *ast.FieldList, named bool) string {
+	if fl == nil {
+		return ""
+	}
+	var parts []string
+	for i, f := range fl.List {
+		var b bytes.Buffer
+		_ = printer.Fprint(&b, fset, f.Type)
+		typ := b.String()
+		if !named {
+			parts = append(parts, typ)
+			continue
+		}
+		names := make([]string, 0, len(f.Names))
+		for _, n := range f.Names {
+			names = append(names, n.Name)
+		}
+		if len(names) == 0 {
+			names = []string{fmt.Sprintf("p%d", i)}
+		}
+		parts = append(parts, strings.Join(names, ", ")+" "+typ)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func results(fset *token.FileSet, fl *ast.FieldList) string {
+	if fl == nil || len(fl.List) == 0 {
+		return ""
+	}
+	s := fieldList(fset, fl, false)
+	if len(fl.List) == 1 && len(fl.List[0].Names) == 0 {
+		return s
+	}
+	return "(" + s + ")"
+}
+
+// snakeCase turns "GetItemByID" into "get_item_by_id".
+func snakeCase(s string) string {
+	rs := []rune(s)
+	var b strings.Builder
+	for i, r := range rs {
+		if unicode.IsUpper(r) {
+			prevLower := i > 0 && (unicode.IsLower(rs[i-1]) || unicode.IsDigit(rs[i-1]))
+			nextLower := i > 0 && i+1 < len(rs) && unicode.IsUpper(rs[i-1]) && unicode.IsLower(rs[i+1])
+			if prevLower || nextLower {
+				b.WriteByte('_')
+			}
+			b.WriteRune(unicode.ToLower(r))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
