@@ -1,0 +1,119 @@
+package loadbench
+
+import (
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// baselineTarget builds (once per test) and returns a fresh baseline server.
+func baselineTarget(t *testing.T, bin, name string) Target {
+	t.Helper()
+	addr, err := FreeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Target{
+		Name: name,
+		Cmd:  exec.Command(bin, "-addr", addr, "-items", "1000"),
+		URL:  "http://" + addr,
+	}
+}
+
+// TestBaselineAgainstItself loads the baseline twice with the same options:
+// the harness is sound when the two runs agree (ratios near 1).
+func TestBaselineAgainstItself(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load benchmark: skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	bin := filepath.Join(t.TempDir(), "baseline")
+	if err := Build(ctx, ".", "./baseline", bin); err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{Rate: 2000, Duration: 3 * time.Second, Warmup: time.Second, MinID: 1, MaxID: 1000}
+
+	a, err := Run(ctx, baselineTarget(t, bin, "baseline-a"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Run(ctx, baselineTarget(t, bin, "baseline-b"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("constant rate %d/s for %v:\n%s", opts.Rate, opts.Duration, Compare(a, b))
+
+	for _, r := range []Report{a, b} {
+		if r.Failed != 0 || r.Requests == 0 {
+			t.Errorf("%s: %d of %d requests failed: %v", r.Name, r.Failed, r.Requests, r.Errors)
+		}
+		if r.CPU <= 0 || r.CPUPerReq <= 0 {
+			t.Errorf("%s: no server CPU time measured (%v)", r.Name, r.CPU)
+		}
+		if r.ProcessCPU < r.CPU {
+			t.Errorf("%s: whole-life CPU %v below load-window CPU %v", r.Name, r.ProcessCPU, r.CPU)
+		}
+	}
+	// The ratios are reported, not asserted: the machine is small and
+	// shared, and timing assertions make flaky tests.
+	t.Logf("identical servers: CPU/req ratio %.2f, req/s ratio %.2f (near 1 when the harness is sound)",
+		float64(b.CPUPerReq)/float64(a.CPUPerReq), b.ReqPerSec/a.ReqPerSec)
+}
+
+// TestMaxRate runs the baseline flat out with a few workers, a smoke test of
+// the max-rate mode.
+func TestMaxRate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load benchmark: skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	bin := filepath.Join(t.TempDir(), "baseline")
+	if err := Build(ctx, ".", "./baseline", bin); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Run(ctx, baselineTarget(t, bin, "baseline"), Options{Workers: 4, Duration: 2 * time.Second, Warmup: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("max rate, 4 workers: %.0f req/s, p50 %v, p99 %v, CPU/req %v, %d failed",
+		r.ReqPerSec, r.P50, r.P99, r.CPUPerReq, r.Failed)
+	if r.Failed != 0 || r.ReqPerSec < 100 {
+		t.Errorf("max rate: %.0f req/s, %d failed: %v", r.ReqPerSec, r.Failed, r.Errors)
+	}
+}
+
+func TestRunRefusesNonLoopback(t *testing.T) {
+	_, err := Run(context.Background(), Target{Name: "x", Cmd: exec.Command("true"), URL: "http://10.0.0.1:80"}, Options{})
+	if err == nil || !strings.Contains(err.Error(), "loopback") {
+		t.Fatalf("err = %v, want a loopback-only error", err)
+	}
+}
+
+func TestRunReportsEarlyExit(t *testing.T) {
+	addr, err := FreeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("sh", "-c", "echo boom >&2; exit 3")
+	_, err = Run(context.Background(), Target{Name: "x", Cmd: cmd, URL: "http://" + addr}, Options{StartTimeout: 5 * time.Second})
+	if err == nil || !strings.Contains(err.Error(), "exited") || !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("err = %v, want early exit with the server's output", err)
+	}
+}
+
+func TestProcCPU(t *testing.T) {
+	cmd := exec.Command("sleep", "5")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	if _, err := procCPU(cmd.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# test.sh is svcgen's test command: it makes sure PostgreSQL and Redis are up
+# (scripts/services.sh), then runs go vet and the whole test suite against
+# them. Extra arguments go to `go test`, e.g.
+#
+#	./scripts/test.sh -run TestGolden -v
+#	./scripts/test.sh -short ./generator/...
+#
+# SVCGEN_TEST_PG_URL and SVCGEN_TEST_REDIS_URL point the tests at other
+# servers; by default they use the local ones on 127.0.0.1.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+if ! command -v go >/dev/null 2>&1; then
+	if [[ -x /usr/local/go/bin/go ]]; then
+		export PATH="/usr/local/go/bin:$PATH"
+	else
+		echo "test.sh: 'go' is not on PATH. Install Go (the version in go.mod, from https://go.dev/dl/) and add its bin folder to PATH, e.g. export PATH=/usr/local/go/bin:\$PATH" >&2
+		exit 127
+	fi
+fi
+
+"$root/scripts/services.sh"
+
+export SVCGEN_TEST_PG_URL="${SVCGEN_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
+export SVCGEN_TEST_REDIS_URL="${SVCGEN_TEST_REDIS_URL:-redis://127.0.0.1:6379/0}"
+
+# Vet and test every package unless the arguments name some (./x/...,
+# github.com/svcgen/svcgen/...); those are then vetted and tested alone.
+named=()
+for arg in "$@"; do
+	case $arg in ./* | ../* | github.com/*) named+=("$arg") ;; esac
+done
+if ((${#named[@]} == 0)); then
+	go vet ./...
+	go test -count=1 -timeout 60m "$@" ./...
+else
+	go vet "${named[@]}"
+	go test -count=1 -timeout 60m "$@"
+fi
