@@ -1,0 +1,130 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/svcgen/svcgen/generator"
+)
+
+// pgURL and redisURL are the real services the generated tests use.
+func pgURL() string {
+	if u := os.Getenv("SVCGEN_TEST_PG_URL"); u != "" {
+		return u
+	}
+	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+}
+
+func redisURL() string {
+	if u := os.Getenv("SVCGEN_TEST_REDIS_URL"); u != "" {
+		return u
+	}
+	return "redis://127.0.0.1:6379/0"
+}
+
+var (
+	faOnce sync.Once
+	faPath string
+	faErr  error
+)
+
+// fieldalignment builds the analyzer once from svcgen's own module.
+func fieldalignment(t *testing.T) string {
+	t.Helper()
+	faOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "svcgen-fa-")
+		if err != nil {
+			faErr = err
+			return
+		}
+		faPath = filepath.Join(dir, "fieldalignment")
+		out, err := exec.Command("go", "build", "-o", faPath, "github.com/svcgen/svcgen/internal/tools/fieldalignment").CombinedOutput()
+		if err != nil {
+			faErr = err
+			faPath = string(out)
+		}
+	})
+	if faErr != nil {
+		t.Fatalf("building fieldalignment: %v\n%s", faErr, faPath)
+	}
+	return faPath
+}
+
+// GenerateService renders a preset with the engine and writes it to a new
+// directory under t.TempDir(), then runs go mod tidy.
+func GenerateService(t *testing.T, o generator.Options) string {
+	t.Helper()
+	c, err := generator.LoadCatalog("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := generator.Generate(context.Background(), generator.Request{Catalog: c, Options: o})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), o.Name)
+	if err := generator.Write(dir, res); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var progress strings.Builder
+	if err := generator.Tidy(ctx, dir, &progress); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// run runs a command in dir with the test services in its environment and
+// fails the test with its output when it fails.
+func run(t *testing.T, dir string, name string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+pgURL(), "REDIS_URL="+redisURL(), "GOFLAGS=-mod=mod")
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s in %s failed after %v: %v\n%s", name, strings.Join(args, " "), dir, time.Since(start).Round(time.Millisecond), err, out)
+	}
+	t.Logf("%s %s: ok in %v", name, strings.Join(args, " "), time.Since(start).Round(time.Millisecond))
+	return string(out)
+}
+
+// TestMatrix generates every preset and proves the output: go build, go vet,
+// fieldalignment, and the service's own tests against the real PostgreSQL
+// and Redis.
+func TestMatrix(t *testing.T) {
+	c, err := generator.LoadCatalog("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fa := fieldalignment(t)
+	sem := make(chan struct{}, max(1, runtime.NumCPU()/2))
+	for _, p := range c.Presets() {
+		t.Run(p.Name, func(t *testing.T) {
+			t.Parallel()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			name := "matrix-" + p.Name + "-svc"
+			dir := GenerateService(t, generator.Options{Name: name, Module: "example.com/" + name, Preset: p.Name})
+			run(t, dir, "go", "build", "./...")
+			run(t, dir, "go", "vet", "./...")
+			run(t, dir, fa, "./...")
+			out := run(t, dir, "go", "test", "-count=1", "./...")
+			if strings.Contains(out, "no test files") && !strings.Contains(out, "ok ") {
+				t.Fatalf("the generated service ran no test:\n%s", out)
+			}
+			t.Logf("go test:\n%s", out)
+		})
+	}
+}
