@@ -59,7 +59,7 @@ func fieldalignment(t *testing.T) string {
 
 // GenerateService renders a preset with the engine and writes it to a new
 // directory under t.TempDir(), then runs go mod tidy.
-func GenerateService(t *testing.T, o generator.Options) string {
+func GenerateService(t testing.TB, o generator.Options) string {
 	t.Helper()
 	c, err := generator.LoadCatalog("")
 	if err != nil {

@@ -1,0 +1,111 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/svcgen/svcgen/generator"
+	"github.com/svcgen/svcgen/internal/loadbench"
+)
+
+// seedItems creates items 1..n through the generated service's own API, so
+// that GET /items/{id} answers like the baseline does.
+func seedItems(n int) func(ctx context.Context, base string) error {
+	return func(ctx context.Context, base string) error {
+		for i := 1; i <= n; i++ {
+			body := fmt.Sprintf(`{"name":"item-%d","quantity":5,"price":1999}`, i)
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/items", bytes.NewBufferString(body))
+			if err != nil {
+				return err
+			}
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return err
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusCreated {
+				return fmt.Errorf("seeding item %d: status %d", i, resp.StatusCode)
+			}
+		}
+		return nil
+	}
+}
+
+// BenchmarkLoadHotPath runs the generated hot-path service (all of the
+// preset's middleware on, the in-memory store so only the HTTP stack is
+// compared) and a plain net/http ServeMux + encoding/json server side by
+// side on loopback, alternating, and reports the candidate/baseline ratios
+// of server CPU per request, p50, p99 and req/s (medians over the rounds).
+//
+//	go test ./internal/e2e -run '^$' -bench LoadHotPath -benchtime 1x -v
+func BenchmarkLoadHotPath(b *testing.B) {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	name := "bench-hot-path-svc"
+	dir := GenerateService(b, generator.Options{Name: name, Module: "example.com/" + name, Preset: "hot-path"})
+	bins := b.TempDir()
+	svc, base := filepath.Join(bins, "svc"), filepath.Join(bins, "baseline")
+	if err := loadbench.Build(ctx, dir, "./cmd/"+filepath.Base(dir), svc); err != nil {
+		b.Fatal(err)
+	}
+	if err := loadbench.Build(ctx, ".", "github.com/svcgen/svcgen/internal/loadbench/baseline", base); err != nil {
+		b.Fatal(err)
+	}
+	const items = 1000
+	opts := loadbench.Options{Workers: 2 * runtime.GOMAXPROCS(0), Duration: 5 * time.Second, Warmup: time.Second, MinID: 1, MaxID: items}
+	rounds := 3
+	var cands, bases []loadbench.Report
+	for b.Loop() {
+		for r := 0; r < rounds; r++ {
+			addr, _ := loadbench.FreeAddr()
+			admin, _ := loadbench.FreeAddr()
+			cmd := exec.Command(svc)
+			cmd.Env = append(os.Environ(), "STORE=memory", "HTTP_ADDR="+addr, "ADMIN_ADDR="+admin, "LOG_LEVEL=warn")
+			cand, err := loadbench.Run(ctx, loadbench.Target{Name: "generated hot-path", Cmd: cmd, URL: "http://" + addr, Setup: seedItems(items)}, opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			addr2, _ := loadbench.FreeAddr()
+			bl, err := loadbench.Run(ctx, loadbench.Target{Name: "stdlib baseline", Cmd: exec.Command(base, "-addr", addr2, "-items", fmt.Sprint(items)), URL: "http://" + addr2}, opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, r := range []loadbench.Report{cand, bl} {
+				if r.Failed > 0 {
+					b.Fatalf("%s: %d of %d requests failed: %v", r.Name, r.Failed, r.Requests, r.Errors)
+				}
+			}
+			b.Logf("round %d:\n%s", r+1, loadbench.Compare(bl, cand))
+			cands, bases = append(cands, cand), append(bases, bl)
+		}
+	}
+	med := func(rs []loadbench.Report, f func(loadbench.Report) float64) float64 {
+		v := make([]float64, len(rs))
+		for i, r := range rs {
+			v[i] = f(r)
+		}
+		sort.Float64s(v)
+		return v[len(v)/2]
+	}
+	cpu := func(r loadbench.Report) float64 { return float64(r.CPUPerReq) }
+	p50 := func(r loadbench.Report) float64 { return float64(r.P50) }
+	p99 := func(r loadbench.Report) float64 { return float64(r.P99) }
+	rps := func(r loadbench.Report) float64 { return r.ReqPerSec }
+	b.ReportMetric(med(cands, cpu)/med(bases, cpu), "cpu/req-ratio")
+	b.ReportMetric(med(cands, p50)/med(bases, p50), "p50-ratio")
+	b.ReportMetric(med(cands, p99)/med(bases, p99), "p99-ratio")
+	b.ReportMetric(med(cands, rps)/med(bases, rps), "req/s-ratio")
+	b.ReportMetric(med(cands, cpu)/1e3, "svc-cpu-µs/req")
+	b.ReportMetric(med(bases, cpu)/1e3, "base-cpu-µs/req")
+}
+
