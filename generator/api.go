@@ -10,9 +10,10 @@ type Request struct {
 	Catalog *Catalog
 	// Spec is the user's OpenAPI document; nil means the preset's starter.
 	Spec []byte
-	// Options are the resolved answers. Options.Spec names Spec's file in
-	// error messages.
+	// Options are the resolved answers.
 	Options Options
+	// SpecName names Spec's file in error messages; Options.Spec when empty.
+	SpecName string
 }
 
 // Result is the rendered service.

@@ -23,7 +23,7 @@ const (
 	// SpecPath is where the OpenAPI document lives in a service.
 	SpecPath = "api/openapi.yaml"
 	// goVersion is the go directive of generated go.mod files.
-	goVersion = "1.26"
+	goVersion = "1.26.0"
 )
 
 // Generate renders a service. It is pure: no disk, no network.
@@ -49,7 +49,10 @@ func Generate(ctx context.Context, req Request) (Result, error) {
 	starter := c.starters[preset.Starter]
 
 	// The spec: the user's, or the starter's.
-	spec, specFile := req.Spec, o.Spec
+	spec, specFile := req.Spec, req.SpecName
+	if specFile == "" {
+		specFile = o.Spec
+	}
 	starterSpec := spec == nil
 	if starterSpec {
 		specFile = SpecPath
