@@ -147,3 +147,16 @@ func TestErrorHandler(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorHandlerClientGone: when the client has hung up there is nobody
+// to answer, and a broken pipe is not a server error to log.
+func TestErrorHandlerClientGone(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := httptest.NewRequest(http.MethodGet, "/things/1", nil).WithContext(ctx)
+	w := httptest.NewRecorder()
+	apierr.ErrorHandler(ctx, w, r, errors.New("write tcp 127.0.0.1:8080: broken pipe"))
+	if w.Body.Len() != 0 {
+		t.Errorf("answered a client that has gone: %q", w.Body.String())
+	}
+}

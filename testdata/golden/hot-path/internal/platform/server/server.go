@@ -7,9 +7,9 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -59,7 +59,8 @@ func New(cfg Config, h http.Handler) *http.Server {
 //
 //	GET /healthz  200 {"status":"ok"} while the process serves (liveness)
 //	GET /readyz   200 {"status":"ready"} when ready(ctx) succeeds within
-//	              ReadyTimeout, else 503 {"status":"not ready","error":"..."}
+//	              ReadyTimeout, else 503 {"status":"not ready"}; the cause
+//	              is logged, not shown (the port is public)
 //
 // ready may be nil (always ready).
 func NewMux(api http.Handler, ready func(context.Context) error) *http.ServeMux {
@@ -73,18 +74,14 @@ func NewMux(api http.Handler, ready func(context.Context) error) *http.ServeMux 
 			ctx, cancel := context.WithTimeout(r.Context(), ReadyTimeout)
 			defer cancel()
 			if err := ready(ctx); err != nil {
-				writeJSON(w, http.StatusServiceUnavailable, `{"status":"not ready","error":`+jsonString(err.Error())+`}`)
+				slog.WarnContext(r.Context(), "not ready", slog.String("error", err.Error()))
+				writeJSON(w, http.StatusServiceUnavailable, `{"status":"not ready"}`)
 				return
 			}
 		}
 		writeJSON(w, http.StatusOK, `{"status":"ready"}`)
 	})
 	return mux
-}
-
-func jsonString(s string) string {
-	b, _ := json.Marshal(s) // a string always marshals
-	return string(b)
 }
 
 func writeJSON(w http.ResponseWriter, status int, body string) {

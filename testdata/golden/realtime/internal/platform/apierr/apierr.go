@@ -89,6 +89,11 @@ func Message(status int, err error) string {
 // errors ogen meets outside the Handler (bad parameters, bad bodies,
 // unimplemented operations) with Write, and logs those with a 5xx status.
 func ErrorHandler(ctx context.Context, w http.ResponseWriter, r *http.Request, err error) {
+	if r.Context().Err() != nil {
+		// The client has gone (the write failed with a broken pipe, or it
+		// hung up while we worked): there is nobody to answer or to blame.
+		return
+	}
 	status := Status(err)
 	if status >= 500 {
 		slog.ErrorContext(ctx, "request failed",

@@ -99,8 +99,8 @@ func TestPublicMux(t *testing.T) {
 	notReady.Store(&down)
 	code, body := get(t, urls[0]+"/readyz")
 	var r struct{ Status, Error string }
-	if err := json.Unmarshal([]byte(body), &r); err != nil || code != 503 || r.Status != "not ready" || r.Error != `db: "down"` {
-		t.Errorf("/readyz not ready: %d %s (%v)", code, body, err)
+	if err := json.Unmarshal([]byte(body), &r); err != nil || code != 503 || r.Status != "not ready" || r.Error != "" {
+		t.Errorf("/readyz not ready: %d %s (%v); want 503 without the cause, which stays in the log", code, body, err)
 	}
 	if code, _ := get(t, urls[0]+"/things/1"); code != 501 {
 		t.Errorf("API under /: %d, want 501 from the unimplemented handler", code)
