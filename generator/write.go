@@ -17,7 +17,7 @@ import (
 // exist or be empty; otherwise the error says so and nothing is written.
 func Write(dir string, res Result) error {
 	dir = filepath.Clean(dir)
-	if err := checkEmpty(dir); err != nil {
+	if err := CheckTarget(dir); err != nil {
 		return err
 	}
 	parent := filepath.Dir(dir)
@@ -59,8 +59,9 @@ func Write(dir string, res Result) error {
 	return nil
 }
 
-// checkEmpty returns an error unless dir is missing or an empty directory.
-func checkEmpty(dir string) error {
+// CheckTarget returns an error unless dir is missing or an empty directory:
+// svcgen new writes only there.
+func CheckTarget(dir string) error {
 	entries, err := os.ReadDir(dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -68,9 +69,9 @@ func checkEmpty(dir string) error {
 	case err != nil:
 		st, serr := os.Stat(dir)
 		if serr == nil && !st.IsDir() {
-			return fmt.Errorf("%s exists and is not a directory; choose another --out", dir)
+			return fmt.Errorf("target %s exists and is not a directory: choose another --out", dir)
 		}
-		return err
+		return fmt.Errorf("target %s: %w", dir, err)
 	case len(entries) > 0:
 		names := make([]string, 0, 3)
 		for i, e := range entries {
@@ -80,7 +81,7 @@ func checkEmpty(dir string) error {
 			}
 			names = append(names, e.Name())
 		}
-		return fmt.Errorf("%s is not empty (%s); svcgen new only writes into a new or empty directory: choose another --out, or use `svcgen regen` for an existing service", dir, strings.Join(names, ", "))
+		return fmt.Errorf("target directory %s is not empty (%s): choose another --out, or use `svcgen regen` for an existing service", dir, strings.Join(names, ", "))
 	}
 	return nil
 }

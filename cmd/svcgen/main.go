@@ -1,0 +1,53 @@
+// Svcgen generates Go microservices from performance presets.
+//
+// A generated service carries the practices a fleet-wide performance review
+// of Go game backends found missing in most of them: typed OpenAPI handlers
+// (ogen) on the standard http.ServeMux, per-operation deadlines, a tuned
+// pgx pool, sync.Pool on hot paths, a 3-tier cache, batch queries,
+// partitioned tables, PGO builds and continuous profiling. Which of them a
+// service gets is decided by a preset (hot-path, read-heavy, realtime,
+// analytics, or a team's own) and per-feature overrides.
+//
+// Usage:
+//
+//	svcgen new [NAME] [flags]       create a service (a wizard on a terminal)
+//	svcgen presets                  list the presets
+//	svcgen presets show NAME        a preset's features and parameters
+//	svcgen version                  svcgen's and Go's versions
+//	svcgen completion SHELL         shell completion (bash, zsh, fish, powershell)
+//
+// Flags of svcgen new:
+//
+//	--preset P          preset to start from (required without the wizard)
+//	--module M          Go module path (default: the service name)
+//	--spec FILE         OpenAPI 3 document (default: the preset's starter API)
+//	--features +a,-b    add (+) or remove (-) features of the preset
+//	--out DIR           where to write (default ./NAME); must not exist or be empty
+//	--answers FILE      read the answers from a YAML file (the manifest's options)
+//	--yes               never prompt; fail on a missing answer instead
+//	--dry-run           list the files that would be written and stop
+//	--no-tidy           skip `go mod tidy` after writing
+//	--presets-dir DIR   add or replace presets from a directory of YAML files
+//	--http-port N       public API port
+//	--admin-port N      /metrics and /debug/pprof/ port (bound to 127.0.0.1)
+//	--skip-unsupported  parts of the spec ogen cannot generate yet, to skip
+//
+// On a terminal, svcgen new without --yes or --answers asks for what the flags
+// did not say, then prints the equivalent non-interactive command so the run
+// can be replayed in a script. Without a terminal it never prompts: a missing
+// service name or preset is an error naming the flag to pass.
+//
+// Example:
+//
+//	svcgen new inventory-service-go --preset read-heavy \
+//	    --module github.com/acme/inventory-service-go --features +pool --yes
+//	cd inventory-service-go && make test && make run
+//
+// Errors are printed once, as "svcgen: message", and the exit status is 1;
+// a mistyped flag or argument prints the command's usage and exits 2; an
+// interrupted wizard exits 130.
+package main
+
+import "os"
+
+func main() { os.Exit(Run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }

@@ -1,0 +1,261 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/svcgen/svcgen/cmd/svcgen/internal/wizard"
+	"github.com/svcgen/svcgen/generator"
+)
+
+// newFlags are the flags of svcgen new.
+type newFlags struct {
+	module     string
+	preset     string
+	spec       string
+	features   string
+	out        string
+	answers    string
+	presetsDir string
+	skip       []string
+	httpPort   int
+	adminPort  int
+	yes        bool
+	dryRun     bool
+	noTidy     bool
+}
+
+func newNewCmd(e *env) *cobra.Command {
+	f := &newFlags{}
+	cmd := &cobra.Command{
+		Use:   "new [NAME]",
+		Short: "Create a new service",
+		Long: `Create a new service from a preset.
+
+On a terminal, without --yes or --answers, a wizard asks for what the flags do
+not say and prints the equivalent non-interactive command at the end. Without
+a terminal it never prompts: the service name and --preset are required.
+
+The target directory (--out, default ./NAME) must not exist or be empty.`,
+		Example: `  svcgen new inventory-service-go --preset read-heavy --yes
+  svcgen new matchmaker --preset hot-path --module github.com/acme/matchmaker \
+      --spec api.yaml --features +pool,-pgo --yes
+  svcgen new --answers answers.yaml --dry-run`,
+		Args: maxArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runNew(cmd, e, f, args)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.preset, "preset", "", "preset to start from (see 'svcgen presets')")
+	fl.StringVar(&f.module, "module", "", "Go module path of the service (default: the service name)")
+	fl.StringVar(&f.spec, "spec", "", "OpenAPI 3 document (default: the preset's starter API)")
+	fl.StringVar(&f.features, "features", "", "feature changes to the preset, e.g. +pool,-pgo")
+	fl.StringVar(&f.out, "out", "", "directory to write the service to (default ./NAME)")
+	fl.StringVar(&f.answers, "answers", "", "YAML file with the answers (name, module, preset, features, ...)")
+	fl.StringVar(&f.presetsDir, "presets-dir", "", "directory of extra preset YAML files")
+	fl.IntVar(&f.httpPort, "http-port", 0, "public API port (default from svcgen)")
+	fl.IntVar(&f.adminPort, "admin-port", 0, "admin port for /metrics and /debug/pprof/ (default from svcgen)")
+	fl.StringSliceVar(&f.skip, "skip-unsupported", nil, "what ogen cannot generate yet and should skip (names from its error, or \"all\")")
+	fl.BoolVarP(&f.yes, "yes", "y", false, "never prompt; a missing answer is an error")
+	fl.BoolVar(&f.dryRun, "dry-run", false, "list the files that would be written, write nothing")
+	fl.BoolVar(&f.noTidy, "no-tidy", false, "do not run 'go mod tidy' after writing")
+	_ = cmd.MarkFlagFilename("spec", "yaml", "yml", "json")
+	_ = cmd.MarkFlagFilename("answers", "yaml", "yml")
+	_ = cmd.MarkFlagDirname("out")
+	_ = cmd.MarkFlagDirname("presets-dir")
+	return cmd
+}
+
+func runNew(cmd *cobra.Command, e *env, f *newFlags, args []string) error {
+	ctx := cmd.Context()
+	if err := generator.CheckToolchain(); err != nil {
+		return err
+	}
+	cat, err := generator.LoadCatalog(f.presetsDir)
+	if err != nil {
+		return err
+	}
+
+	// Answers file first, then the command line on top.
+	var opts generator.Options
+	if f.answers != "" {
+		if opts, err = generator.LoadAnswers(f.answers); err != nil {
+			return err
+		}
+	}
+	given := map[string]bool{}
+	if len(args) == 1 {
+		opts.Name = args[0]
+		given["name"] = true
+	}
+	fl := cmd.Flags()
+	set := func(flag string, apply func()) {
+		if fl.Changed(flag) {
+			apply()
+			given[flag] = true
+		}
+	}
+	set("module", func() { opts.Module = f.module })
+	set("preset", func() { opts.Preset = f.preset })
+	set("spec", func() { opts.Spec = f.spec })
+	set("features", func() { opts.Features = generator.ParseFeatureFlag(f.features) })
+	set("http-port", func() { opts.HTTPPort = f.httpPort })
+	set("admin-port", func() { opts.AdminPort = f.adminPort })
+	set("skip-unsupported", func() { opts.SkipUnsupported = f.skip })
+
+	if !f.yes && f.answers == "" {
+		if p, out, ok := e.prompter(); ok {
+			w := &newWizard{p: p, out: out, cat: cat, flags: f, given: given}
+			var proceed bool
+			if opts, proceed, err = w.run(opts); err != nil || !proceed {
+				return err
+			}
+		}
+	}
+
+	// Every answer is known now: check them all before anything costly.
+	if opts.Name == "" {
+		return errors.New("missing service name: pass it as the first argument or in --answers")
+	}
+	if opts.Preset == "" {
+		return fmt.Errorf("missing --preset (one of: %s)", strings.Join(presetNames(cat), ", "))
+	}
+	if err := generator.ValidateName(opts.Name); err != nil {
+		return err
+	}
+	preset, err := cat.Preset(opts.Preset)
+	if err != nil {
+		return err
+	}
+	opts.Defaults()
+	if err := generator.ValidateModule(opts.Module); err != nil {
+		return err
+	}
+	if err := checkPorts(opts.HTTPPort, opts.AdminPort); err != nil {
+		return err
+	}
+	if _, err := cat.ResolveFeatures(preset, opts.Features); err != nil {
+		if given["features"] {
+			return fmt.Errorf("--features: %w", err)
+		}
+		return err
+	}
+	dir := f.out
+	if dir == "" {
+		dir = opts.Name
+	}
+	if err := generator.CheckTarget(dir); err != nil {
+		return err
+	}
+	var spec []byte
+	if opts.Spec != "" {
+		if spec, err = os.ReadFile(opts.Spec); err != nil {
+			return fmt.Errorf("read spec: %w", err)
+		}
+	}
+
+	res, err := generator.Generate(ctx, generator.Request{Catalog: cat, Spec: spec, Options: opts})
+	if err != nil {
+		return err
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(e.stderr, "svcgen: warning: %s\n", w)
+	}
+	if f.dryRun {
+		generator.DryRun(e.stdout, dir, res)
+		return nil
+	}
+	if err := generator.Write(dir, res); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Created %s in %s: preset %s, %d files, features %s.\n",
+		opts.Name, dir, opts.Preset, len(res.Files), strings.Join(res.Features, ", "))
+	if !f.noTidy {
+		if err := generator.Tidy(ctx, dir, e.stderr); err != nil {
+			return err // it says the service is written and how to go on
+		}
+	}
+	printNextSteps(e.stdout, dir, f.noTidy)
+	return nil
+}
+
+// prompter returns the wizard's Prompter and where it draws, when svcgen
+// runs on a terminal; ok is false otherwise.
+func (e *env) prompter() (p wizard.Prompter, out io.Writer, ok bool) {
+	if e.prompt != nil {
+		return e.prompt()
+	}
+	in, isFile := e.stdin.(*os.File)
+	if !isFile || !term.IsTerminal(int(in.Fd())) {
+		return nil, nil, false
+	}
+	// Draw on stdout, or on stderr when stdout is redirected.
+	for _, w := range []io.Writer{e.stdout, e.stderr} {
+		if f, isFile := w.(*os.File); isFile && term.IsTerminal(int(f.Fd())) {
+			return wizard.New(in, f, e.stderr), f, true
+		}
+	}
+	return nil, nil, false
+}
+
+func checkPorts(http, admin int) error {
+	for _, p := range []struct {
+		flag string
+		n    int
+	}{{"--http-port", http}, {"--admin-port", admin}} {
+		if p.n < 1 || p.n > 65535 {
+			return fmt.Errorf("%s %d: a port is between 1 and 65535", p.flag, p.n)
+		}
+	}
+	if http == admin {
+		return fmt.Errorf("--http-port and --admin-port are both %d: the admin port needs its own", http)
+	}
+	return nil
+}
+
+func presetNames(cat *generator.Catalog) []string {
+	var names []string
+	for _, p := range cat.Presets() {
+		names = append(names, p.Name)
+	}
+	return names
+}
+
+func printNextSteps(w io.Writer, dir string, noTidy bool) {
+	cd := dir
+	if !filepath.IsAbs(dir) {
+		cd = filepath.Clean(dir)
+	}
+	fmt.Fprintf(w, "\nNext steps:\n  cd %s\n", shellQuote(cd))
+	if noTidy {
+		fmt.Fprintln(w, "  go mod tidy")
+	}
+	fmt.Fprintln(w, "  make test    # unit and integration tests (Postgres and Redis from compose.yaml)")
+	fmt.Fprintln(w, "  make run")
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s == "" {
+		return "''"
+	}
+	safe := true
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=+,@%", r)) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

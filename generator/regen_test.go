@@ -1,0 +1,287 @@
+package generator
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// service writes a fixture service rendered with the given template
+// overrides and returns its directory.
+func service(t *testing.T, extra map[string]string, spec []byte) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "svc")
+	res := render(t, extra, spec)
+	if err := Write(dir, res); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func render(t *testing.T, extra map[string]string, spec []byte) Result {
+	t.Helper()
+	o := Options{Name: "pet-service-go", Preset: "hot"}
+	if spec != nil {
+		o.Spec = "api/openapi.yaml"
+	}
+	return generate(t, fixture(t, extra), o, spec)
+}
+
+func plan(t *testing.T, dir string, res Result, opts RegenOptions) *Plan {
+	t.Helper()
+	m, err := ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := PlanRegen(dir, m, res, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func action(p *Plan, path string) Action {
+	for _, c := range p.Changes {
+		if c.Path == path {
+			return c.Action
+		}
+	}
+	return "absent"
+}
+
+func readFile(t *testing.T, dir, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func writeFile(t *testing.T, dir, p, content string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, p), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRegenSameRenderChangesNothing(t *testing.T) {
+	dir := service(t, nil, nil)
+	p := plan(t, dir, render(t, nil, nil), RegenOptions{})
+	if p.Drift() {
+		for _, c := range p.Changes {
+			if c.Action != Unchanged {
+				t.Errorf("%s: %s", c.Path, c.Action)
+			}
+		}
+		t.Fatal("regenerating a fresh service with the same svcgen must change nothing")
+	}
+}
+
+func TestRegenHandEditToGeneratedFile(t *testing.T) {
+	dir := service(t, nil, nil)
+	main := "cmd/pet-service-go/main.go"
+	edited := readFile(t, dir, main) + "\n// my tweak\n"
+	writeFile(t, dir, main, edited)
+
+	p := plan(t, dir, render(t, nil, nil), RegenOptions{})
+	if a := action(p, main); a != HandEdit {
+		t.Fatalf("%s: %s, want hand-edit", main, a)
+	}
+	var hand Change
+	for _, c := range p.Changes {
+		if c.Path == main {
+			hand = c
+		}
+	}
+	if !strings.Contains(hand.Diff(), "+// my tweak") {
+		t.Errorf("the report should show the edit:\n%s", hand.Diff())
+	}
+	if err := Apply(dir, p); err == nil || !strings.Contains(err.Error(), "edited by hand: "+main) {
+		t.Fatalf("Apply must refuse a plan with hand edits, got %v", err)
+	}
+	if readFile(t, dir, main) != edited {
+		t.Fatal("the refused regen changed the file")
+	}
+
+	p = plan(t, dir, render(t, nil, nil), RegenOptions{Force: true})
+	if err := Apply(dir, p); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(readFile(t, dir, main), "my tweak") {
+		t.Error("--force should overwrite the generated file")
+	}
+	if readFile(t, dir, ".svcgen/backup/"+main) != edited {
+		t.Error("--force must keep the hand edit under .svcgen/backup/")
+	}
+}
+
+func TestRegenMergedFile(t *testing.T) {
+	v1 := map[string]string{"base/Makefile.tmpl": "build:\n\tgo build ./cmd/{{.Name}}\n\ntest:\n\tgo test ./...\n\nlint:\n\tgo vet ./...\n"}
+	dir := service(t, v1, nil)
+	// The user adds a target at the end; svcgen v2 changes the test line.
+	writeFile(t, dir, "Makefile", readFile(t, dir, "Makefile")+"\ndeploy:\n\t./deploy.sh\n")
+	v2 := map[string]string{"base/Makefile.tmpl": "build:\n\tgo build ./cmd/{{.Name}}\n\ntest:\n\tgo test -race ./...\n\nlint:\n\tgo vet ./...\n"}
+	p := plan(t, dir, render(t, v2, nil), RegenOptions{})
+	if a := action(p, "Makefile"); a != Merge {
+		t.Fatalf("Makefile: %s, want merge", a)
+	}
+	if err := Apply(dir, p); err != nil {
+		t.Fatal(err)
+	}
+	got := readFile(t, dir, "Makefile")
+	if !strings.Contains(got, "go test -race") || !strings.Contains(got, "./deploy.sh") {
+		t.Fatalf("both edits must survive a clean merge:\n%s", got)
+	}
+	if readFile(t, dir, ".svcgen/base/Makefile") != readFile(t, dir, "Makefile")[:len(readFile(t, dir, ".svcgen/base/Makefile"))] {
+		t.Error("the merge base must become svcgen's new render")
+	}
+
+	// Now both change the same line: a conflict with git's markers.
+	writeFile(t, dir, "Makefile", strings.Replace(got, "go vet ./...", "golangci-lint run", 1))
+	v3 := map[string]string{"base/Makefile.tmpl": "build:\n\tgo build ./cmd/{{.Name}}\n\ntest:\n\tgo test -race ./...\n\nlint:\n\tgo vet -all ./...\n"}
+	p = plan(t, dir, render(t, v3, nil), RegenOptions{MergeLabel: "svcgen v9"})
+	if a := action(p, "Makefile"); a != Conflict {
+		t.Fatalf("Makefile: %s, want conflict", a)
+	}
+	if err := Apply(dir, p); err != nil {
+		t.Fatal(err)
+	}
+	got = readFile(t, dir, "Makefile")
+	// git joins the adjacent deploy target into the same conflict hunk.
+	for _, want := range []string{"<<<<<<< yours\n\tgolangci-lint run\n", "=======\n\tgo vet -all ./...\n>>>>>>> svcgen v9\n", "./deploy.sh"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("conflicted Makefile lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+func TestRegenScaffoldAndOperations(t *testing.T) {
+	spec, err := os.ReadFile("testdata/petstore.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := service(t, nil, spec)
+	writeFile(t, dir, "internal/handler/get_pet.go", "package handler\n\n// my implementation\n")
+
+	// The spec loses createPet and gains addPet.
+	spec3 := strings.Replace(string(spec), "operationId: createPet", "operationId: addPet", 1)
+	p := plan(t, dir, render(t, nil, []byte(spec3)), RegenOptions{})
+	if a := action(p, "internal/handler/get_pet.go"); a != Keep {
+		t.Errorf("edited scaffold: %s, want keep", a)
+	}
+	if a := action(p, "internal/handler/add_pet.go"); a != Create {
+		t.Errorf("new operation's stub: %s, want create", a)
+	}
+	if a := action(p, "internal/handler/create_pet.go"); a != Orphan {
+		t.Errorf("removed operation's handler: %s, want orphan", a)
+	}
+	if err := Apply(dir, p); err != nil {
+		t.Fatal(err)
+	}
+	if readFile(t, dir, "internal/handler/get_pet.go") != "package handler\n\n// my implementation\n" {
+		t.Error("a scaffold file was touched")
+	}
+	readFile(t, dir, "internal/handler/create_pet.go") // still there
+	if p := plan(t, dir, render(t, nil, []byte(spec3)), RegenOptions{}); p.Drift() {
+		t.Error("a second regen must change nothing")
+	}
+}
+
+func TestRegenDeletedAndRemovedFiles(t *testing.T) {
+	dir := service(t, map[string]string{"base/extra.txt": "old feature file\n", "base/kept.txt": "also dropped\n"}, nil)
+	if err := os.Remove(filepath.Join(dir, ".gitignore")); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "kept.txt", "I changed this\n")
+	p := plan(t, dir, render(t, nil, nil), RegenOptions{})
+	for path, want := range map[string]Action{".gitignore": Deleted, "extra.txt": Remove, "kept.txt": Orphan} {
+		if a := action(p, path); a != want {
+			t.Errorf("%s: %s, want %s", path, a, want)
+		}
+	}
+	if err := Apply(dir, p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "extra.txt")); !errors.Is(err, os.ErrNotExist) {
+		t.Error("an unedited file svcgen no longer produces should go")
+	}
+	if readFile(t, dir, "kept.txt") != "I changed this\n" {
+		t.Error("an edited file svcgen no longer produces must stay")
+	}
+	p = plan(t, dir, render(t, nil, nil), RegenOptions{Restore: true})
+	if a := action(p, ".gitignore"); a != Create {
+		t.Errorf("--restore: %s, want create", a)
+	}
+}
+
+// TestRegenInterrupted stops an Apply between two renames, as a kill would,
+// and checks that the next regeneration completes it.
+func TestRegenInterrupted(t *testing.T) {
+	v2 := map[string]string{"base/Makefile.tmpl": "all:\n\techo v2\n", "base/cmd/__name__/main.go.tmpl": "{{.Header}}\npackage main\n\nfunc main() { println(2) }\n", "base/new.txt": "new\n"}
+	want := service(t, nil, nil)
+	if err := Apply(want, plan(t, want, render(t, v2, nil), RegenOptions{})); err != nil {
+		t.Fatal(err)
+	}
+	for stopAfter := 0; stopAfter < 4; stopAfter++ {
+		dir := service(t, nil, nil)
+		p := plan(t, dir, render(t, v2, nil), RegenOptions{})
+		func() {
+			n := 0
+			ApplyHook = func(string) {
+				if n == stopAfter {
+					panic("killed")
+				}
+				n++
+			}
+			defer func() {
+				ApplyHook = nil
+				if r := recover(); r != "killed" {
+					t.Fatalf("stop %d: apply was not interrupted (%v)", stopAfter, r)
+				}
+			}()
+			_ = Apply(dir, p)
+		}()
+		// The next regen first completes the journal, then finds nothing to do.
+		if err := Resume(dir); err != nil {
+			t.Fatal(err)
+		}
+		if p := plan(t, dir, render(t, v2, nil), RegenOptions{}); p.Drift() {
+			t.Errorf("stop %d: the tree is not complete after resuming", stopAfter)
+		}
+		for _, f := range []string{"Makefile", "cmd/pet-service-go/main.go", "new.txt", ManifestPath} {
+			if readFile(t, dir, f) != readFile(t, want, f) {
+				t.Errorf("stop %d: %s differs from an uninterrupted regen", stopAfter, f)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(dir, stageDir)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("stop %d: the stage is left behind", stopAfter)
+		}
+	}
+}
+
+func TestRegenRequestKeepsStarterSpec(t *testing.T) {
+	c := fixture(t, nil)
+	dir := service(t, nil, nil)
+	m, err := ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := RegenRequest(c, dir, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Spec != nil {
+		t.Error("an untouched starter spec must regenerate as the starter")
+	}
+	writeFile(t, dir, SpecPath, readFile(t, dir, SpecPath)+"\n")
+	if req, _ = RegenRequest(c, dir, m); req.Spec == nil || req.SpecName != filepath.Join(dir, SpecPath) {
+		t.Error("an edited spec is the user's")
+	}
+	if _, err := Generate(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+}
