@@ -9,7 +9,6 @@ import (
 	"text/template"
 
 	"github.com/Masterminds/sprig/v3"
-	"golang.org/x/tools/imports"
 )
 
 // FormatError is a Go output that does not parse after rendering: a
@@ -82,7 +81,7 @@ func (r *renderer) render(tmplPath, outPath string, d *Data) (content []byte, sk
 		}
 	}
 	if strings.HasSuffix(outPath, ".go") {
-		formatted, err := imports.Process(outPath, src, &imports.Options{Comments: true, TabIndent: true, TabWidth: 8})
+		formatted, err := formatGo(outPath, src)
 		if err != nil {
 			return nil, false, &FormatError{Err: err, Path: outPath, Template: name, Source: src}
 		}
