@@ -5,11 +5,14 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"sort"
+	"strconv"
 	"testing"
 	"time"
 
@@ -61,6 +64,19 @@ func BenchmarkLoadHotPath(b *testing.B) {
 	if err := loadbench.Build(ctx, ".", "github.com/svcgen/svcgen/internal/loadbench/baseline", base); err != nil {
 		b.Fatal(err)
 	}
+	svcAllocs, svcNs := stackAllocs(b, dir)
+	baseRes := testing.Benchmark(func(b *testing.B) {
+		h := loadbench.BaselineHandler(1)
+		req := httptest.NewRequest(http.MethodGet, "/items/1", nil)
+		b.ReportAllocs()
+		for b.Loop() {
+			h.ServeHTTP(httptest.NewRecorder(), req)
+		}
+	})
+	b.Logf("handler path through httptest: generated %.0f allocs/op %.0f ns/op; stdlib %d allocs/op %d ns/op", svcAllocs, svcNs, baseRes.AllocsPerOp(), baseRes.NsPerOp())
+	b.ReportMetric(svcAllocs, "svc-allocs/op")
+	b.ReportMetric(float64(baseRes.AllocsPerOp()), "base-allocs/op")
+
 	const items = 1000
 	opts := loadbench.Options{Workers: 2 * runtime.GOMAXPROCS(0), Duration: 5 * time.Second, Warmup: time.Second, MinID: 1, MaxID: items}
 	rounds := 3
@@ -109,3 +125,23 @@ func BenchmarkLoadHotPath(b *testing.B) {
 	b.ReportMetric(med(bases, cpu)/1e3, "base-cpu-µs/req")
 }
 
+var benchLine = regexp.MustCompile(`BenchmarkStackGetItem\S*\s+\d+\s+([\d.]+) ns/op\s+\d+ B/op\s+(\d+) allocs/op`)
+
+// stackAllocs runs the generated service's own full-stack benchmark
+// (cmd/<name>: ServeMux, metrics, ogen, deadline, handler, memory store).
+func stackAllocs(b *testing.B, dir string) (allocs, ns float64) {
+	b.Helper()
+	cmd := exec.Command("go", "test", "-run", "^$", "-bench", "StackGetItem", "-benchmem", "-benchtime", "20000x", "./cmd/"+filepath.Base(dir))
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		b.Fatalf("generated service benchmark: %v\n%s", err, out)
+	}
+	m := benchLine.FindSubmatch(out)
+	if m == nil {
+		b.Fatalf("no BenchmarkStackGetItem result in:\n%s", out)
+	}
+	ns, _ = strconv.ParseFloat(string(m[1]), 64)
+	allocs, _ = strconv.ParseFloat(string(m[2]), 64)
+	return allocs, ns
+}

@@ -14,8 +14,9 @@
 package main
 
 import (
+	"github.com/svcgen/svcgen/internal/loadbench"
+
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -23,60 +24,16 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strconv"
 	"syscall"
 	"time"
 )
-
-// Item is the resource served; field names, order and JSON tags match the
-// generated service's items API.
-type Item struct {
-	ID        int64     `json:"id"`
-	Name      string    `json:"name"`
-	Quantity  int32     `json:"quantity"`
-	Price     int64     `json:"price"`
-	UpdatedAt time.Time `json:"updated_at"`
-}
-
-// seedItem is item id as the benchmark seeds it in every server under test.
-func seedItem(id int64) Item {
-	return Item{
-		ID:        id,
-		Name:      "item-" + strconv.FormatInt(id, 10),
-		Quantity:  5,
-		Price:     1999,
-		UpdatedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
-	}
-}
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
 	n := flag.Int("items", 10000, "number of items seeded, ids 1..N")
 	flag.Parse()
 
-	items := make(map[int64]Item, *n)
-	for id := int64(1); id <= int64(*n); id++ {
-		items[id] = seedItem(id)
-	}
-
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.WriteHeader(http.StatusOK)
-	})
-	mux.HandleFunc("GET /items/{id}", func(w http.ResponseWriter, r *http.Request) {
-		id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-		if err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "id must be an integer"})
-			return
-		}
-		it, ok := items[id]
-		if !ok {
-			writeJSON(w, http.StatusNotFound, map[string]string{"error": "item not found"})
-			return
-		}
-		writeJSON(w, http.StatusOK, it)
-	})
-
+	mux := loadbench.BaselineHandler(*n)
 	srv := &http.Server{
 		Addr:              *addr,
 		Handler:           http.MaxBytesHandler(mux, 1<<20),
@@ -102,16 +59,4 @@ func main() {
 			fmt.Fprintf(os.Stderr, "baseline: shutdown: %v\n", err)
 		}
 	}
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, `{"error":"internal"}`, http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	w.WriteHeader(code)
-	_, _ = w.Write(b)
 }

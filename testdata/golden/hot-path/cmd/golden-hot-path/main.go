@@ -24,6 +24,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"example.com/golden-hot-path/internal/api"
 	"example.com/golden-hot-path/internal/app"
@@ -108,27 +109,11 @@ func run() error {
 		}
 	}()
 
-	// API: ogen server with JSON errors and a deadline on every operation.
 	h := handler.New(st, log)
-	apiServer, err := api.NewServer(h,
-		api.WithErrorHandler(apierr.ErrorHandler),
-		api.WithMiddleware(timeout.Middleware(cfg.Timeout)),
-	)
+	mux, err := newMux(cfg, reg, h, st.Ping)
 	if err != nil {
-		return fmt.Errorf("build API server: %w", err)
+		return err
 	}
-	red := metrics.NewHTTP(reg, metricsNamespace, config.OperationIDs)
-	route := func(r *http.Request) (string, bool) {
-		rt, ok := apiServer.FindPath(r.Method, r.URL)
-		if !ok {
-			return "", false
-		}
-		if id := rt.OperationID(); id != "" {
-			return id, true
-		}
-		return rt.Name(), true
-	}
-	mux := server.NewMux(red.Middleware(apiServer, route), st.Ping)
 	admin := server.NewAdminMux(reg)
 
 	// The team's own wiring (internal/app).
@@ -188,4 +173,30 @@ func runMigrations(ctx context.Context, url, command string) error {
 	db := stdlib.OpenDB(*connCfg)
 	defer db.Close()
 	return migrations.Run(ctx, db, command, os.Stdout)
+}
+
+// newMux builds the public handler chain: the ogen server with JSON
+// errors and a deadline on every operation, RED metrics
+// per operation, mounted on a ServeMux beside /healthz and /readyz.
+// Benchmarks and tests build the same chain through it.
+func newMux(cfg config.Config, reg *prometheus.Registry, h *handler.Handler, ready func(context.Context) error) (*http.ServeMux, error) {
+	apiServer, err := api.NewServer(h,
+		api.WithErrorHandler(apierr.ErrorHandler),
+		api.WithMiddleware(timeout.Middleware(cfg.Timeout)),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("build API server: %w", err)
+	}
+	red := metrics.NewHTTP(reg, metricsNamespace, config.OperationIDs)
+	route := func(r *http.Request) (string, bool) {
+		rt, ok := apiServer.FindPath(r.Method, r.URL)
+		if !ok {
+			return "", false
+		}
+		if id := rt.OperationID(); id != "" {
+			return id, true
+		}
+		return rt.Name(), true
+	}
+	return server.NewMux(red.Middleware(apiServer, route), ready), nil
 }
