@@ -134,6 +134,9 @@ type Data struct {
 	// HasNewError is true when ogen generated a NewError method on the
 	// Handler (the spec has a default error response).
 	HasNewError bool
+	// Security are the methods of ogen's SecurityHandler, one per security
+	// scheme of the spec; empty when the spec has none.
+	Security []Operation
 	// Modules are the Go modules the enabled features require, sorted.
 	Modules []Module
 	// features holds the enabled features.

@@ -85,6 +85,7 @@ func Generate(ctx context.Context, req Request) (Result, error) {
 		Params:      preset.Params,
 		Operations:  og.ops,
 		HasNewError: og.newError,
+		Security:    og.security,
 		features:    map[string]bool{},
 	}
 	for _, f := range features {

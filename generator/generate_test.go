@@ -370,3 +370,47 @@ func FuzzValidateName(f *testing.F) {
 		}
 	})
 }
+
+func TestGenerateUnsupportedIsReportedThenSkippable(t *testing.T) {
+	c := fixture(t, nil)
+	spec := []byte(`openapi: 3.0.3
+info: {title: x, version: "1"}
+paths:
+  /ok:
+    get:
+      operationId: ok
+      responses:
+        "200": {description: ok}
+  /report:
+    get:
+      operationId: report
+      parameters:
+        - name: matrix
+          in: query
+          schema: {type: array, items: {type: array, items: {type: string}}}
+      responses:
+        "200": {description: ok}
+`)
+	o := Options{Name: "x", Preset: "plain", Spec: "legacy.yaml"}
+	_, firstErr := Generate(context.Background(), Request{Catalog: c, Options: o, Spec: spec})
+	err := firstErr
+	var se *SpecError
+	if !errors.As(err, &se) || se.Unsupported == "" || se.Line == 0 {
+		t.Fatalf("want an unsupported-feature SpecError with a line, got %v", err)
+	}
+	if !strings.HasPrefix(err.Error(), "legacy.yaml:") || !strings.Contains(err.Error(), "--skip-unsupported") {
+		t.Errorf("the error must name the file:line and how to skip: %v", err)
+	}
+	o.SkipUnsupported = []string{se.Unsupported}
+	res, err := Generate(context.Background(), Request{Catalog: c, Options: o, Spec: spec})
+	if err != nil {
+		t.Fatalf("with --skip-unsupported %q: %v", se.Unsupported, err)
+	}
+	if len(res.Warnings) != 1 || !strings.HasPrefix(res.Warnings[0], "legacy.yaml:") {
+		t.Errorf("what was skipped must be reported with its place: %q", res.Warnings)
+	}
+	t.Logf("error: %v\nwarning: %s", firstErr, res.Warnings[0])
+	if files := byPath(res); files["internal/handler/ok.go"].Path == "" {
+		t.Error("the supported operation must still get its handler")
+	}
+}

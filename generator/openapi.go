@@ -9,7 +9,9 @@ import (
 	"go/printer"
 	"go/token"
 	"path"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode"
@@ -17,6 +19,8 @@ import (
 	"github.com/ogen-go/ogen"
 	"github.com/ogen-go/ogen/gen"
 	"github.com/ogen-go/ogen/location"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 // apiDir is where ogen's output goes in the service.
@@ -94,7 +98,15 @@ type ogenOutput struct {
 	ops      []Operation
 	newError bool
 	skipped  []string
+	// security are the SecurityHandler's methods, when the spec has
+	// security schemes.
+	security []Operation
+	// skippedAt locates what ogen skipped, in skip order.
+	skippedAt []position
 }
+
+// position is a line and column in the spec.
+type position struct{ line, col int }
 
 // memFS collects ogen's files in memory.
 type memFS struct {
@@ -122,23 +134,70 @@ func runOgen(specFile string, spec []byte, otel bool, skip []string) (*ogenOutpu
 	opts.Generator.IgnoreNotImplemented = skip
 	opts.Generator.NotImplementedHook = func(name string, err error) {
 		if containsString(skip, name) || containsString(skip, "all") {
-			out.skipped = append(out.skipped, fmt.Sprintf("%s: %s", name, innermost(err)))
+			out.skipped = append(out.skipped, innermost(err))
 		}
 	}
+	core, logs := observer.New(zap.InfoLevel)
+	opts.Logger = zap.New(core)
 	g, err := gen.NewGenerator(parsed, opts)
 	if err != nil {
-		return nil, specError(specFile, spec, err)
+		se := specError(specFile, spec, err)
+		if se.Unsupported != "" && se.Line == 0 && !containsString(skip, se.Unsupported) {
+			// ogen's not-implemented errors carry no position, but it logs
+			// one when it skips: find it by skipping once.
+			if out, _ := runOgen(specFile, spec, otel, append(slices.Clone(skip), se.Unsupported)); out != nil && len(out.skippedAt) > 0 {
+				se.Line, se.Column = out.skippedAt[0].line, out.skippedAt[0].col
+			}
+		}
+		return nil, se
+	}
+	for _, e := range logs.All() {
+		for _, f := range e.Context {
+			if f.Key != "at" {
+				continue
+			}
+			var l, c int
+			if i := strings.LastIndex(f.String, ":"); i > 0 {
+				if j := strings.LastIndex(f.String[:i], ":"); j >= 0 {
+					l, _ = strconv.Atoi(f.String[j+1 : i])
+					c, _ = strconv.Atoi(f.String[i+1:])
+				}
+			}
+			out.skippedAt = append(out.skippedAt, position{line: l, col: c})
+		}
+	}
+	for i, at := range out.skippedAt {
+		if i < len(out.skipped) && at.line > 0 {
+			out.skipped[i] = fmt.Sprintf("%s:%d:%d: skipped: %s", specFile, at.line, at.col, out.skipped[i])
+		}
 	}
 	fs := &memFS{files: map[string][]byte{}}
 	if err := g.WriteSource(fs, "api"); err != nil {
 		return nil, fmt.Errorf("ogen could not write the server for %s: %w", specFile, err)
 	}
 	out.files = fs.files
-	ops, newError, err := handlerMethods(fs.files["oas_server_gen.go"])
+	server, ok := fs.files["oas_server_gen.go"]
+	if !ok {
+		return nil, errors.New("ogen produced no oas_server_gen.go")
+	}
+	all, err := interfaceMethods("oas_server_gen.go", server, func(n string) bool { return strings.HasSuffix(n, "Handler") })
 	if err != nil {
 		return nil, fmt.Errorf("reading ogen's Handler interface: %w", err)
 	}
-	out.newError = newError
+	var ops []Operation
+	for _, op := range all {
+		if op.Name == "NewError" {
+			out.newError = true
+			continue
+		}
+		ops = append(ops, op)
+	}
+	if sec, ok := fs.files["oas_security_gen.go"]; ok {
+		out.security, err = interfaceMethods("oas_security_gen.go", sec, func(n string) bool { return n == "SecurityHandler" })
+		if err != nil {
+			return nil, fmt.Errorf("reading ogen's SecurityHandler interface: %w", err)
+		}
+	}
 	// Join the method signatures with what the spec says of each operation.
 	byName := map[string]*Operation{}
 	for i := range ops {
@@ -172,7 +231,7 @@ func containsString(s []string, v string) bool {
 }
 
 // specError turns ogen's error into a SpecError with file:line:col.
-func specError(file string, spec []byte, err error) error {
+func specError(file string, spec []byte, err error) *SpecError {
 	se := &SpecError{Err: err, File: file}
 	var le *location.Error
 	if errors.As(err, &le) {
@@ -214,30 +273,18 @@ func lineFromText(msg string) (line, col int) {
 	return 0, 0
 }
 
-// handlerMethods reads the methods of ogen's Handler interface (and of the
-// per-group handler interfaces it embeds) from oas_server_gen.go, with their
-// parameter and result lists as Go source qualified by the api package.
-func handlerMethods(src []byte) (ops []Operation, newError bool, err error) {
-	if src == nil {
-		return nil, false, errors.New("ogen produced no oas_server_gen.go")
-	}
+// interfaceMethods reads the methods of the interfaces named by match in
+// one of ogen's files (the Handler and its per-group interfaces in
+// oas_server_gen.go, the SecurityHandler in oas_security_gen.go), with
+// their parameter and result lists as Go source qualified by the api
+// package.
+func interfaceMethods(file string, src []byte, match func(name string) bool) ([]Operation, error) {
 	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, "oas_server_gen.go", src, 0)
+	f, err := parser.ParseFile(fset, file, src, 0)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	local := map[string]bool{}
-	for _, d := range f.Decls {
-		if g, ok := d.(*ast.GenDecl); ok {
-			for _, s := range g.Specs {
-				if ts, ok := s.(*ast.TypeSpec); ok {
-					local[ts.Name.Name] = true
-				}
-			}
-		}
-	}
-	// Types declared in other files of the package are also local: anything
-	// exported and unqualified is.
+	var ops []Operation
 	for _, d := range f.Decls {
 		g, ok := d.(*ast.GenDecl)
 		if !ok {
@@ -245,7 +292,7 @@ func handlerMethods(src []byte) (ops []Operation, newError bool, err error) {
 		}
 		for _, s := range g.Specs {
 			ts, ok := s.(*ast.TypeSpec)
-			if !ok || !strings.HasSuffix(ts.Name.Name, "Handler") {
+			if !ok || !match(ts.Name.Name) {
 				continue
 			}
 			it, ok := ts.Type.(*ast.InterfaceType)
@@ -257,22 +304,17 @@ func handlerMethods(src []byte) (ops []Operation, newError bool, err error) {
 				if !ok || len(m.Names) == 0 {
 					continue // embedded interface: its own methods are listed where it is declared
 				}
-				name := m.Names[0].Name
-				if name == "NewError" {
-					newError = true
-					continue
-				}
 				qualify(ft)
 				ops = append(ops, Operation{
-					Name:    name,
-					File:    snakeCase(name),
+					Name:    m.Names[0].Name,
+					File:    snakeCase(m.Names[0].Name),
 					Params:  fieldList(fset, ft.Params, true),
 					Results: results(fset, ft.Results),
 				})
 			}
 		}
 	}
-	return ops, newError, nil
+	return ops, nil
 }
 
 // qualify rewrites the unqualified exported identifiers of a signature

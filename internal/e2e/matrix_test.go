@@ -59,13 +59,13 @@ func fieldalignment(t *testing.T) string {
 
 // GenerateService renders a preset with the engine and writes it to a new
 // directory under t.TempDir(), then runs go mod tidy.
-func GenerateService(t testing.TB, o generator.Options) string {
+func GenerateService(t testing.TB, o generator.Options, spec []byte) string {
 	t.Helper()
 	c, err := generator.LoadCatalog("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := generator.Generate(context.Background(), generator.Request{Catalog: c, Options: o})
+	res, err := generator.Generate(context.Background(), generator.Request{Catalog: c, Options: o, Spec: spec})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,15 +129,34 @@ func TestMatrix(t *testing.T) {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			name := "matrix-" + p.Name + "-svc"
-			dir := GenerateService(t, generator.Options{Name: name, Module: "example.com/" + name, Preset: p.Name})
-			run(t, dir, "go", "build", "./...")
-			run(t, dir, "go", "vet", "./...")
-			run(t, dir, fa, lintPackages(t, dir)...)
-			out := run(t, dir, "go", "test", "-count=1", "./...")
-			if strings.Contains(out, "no test files") && !strings.Contains(out, "ok ") {
-				t.Fatalf("the generated service ran no test:\n%s", out)
-			}
-			t.Logf("go test:\n%s", out)
+			dir := GenerateService(t, generator.Options{Name: name, Module: "example.com/" + name, Preset: p.Name}, nil)
+			prove(t, dir, fa)
 		})
 	}
+	// A real-world spec of the user's: 3.1, tags, path/query/header
+	// parameters, enums, allOf/oneOf with a discriminator, several response
+	// codes, an operation without operationId, a bearer security scheme.
+	t.Run("user-spec", func(t *testing.T) {
+		t.Parallel()
+		sem <- struct{}{}
+		defer func() { <-sem }()
+		spec, err := os.ReadFile("../../testdata/specs/matchmaking.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := GenerateService(t, generator.Options{Name: "matchmaking-service-go", Module: "example.com/matchmaking", Preset: "read-heavy", Spec: "matchmaking.yaml"}, spec)
+		prove(t, dir, fa)
+	})
+}
+
+// prove builds, vets, lints and tests a generated service.
+func prove(t *testing.T, dir, fa string) {
+	run(t, dir, "go", "build", "./...")
+	run(t, dir, "go", "vet", "./...")
+	run(t, dir, fa, lintPackages(t, dir)...)
+	out := run(t, dir, "go", "test", "-count=1", "./...")
+	if !strings.Contains(out, "ok ") {
+		t.Fatalf("the generated service ran no test:\n%s", out)
+	}
+	t.Logf("go test:\n%s", out)
 }

@@ -14,7 +14,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -24,27 +23,19 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
-	"github.com/prometheus/client_golang/prometheus"
 
-	"example.com/golden-hot-path/internal/api"
 	"example.com/golden-hot-path/internal/app"
 	"example.com/golden-hot-path/internal/config"
 	"example.com/golden-hot-path/internal/handler"
-	"example.com/golden-hot-path/internal/platform/apierr"
 	"example.com/golden-hot-path/internal/platform/dbpool"
 	"example.com/golden-hot-path/internal/platform/metrics"
 	"example.com/golden-hot-path/internal/platform/profiling"
 	"example.com/golden-hot-path/internal/platform/server"
-	"example.com/golden-hot-path/internal/platform/timeout"
 	"example.com/golden-hot-path/internal/store"
 	"example.com/golden-hot-path/migrations"
 )
 
-const (
-	name = "golden-hot-path"
-	// metricsNamespace prefixes every metric name.
-	metricsNamespace = "golden_hot_path"
-)
+const name = "golden-hot-path"
 
 func main() {
 	if err := run(); err != nil {
@@ -93,7 +84,7 @@ func run() error {
 			return err
 		}
 		defer pool.Close()
-		if err := reg.Register(dbpool.NewCollector(pool, metricsNamespace)); err != nil {
+		if err := reg.Register(dbpool.NewCollector(pool, app.MetricsNamespace)); err != nil {
 			return fmt.Errorf("register pool metrics: %w", err)
 		}
 		st = store.NewPostgres(pool, cfg.DBTimeout)
@@ -110,7 +101,7 @@ func run() error {
 	}()
 
 	h := handler.New(st, log)
-	mux, err := newMux(cfg, reg, h, st.Ping)
+	mux, err := app.NewMux(cfg, reg, h, st.Ping)
 	if err != nil {
 		return err
 	}
@@ -173,30 +164,4 @@ func runMigrations(ctx context.Context, url, command string) error {
 	db := stdlib.OpenDB(*connCfg)
 	defer db.Close()
 	return migrations.Run(ctx, db, command, os.Stdout)
-}
-
-// newMux builds the public handler chain: the ogen server with JSON
-// errors and a deadline on every operation, RED metrics
-// per operation, mounted on a ServeMux beside /healthz and /readyz.
-// Benchmarks and tests build the same chain through it.
-func newMux(cfg config.Config, reg *prometheus.Registry, h *handler.Handler, ready func(context.Context) error) (*http.ServeMux, error) {
-	apiServer, err := api.NewServer(h,
-		api.WithErrorHandler(apierr.ErrorHandler),
-		api.WithMiddleware(timeout.Middleware(cfg.Timeout)),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("build API server: %w", err)
-	}
-	red := metrics.NewHTTP(reg, metricsNamespace, config.OperationIDs)
-	route := func(r *http.Request) (string, bool) {
-		rt, ok := apiServer.FindPath(r.Method, r.URL)
-		if !ok {
-			return "", false
-		}
-		if id := rt.OperationID(); id != "" {
-			return id, true
-		}
-		return rt.Name(), true
-	}
-	return server.NewMux(red.Middleware(apiServer, route), ready), nil
 }

@@ -12,30 +12,29 @@ import (
 
 	"go.uber.org/goleak"
 
-	"example.com/golden-realtime/internal/api"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"example.com/golden-realtime/internal/app"
+	"example.com/golden-realtime/internal/config"
 	"example.com/golden-realtime/internal/handler"
-	"example.com/golden-realtime/internal/platform/apierr"
-	"example.com/golden-realtime/internal/platform/server"
-	"example.com/golden-realtime/internal/platform/timeout"
 	"example.com/golden-realtime/internal/store"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // startService runs the API on the memory store behind a loopback listener,
-// as main wires it.
+// with the handler chain main serves.
 func startService(tb testing.TB) string {
 	tb.Helper()
 	st := store.NewMemory()
 	h := handler.New(st, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	srv, err := api.NewServer(h,
-		api.WithErrorHandler(apierr.ErrorHandler),
-		api.WithMiddleware(timeout.Middleware(timeout.Config{Default: time.Second})),
-	)
+	cfg := config.Default()
+	cfg.Timeout.Default = time.Second
+	mux, err := app.NewMux(cfg, prometheus.NewRegistry(), h, st.Ping)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ts := httptest.NewServer(server.NewMux(srv, st.Ping))
+	ts := httptest.NewServer(mux)
 	tb.Cleanup(ts.Close)
 	return ts.URL
 }
