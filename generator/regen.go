@@ -280,6 +280,12 @@ func hashOf(b []byte) string {
 // result and its conflict markers are exactly git's. Without a base, every
 // difference is a conflict.
 func merge3(ours, base, theirs []byte, label string) ([]byte, int, error) {
+	switch {
+	case base != nil && bytes.Equal(base, theirs):
+		return ours, 0, nil // svcgen changed nothing
+	case base != nil && bytes.Equal(base, ours):
+		return theirs, 0, nil // the user changed nothing
+	}
 	if _, err := exec.LookPath("git"); err != nil {
 		return nil, 0, errors.New("merging needs git on PATH (svcgen uses git merge-file); install git")
 	}

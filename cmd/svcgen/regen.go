@@ -1,0 +1,404 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"github.com/svcgen/svcgen/generator"
+)
+
+// regenFlags are the flags of svcgen regen.
+type regenFlags struct {
+	preset     string
+	features   string
+	presetsDir string
+	dryRun     bool
+	force      bool
+	restore    bool
+	json       bool
+	noTidy     bool
+}
+
+// errConflicts makes regen exit 1 after writing a merge with conflicts.
+var errConflicts = errors.New("merge conflicts")
+
+func newRegenCmd(e *env) *cobra.Command {
+	f := &regenFlags{}
+	cmd := &cobra.Command{
+		Use:   "regen [DIR]",
+		Short: "Regenerate a service, keeping every edit",
+		Long: `Regenerate the service in DIR (default .) from its .svcgen.yaml, its current
+api/openapi.yaml and this svcgen, with --preset and --features changing the
+recorded answers.
+
+By ownership class: generated files are rewritten (a hand edit stops the run
+unless --force, which keeps the edit under .svcgen/backup/); scaffold files
+are never touched (a new operation gets a new handler file; a removed one
+leaves its file, reported as orphaned); merged files get a three-way merge
+(git merge-file) of svcgen's previous render, your file and the new render,
+with git conflict markers where both changed the same lines (exit 1).
+
+Everything is rendered and merged in memory first; files are staged and
+renamed into place with a journal, the manifest last, so an interrupted
+regen is completed by the next one. It refuses a git work tree with
+uncommitted changes unless --force.`,
+		Example: `  svcgen regen                       # after editing api/openapi.yaml
+  svcgen regen --dry-run             # the unified diff of what would change
+  svcgen regen --preset read-heavy   # switch presets
+  svcgen regen --features +pool --json`,
+		Args: maxArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := "."
+			if len(args) == 1 {
+				dir = args[0]
+			}
+			return runRegen(cmd, e, f, dir)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.preset, "preset", "", "switch the service to this preset")
+	fl.StringVar(&f.features, "features", "", "feature changes to the recorded ones, e.g. +pool,-pgo")
+	fl.StringVar(&f.presetsDir, "presets-dir", "", "directory of extra preset YAML files")
+	fl.BoolVar(&f.dryRun, "dry-run", false, "print the unified diff of what would change, write nothing")
+	fl.BoolVar(&f.force, "force", false, "overwrite hand-edited generated files (backed up) and run on a dirty git tree")
+	fl.BoolVar(&f.restore, "restore", false, "recreate files you deleted")
+	fl.BoolVar(&f.json, "json", false, "print one JSON object per file: {path, class, action, note}")
+	fl.BoolVar(&f.noTidy, "no-tidy", false, "do not run 'go mod tidy' after a change to go.mod")
+	_ = cmd.MarkFlagDirname("presets-dir")
+	return cmd
+}
+
+// planService renders the service in dir again and plans the regeneration.
+func planService(ctx context.Context, cat *generator.Catalog, dir string, change func(*generator.Options) error, opts generator.RegenOptions) (*generator.Plan, generator.Result, error) {
+	var res generator.Result
+	m, err := generator.ReadManifest(dir)
+	if err != nil {
+		return nil, res, err
+	}
+	req, err := generator.RegenRequest(cat, dir, m)
+	if err != nil {
+		return nil, res, err
+	}
+	if change != nil {
+		if err := change(&req.Options); err != nil {
+			return nil, res, err
+		}
+	}
+	res, err = generator.Generate(ctx, req)
+	if err != nil {
+		return nil, res, err
+	}
+	p, err := generator.PlanRegen(dir, m, res, opts)
+	return p, res, err
+}
+
+func runRegen(cmd *cobra.Command, e *env, f *regenFlags, dir string) error {
+	if err := generator.CheckToolchain(); err != nil {
+		return err
+	}
+	cat, err := generator.LoadCatalog(f.presetsDir)
+	if err != nil {
+		return err
+	}
+	if !f.force && !f.dryRun {
+		dirty, err := generator.GitDirty(dir)
+		if err != nil {
+			return err
+		}
+		if len(dirty) > 0 {
+			return fmt.Errorf("%s has uncommitted changes (%s): commit or stash them first, so the regen's own changes can be reviewed and undone, or pass --force", dir, summarize(dirty, 3))
+		}
+	}
+	change := func(o *generator.Options) error {
+		if f.preset != "" {
+			if _, err := cat.Preset(f.preset); err != nil {
+				return err
+			}
+			o.Preset = f.preset
+		}
+		o.Features = append(o.Features, generator.ParseFeatureFlag(f.features)...)
+		return nil
+	}
+	if !f.dryRun {
+		if err := generator.Resume(dir); err != nil {
+			return fmt.Errorf("completing the interrupted regen in %s: %w", dir, err)
+		}
+	}
+	p, res, err := planService(cmd.Context(), cat, dir, change, generator.RegenOptions{Force: f.force, Restore: f.restore})
+	if err != nil {
+		return err
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(e.stderr, "svcgen: warning: %s\n", w)
+	}
+	out := e.stdout
+	switch {
+	case f.json:
+		if err := printJSON(out, p); err != nil {
+			return err
+		}
+	case f.dryRun:
+		printDiff(out, p)
+	default:
+		printPlan(out, dir, p)
+	}
+	if edits := p.Paths(generator.HandEdit); len(edits) > 0 {
+		if !f.json {
+			for _, c := range p.Changes {
+				if c.Action == generator.HandEdit {
+					fmt.Fprintf(e.stderr, "%s\n", shortDiff(c.Diff(), 20))
+				}
+			}
+		}
+		return fmt.Errorf("generated files edited by hand: %s; nothing was written. Move the change into a scaffold file (internal/app, internal/handler) or rerun with --force to overwrite them (the edits are kept under .svcgen/backup/)", strings.Join(edits, ", "))
+	}
+	if f.dryRun {
+		return nil
+	}
+	if os.Getenv("SVCGEN_TEST_CRASH_AFTER_WRITES") != "" {
+		crashAfterWrites(os.Getenv("SVCGEN_TEST_CRASH_AFTER_WRITES"))
+	}
+	if err := generator.Apply(dir, p); err != nil {
+		return err
+	}
+	if !f.noTidy && goModChanged(p) {
+		if err := generator.Tidy(cmd.Context(), dir, e.stderr); err != nil {
+			return err
+		}
+	}
+	if conflicts := p.Paths(generator.Conflict); len(conflicts) > 0 {
+		return fmt.Errorf("%w in %s: resolve the <<<<<<< markers, then run svcgen regen again", errConflicts, strings.Join(conflicts, ", "))
+	}
+	return nil
+}
+
+// crashAfterWrites is a test hook: it ends the process abruptly, as a kill
+// would, after n files of a regen have been renamed into place.
+func crashAfterWrites(v string) {
+	n, _ := strconv.Atoi(v)
+	done := 0
+	generator.ApplyHook = func(string) {
+		if done == n {
+			os.Exit(137)
+		}
+		done++
+	}
+}
+
+func goModChanged(p *generator.Plan) bool {
+	for _, c := range p.Changes {
+		if c.Path == "go.mod" && c.New != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// actionWord is the word --json and the summary use for an action.
+func actionWord(a generator.Action) string {
+	switch a {
+	case generator.Create:
+		return "created"
+	case generator.Update, generator.Overwrite:
+		return "updated"
+	case generator.Merge:
+		return "merged"
+	case generator.Conflict:
+		return "conflict"
+	case generator.Keep, generator.Deleted:
+		return "skipped"
+	case generator.Orphan:
+		return "orphaned"
+	case generator.Remove:
+		return "removed"
+	case generator.HandEdit:
+		return "hand-edited"
+	}
+	return "unchanged"
+}
+
+func printJSON(w io.Writer, p *generator.Plan) error {
+	enc := json.NewEncoder(w)
+	for _, c := range p.Changes {
+		if err := enc.Encode(struct {
+			Path   string          `json:"path"`
+			Class  generator.Class `json:"class"`
+			Action string          `json:"action"`
+			Note   string          `json:"note,omitempty"`
+		}{c.Path, c.Class, actionWord(c.Action), c.Note}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func printDiff(w io.Writer, p *generator.Plan) {
+	changed := 0
+	for _, c := range p.Changes {
+		switch c.Action {
+		case generator.Unchanged, generator.Keep, generator.Deleted, generator.Orphan, generator.HandEdit:
+			continue
+		}
+		changed++
+		fmt.Fprint(w, c.Diff())
+	}
+	if p.ManifestChanged {
+		changed++
+		fmt.Fprintf(w, "# %s would be rewritten\n", generator.ManifestPath)
+	}
+	if changed == 0 {
+		fmt.Fprintln(w, "nothing would change")
+	}
+}
+
+// printPlan prints one line per file that is not unchanged, then counts.
+func printPlan(w io.Writer, dir string, p *generator.Plan) {
+	counts := map[string]int{}
+	for _, c := range p.Changes {
+		word := actionWord(c.Action)
+		counts[word]++
+		if c.Action == generator.Unchanged || c.Action == generator.Keep || strings.HasPrefix(c.Path, generator.BaseDir+"/") {
+			continue
+		}
+		line := fmt.Sprintf("  %-11s %s", word, c.Path)
+		if c.Note != "" {
+			line += "  (" + c.Note + ")"
+		}
+		fmt.Fprintln(w, line)
+	}
+	var parts []string
+	for _, word := range []string{"created", "updated", "merged", "conflict", "removed", "orphaned", "skipped", "unchanged"} {
+		if counts[word] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[word], word))
+		}
+	}
+	fmt.Fprintf(w, "%s: %s\n", dir, strings.Join(parts, ", "))
+}
+
+// shortDiff keeps the first lines of a diff.
+func shortDiff(d string, lines int) string {
+	ls := strings.Split(strings.TrimRight(d, "\n"), "\n")
+	if len(ls) > lines {
+		ls = append(ls[:lines], fmt.Sprintf("... (%d more lines)", len(ls)-lines))
+	}
+	return strings.Join(ls, "\n")
+}
+
+func summarize(items []string, n int) string {
+	if len(items) > n {
+		return strings.Join(items[:n], "; ") + fmt.Sprintf("; and %d more", len(items)-n)
+	}
+	return strings.Join(items, "; ")
+}
+
+// checkFlags are the flags of svcgen check.
+type checkFlags struct {
+	presetsDir string
+}
+
+func newCheckCmd(e *env) *cobra.Command {
+	f := &checkFlags{}
+	cmd := &cobra.Command{
+		Use:   "check [DIR...]",
+		Short: "Fail when regen would change a service (drift check for CI)",
+		Long: `Check each service DIR (default .): exit 0 when svcgen regen would change
+nothing, 1 with the files that would change otherwise: the spec changed
+without a regen, svcgen was upgraded, or a generated file was edited by hand.
+Services are checked in parallel; nothing is written.`,
+		Example: `  svcgen check
+  svcgen check services/*`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				args = []string{"."}
+			}
+			return runCheck(cmd.Context(), e, f, args)
+		},
+	}
+	cmd.Flags().StringVar(&f.presetsDir, "presets-dir", "", "directory of extra preset YAML files")
+	return cmd
+}
+
+func runCheck(ctx context.Context, e *env, f *checkFlags, dirs []string) error {
+	if err := generator.CheckToolchain(); err != nil {
+		return err
+	}
+	cat, err := generator.LoadCatalog(f.presetsDir)
+	if err != nil {
+		return err
+	}
+	type result struct {
+		err   error
+		drift []string
+	}
+	results := make([]result, len(dirs))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, dir := range dirs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			results[i].drift, results[i].err = checkService(ctx, cat, dir)
+		}()
+	}
+	wg.Wait()
+	bad := 0
+	for i, dir := range dirs {
+		r := results[i]
+		switch {
+		case r.err != nil:
+			bad++
+			fmt.Fprintf(e.stdout, "%s: error: %v\n", dir, r.err)
+		case len(r.drift) > 0:
+			bad++
+			fmt.Fprintf(e.stdout, "%s: regen would change %d file(s):\n", dir, len(r.drift))
+			for _, d := range r.drift {
+				fmt.Fprintf(e.stdout, "  %s\n", d)
+			}
+		default:
+			fmt.Fprintf(e.stdout, "%s: up to date\n", dir)
+		}
+	}
+	if bad > 0 {
+		return fmt.Errorf("%d of %d service(s) drifted; run svcgen regen in each (or fix the errors above)", bad, len(dirs))
+	}
+	return nil
+}
+
+// checkService lists what a regen of dir would change, without writing;
+// a pending interrupted regen counts as drift.
+func checkService(ctx context.Context, cat *generator.Catalog, dir string) ([]string, error) {
+	if _, err := os.Stat(filepath.Join(dir, ".svcgen", "stage")); err == nil {
+		return []string{"an interrupted regen is pending (.svcgen/stage): run svcgen regen"}, nil
+	}
+	p, _, err := planService(ctx, cat, dir, nil, generator.RegenOptions{})
+	if err != nil {
+		return nil, err
+	}
+	var drift []string
+	for _, c := range p.Changes {
+		switch c.Action {
+		case generator.Unchanged, generator.Keep, generator.Deleted, generator.Orphan:
+		default:
+			if !strings.HasPrefix(c.Path, generator.BaseDir+"/") {
+				drift = append(drift, actionWord(c.Action)+" "+c.Path)
+			}
+		}
+	}
+	if p.ManifestChanged && len(drift) == 0 {
+		drift = append(drift, "updated "+generator.ManifestPath+" (svcgen version or answers)")
+	}
+	return drift, nil
+}
