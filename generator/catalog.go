@@ -491,3 +491,26 @@ func seqLines(data []byte, key string) map[int]int {
 	}
 	return out
 }
+
+// MergeFeatureOverrides adds later feature changes to earlier ones: for each
+// feature the last "+name" or "-name" wins. The result is sorted, so
+// regenerating with the same change twice records it once.
+func MergeFeatureOverrides(earlier, later []string) []string {
+	sign := map[string]string{}
+	for _, o := range slices.Concat(earlier, later) {
+		o = strings.TrimSpace(o)
+		switch {
+		case o == "":
+			continue
+		case o[0] == '+' || o[0] == '-':
+			sign[o[1:]] = o[:1]
+		default:
+			sign[o] = "+"
+		}
+	}
+	out := make([]string, 0, len(sign))
+	for _, name := range sortedKeys(sign) {
+		out = append(out, sign[name]+name)
+	}
+	return out
+}

@@ -242,6 +242,11 @@ func planFile(dir string, f File, prev map[string]ManifestFile, opts RegenOption
 		if err != nil {
 			return c, err
 		}
+		if base == nil && known && hashOf(old) == mf.SHA256 {
+			// A file that was not merged before (an older svcgen had it
+			// generated) and was never edited: what is on disk is the base.
+			base = old
+		}
 		merged, conflicts, err := merge3(old, base, f.Content, opts.MergeLabel)
 		if err != nil {
 			return c, fmt.Errorf("merging %s: %w", f.Path, err)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -20,17 +21,39 @@ func TestMain(m *testing.M) {
 // TestScript runs the command-line scripts in testdata/script/*.txtar.
 func TestScript(t *testing.T) {
 	goEnv := goEnvironment(t)
+	repo, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir: "../../testdata/script",
 		Setup: func(env *testscript.Env) error {
 			for k, v := range goEnv {
 				env.Setenv(k, v)
 			}
+			// The generated services' own tests use the real databases.
+			env.Setenv("DATABASE_URL", envOr("SVCGEN_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"))
+			env.Setenv("REDIS_URL", envOr("SVCGEN_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"))
+			env.Setenv("SVCGEN_REPO", repo)
+			// git commits in the scripts need an identity.
+			for _, k := range []string{"GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"} {
+				env.Setenv(k, "svcgen test")
+			}
+			for _, k := range []string{"GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"} {
+				env.Setenv(k, "test@svcgen.invalid")
+			}
 			return nil
 		},
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 	})
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
 }
 
 // goEnvironment returns the go command's caches and proxy settings, so that

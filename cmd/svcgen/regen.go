@@ -127,7 +127,7 @@ func runRegen(cmd *cobra.Command, e *env, f *regenFlags, dir string) error {
 			}
 			o.Preset = f.preset
 		}
-		o.Features = append(o.Features, generator.ParseFeatureFlag(f.features)...)
+		o.Features = generator.MergeFeatureOverrides(o.Features, generator.ParseFeatureFlag(f.features))
 		return nil
 	}
 	if !f.dryRun {
