@@ -14,6 +14,19 @@ type Request struct {
 	Options Options
 	// SpecName names Spec's file in error messages; Options.Spec when empty.
 	SpecName string
+	// API, when its Key matches this render's, is ogen's output from the
+	// last generation, used instead of running ogen again (regen and check
+	// of an unchanged spec).
+	API *APIFiles
+}
+
+// APIFiles is ogen's output of a previous generation.
+type APIFiles struct {
+	// Files are internal/api's files by base name.
+	Files map[string][]byte
+	// Key identifies ogen's input (spec, options, ogen version), as
+	// recorded in the manifest.
+	Key string
 }
 
 // Result is the rendered service.

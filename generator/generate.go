@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"golang.org/x/mod/semver"
 	"gopkg.in/yaml.v3"
@@ -64,7 +66,14 @@ func Generate(ctx context.Context, req Request) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
-	og, err := runOgen(specFile, spec, containsString(features, "otel"), o.SkipUnsupported)
+	otel := containsString(features, "otel")
+	key := apiKey(spec, otel, o.SkipUnsupported)
+	var og *ogenOutput
+	if req.API != nil && req.API.Key == key {
+		og, err = reuseOgen(req.API.Files)
+	} else {
+		og, err = runOgen(specFile, spec, otel, o.SkipUnsupported)
+	}
 	if err != nil {
 		return res, err
 	}
@@ -106,12 +115,20 @@ func Generate(ctx context.Context, req Request) (Result, error) {
 
 	g := &assembly{files: map[string]File{}, dirs: dirs}
 	r := &renderer{fsys: c.tmpl, funcs: funcs()}
+	var jobs []renderJob
 	for _, f := range dirs {
-		if err := ctx.Err(); err != nil {
+		fj, err := featureJobs(r.fsys, f, d)
+		if err != nil {
 			return res, err
 		}
-		if err := g.renderFeature(r, f, d); err != nil {
-			return res, err
+		jobs = append(jobs, fj...)
+	}
+	if err := renderAll(ctx, r, jobs); err != nil {
+		return res, err
+	}
+	for _, j := range jobs {
+		if !j.skip {
+			g.add(File{Path: j.out, Template: "templates/" + j.tmpl, Content: j.content})
 		}
 	}
 	// The spec itself, and ogen's package.
@@ -129,7 +146,7 @@ func Generate(ctx context.Context, req Request) (Result, error) {
 		}
 	}
 	files := g.sorted()
-	m, err := buildManifest(o, starterSpec, features, files)
+	m, err := buildManifest(Manifest{Answers: o, StarterSpec: starterSpec, Features: features, APIKey: key}, files)
 	if err != nil {
 		return res, err
 	}
@@ -202,9 +219,22 @@ func (g *assembly) sorted() []File {
 	return out
 }
 
-// renderFeature renders every template of one feature folder.
-func (g *assembly) renderFeature(r *renderer, f *Feature, d *Data) error {
-	return fs.WalkDir(r.fsys, f.dir, func(p string, e fs.DirEntry, err error) error {
+// renderJob is one template to render into one output file.
+type renderJob struct {
+	err     error
+	data    *Data
+	tmpl    string
+	out     string
+	content []byte
+	skip    bool
+}
+
+// featureJobs lists the templates of one feature folder: one job per file,
+// one per operation for __op__ templates (the starter's implementation
+// replacing the stub where it has one).
+func featureJobs(fsys fs.FS, f *Feature, d *Data) ([]renderJob, error) {
+	var jobs []renderJob
+	err := fs.WalkDir(fsys, f.dir, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -218,35 +248,56 @@ func (g *assembly) renderFeature(r *renderer, f *Feature, d *Data) error {
 		if rel == "feature.yaml" || rel == "explain.md" || rel == SpecPath {
 			return nil
 		}
-		if strings.Contains(rel, "__op__") {
-			for i := range d.Operations {
-				op := &d.Operations[i]
-				tmpl, tmplRel := p, rel
-				if op.Starter {
-					// The starter's implementation replaces the stub.
-					tmpl = starterOp(d.Starter, op.Name)
-				}
-				od := *d
-				od.Op = op
-				if err := g.renderOne(r, tmpl, outputPath(tmplRel, &od), &od); err != nil {
-					return err
-				}
-			}
+		if !strings.Contains(rel, "__op__") {
+			jobs = append(jobs, renderJob{tmpl: p, out: outputPath(rel, d), data: d})
 			return nil
 		}
-		return g.renderOne(r, p, outputPath(rel, d), d)
+		for i := range d.Operations {
+			od := *d
+			od.Op = &d.Operations[i]
+			tmpl := p
+			if od.Op.Starter {
+				tmpl = starterOp(d.Starter, od.Op.Name)
+			}
+			jobs = append(jobs, renderJob{tmpl: tmpl, out: outputPath(rel, &od), data: &od})
+		}
+		return nil
 	})
+	return jobs, err
 }
 
-func (g *assembly) renderOne(r *renderer, tmpl, out string, d *Data) error {
-	content, skip, err := r.render(tmpl, out, d)
-	if err != nil {
+// renderAll renders the jobs on every CPU; formatting Go is most of the
+// work. The first error in job order is returned.
+func renderAll(ctx context.Context, r *renderer, jobs []renderJob) error {
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				j := &jobs[i]
+				j.content, j.skip, j.err = r.render(j.tmpl, j.out, j.data)
+			}
+		}()
+	}
+	for i := range jobs {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if !skip {
-		g.add(File{Path: out, Template: "templates/" + tmpl, Content: content})
+	for _, j := range jobs {
+		if j.err != nil {
+			return j.err
+		}
 	}
-	return g.err
+	return nil
 }
 
 // modules collects the go.mod require lines of the enabled features; the
@@ -278,6 +329,9 @@ type Manifest struct {
 	StarterSpec bool `yaml:"starter_spec"`
 	// Features are the enabled features.
 	Features []string `yaml:"features"`
+	// APIKey identifies ogen's input for internal/api (spec, options, ogen
+	// version): while it is unchanged, regen and check reuse internal/api.
+	APIKey string `yaml:"api_key,omitempty"`
 	// Files are every file svcgen wrote, with its class and hash.
 	Files []ManifestFile `yaml:"files"`
 }
@@ -291,8 +345,8 @@ type ManifestFile struct {
 
 const manifestHeader = "# svcgen manifest: the answers this service was generated with and what\n# svcgen last wrote. `svcgen regen` reads it; do not edit the files list.\n"
 
-func buildManifest(o Options, starterSpec bool, features []string, files []File) ([]byte, error) {
-	m := Manifest{Svcgen: Version, Answers: o, StarterSpec: starterSpec, Features: features}
+func buildManifest(m Manifest, files []File) ([]byte, error) {
+	m.Svcgen = Version
 	for _, f := range files {
 		sum := sha256.Sum256(f.Content)
 		m.Files = append(m.Files, ManifestFile{Path: f.Path, Class: f.Class, SHA256: hex.EncodeToString(sum[:])})

@@ -119,7 +119,8 @@ func TestGenerateStarter(t *testing.T) {
 	if strings.Join(res.Features, ",") != "metrics,pool" {
 		t.Errorf("features %v, want pool and the metrics it requires", res.Features)
 	}
-	if len(res.Operations) != 2 || res.Operations[0].Name != "GetPet" || res.Operations[0].Method != "GET" || res.Operations[0].Path != "/pets/{id}" || res.Operations[0].OperationID != "getPet" {
+	// ogen's order: by Go name.
+	if len(res.Operations) != 2 || res.Operations[1].Name != "GetPet" || res.Operations[1].Method != "GET" || res.Operations[1].Path != "/pets/{id}" || res.Operations[1].OperationID != "getPet" || res.Operations[1].Summary != "Get a pet." {
 		t.Errorf("operations: %+v", res.Operations)
 	}
 

@@ -2,6 +2,8 @@ package generator
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"go/ast"
@@ -9,8 +11,9 @@ import (
 	"go/printer"
 	"go/token"
 	"path"
+	"regexp"
+	"runtime/debug"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -90,6 +93,36 @@ func innermost(err error) string {
 		msg = err.Error()
 	}
 	return msg
+}
+
+// apiKey identifies everything ogen's output depends on: the spec, the
+// ogen options svcgen sets and ogen's version.
+func apiKey(spec []byte, otel bool, skip []string) string {
+	h := sha256.New()
+	h.Write(spec)
+	fmt.Fprintf(h, "\x00otel=%t\x00skip=%q\x00ogen=%s", otel, skip, ogenVersion())
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// ogenVersion is the ogen module svcgen was built with.
+var ogenVersion = sync.OnceValue(func() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if d.Path == "github.com/ogen-go/ogen" {
+				if d.Replace != nil {
+					return d.Replace.Path + "@" + d.Replace.Version
+				}
+				return d.Version
+			}
+		}
+	}
+	return "unknown"
+})
+
+// reuseOgen reads operations from ogen's output of a previous generation.
+func reuseOgen(files map[string][]byte) (*ogenOutput, error) {
+	out := &ogenOutput{files: files}
+	return out, out.readInterfaces()
 }
 
 // ogenOutput is ogen's generated package plus the operations it served.
@@ -176,13 +209,21 @@ func runOgen(specFile string, spec []byte, otel bool, skip []string) (*ogenOutpu
 		return nil, fmt.Errorf("ogen could not write the server for %s: %w", specFile, err)
 	}
 	out.files = fs.files
-	server, ok := fs.files["oas_server_gen.go"]
+	if err := out.readInterfaces(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// readInterfaces fills ops, newError and security from ogen's files.
+func (out *ogenOutput) readInterfaces() error {
+	server, ok := out.files["oas_server_gen.go"]
 	if !ok {
-		return nil, errors.New("ogen produced no oas_server_gen.go")
+		return errors.New("ogen produced no oas_server_gen.go")
 	}
 	all, err := interfaceMethods("oas_server_gen.go", server, func(n string) bool { return strings.HasSuffix(n, "Handler") })
 	if err != nil {
-		return nil, fmt.Errorf("reading ogen's Handler interface: %w", err)
+		return fmt.Errorf("reading ogen's Handler interface: %w", err)
 	}
 	var ops []Operation
 	for _, op := range all {
@@ -192,33 +233,14 @@ func runOgen(specFile string, spec []byte, otel bool, skip []string) (*ogenOutpu
 		}
 		ops = append(ops, op)
 	}
-	if sec, ok := fs.files["oas_security_gen.go"]; ok {
+	if sec, ok := out.files["oas_security_gen.go"]; ok {
 		out.security, err = interfaceMethods("oas_security_gen.go", sec, func(n string) bool { return n == "SecurityHandler" })
 		if err != nil {
-			return nil, fmt.Errorf("reading ogen's SecurityHandler interface: %w", err)
+			return fmt.Errorf("reading ogen's SecurityHandler interface: %w", err)
 		}
 	}
-	// Join the method signatures with what the spec says of each operation.
-	byName := map[string]*Operation{}
-	for i := range ops {
-		byName[ops[i].Name] = &ops[i]
-	}
-	for _, irOp := range g.Operations() {
-		op, ok := byName[irOp.Name]
-		if !ok || irOp.Spec == nil {
-			continue
-		}
-		op.OperationID = irOp.Spec.OperationID
-		op.Method = strings.ToUpper(irOp.Spec.HTTPMethod)
-		op.Path = irOp.Spec.Path.String()
-		op.Summary = strings.TrimSpace(irOp.Summary)
-		if pos, ok := irOp.Spec.Pointer.Position(); ok {
-			op.order = pos.Line
-		}
-	}
-	sort.SliceStable(ops, func(i, j int) bool { return ops[i].order < ops[j].order })
 	out.ops = ops
-	return out, nil
+	return nil
 }
 
 func containsString(s []string, v string) bool {
@@ -273,6 +295,32 @@ func lineFromText(msg string) (line, col int) {
 	return 0, 0
 }
 
+var (
+	implementsRe = regexp.MustCompile(`^\S+ implements (\S+) operation\.$`)
+	routeRe      = regexp.MustCompile(`^(GET|PUT|POST|DELETE|OPTIONS|HEAD|PATCH|TRACE) (/\S*)$`)
+)
+
+// parseOpDoc reads what ogen's doc comment of a Handler method says of its
+// operation: "X implements getItem operation." (or "implements GET /path
+// operation." without an operationId), the summary, and "GET /items/{id}"
+// on the last line. Reading it from ogen's output, not from its internals,
+// serves a fresh render and a reused one alike.
+func parseOpDoc(name, doc string) (id, method, route, summary string) {
+	paras := strings.Split(strings.TrimSpace(doc), "\n\n")
+	if m := implementsRe.FindStringSubmatch(strings.TrimSpace(paras[0])); m != nil {
+		id = m[1]
+	}
+	last := strings.TrimSpace(paras[len(paras)-1])
+	if m := routeRe.FindStringSubmatch(last); m != nil {
+		method, route = m[1], m[2]
+		paras = paras[:len(paras)-1]
+	}
+	if len(paras) > 1 {
+		summary = strings.Join(strings.Fields(paras[1]), " ")
+	}
+	return id, method, route, summary
+}
+
 // interfaceMethods reads the methods of the interfaces named by match in
 // one of ogen's files (the Handler and its per-group interfaces in
 // oas_server_gen.go, the SecurityHandler in oas_security_gen.go), with
@@ -280,7 +328,7 @@ func lineFromText(msg string) (line, col int) {
 // package.
 func interfaceMethods(file string, src []byte, match func(name string) bool) ([]Operation, error) {
 	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, file, src, 0)
+	f, err := parser.ParseFile(fset, file, src, parser.ParseComments)
 	if err != nil {
 		return nil, err
 	}
@@ -305,12 +353,16 @@ func interfaceMethods(file string, src []byte, match func(name string) bool) ([]
 					continue // embedded interface: its own methods are listed where it is declared
 				}
 				qualify(ft)
-				ops = append(ops, Operation{
+				op := Operation{
 					Name:    m.Names[0].Name,
 					File:    snakeCase(m.Names[0].Name),
 					Params:  fieldList(fset, ft.Params, true),
 					Results: results(fset, ft.Results),
-				})
+				}
+				if m.Doc != nil {
+					op.OperationID, op.Method, op.Path, op.Summary = parseOpDoc(op.Name, m.Doc.Text())
+				}
+				ops = append(ops, op)
 			}
 		}
 	}

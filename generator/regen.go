@@ -133,6 +133,7 @@ func RegenRequest(c *Catalog, dir string, m Manifest) (Request, error) {
 		return req, fmt.Errorf("reading the service's spec: %w", err)
 	}
 	req.SpecName = filepath.Join(dir, SpecPath)
+	req.API = lastAPI(dir, m)
 	if m.StarterSpec {
 		if p, err := c.Preset(m.Answers.Preset); err == nil {
 			starter, err := fs.ReadFile(c.tmpl, path.Join(startersDir, p.Starter, SpecPath))
@@ -143,6 +144,29 @@ func RegenRequest(c *Catalog, dir string, m Manifest) (Request, error) {
 	}
 	req.Spec = spec
 	return req, nil
+}
+
+// lastAPI returns internal/api as svcgen last wrote it, when every file of
+// it is on disk unchanged; Generate reuses it while the spec is unchanged.
+func lastAPI(dir string, m Manifest) *APIFiles {
+	if m.APIKey == "" {
+		return nil
+	}
+	files := map[string][]byte{}
+	for _, f := range m.Files {
+		if path.Dir(f.Path) != apiDir {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(f.Path)))
+		if err != nil || hashOf(b) != f.SHA256 {
+			return nil
+		}
+		files[path.Base(f.Path)] = b
+	}
+	if len(files) == 0 {
+		return nil
+	}
+	return &APIFiles{Files: files, Key: m.APIKey}
 }
 
 // PlanRegen compares a fresh render with the service on disk and decides,
