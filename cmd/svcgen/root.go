@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -94,6 +95,15 @@ func run(e *env, args []string) (code int) {
 	if errors.As(err, &se) && se.Listing != "" {
 		// ogen's listing of the spec around the fault.
 		fmt.Fprintf(stderr, "\n%s\n", strings.TrimRight(se.Listing, "\n"))
+	}
+	var fe *generator.FormatError
+	if errors.As(err, &fe) {
+		// Keep the text that did not compile for inspection.
+		if f, ferr := os.CreateTemp("", "svcgen-*-"+filepath.Base(fe.Path)+".dump"); ferr == nil {
+			_, _ = f.Write(fe.Source)
+			_ = f.Close()
+			fmt.Fprintf(stderr, "svcgen: the unformatted output is in %s\n", f.Name())
+		}
 	}
 	return exitError
 }
