@@ -280,6 +280,15 @@ func (p *Params) validate() error {
 	if p.Server.MaxBodyBytes < 0 {
 		return errors.New("params.server.max_body_bytes cannot be negative")
 	}
+	switch p.Partition.Interval {
+	case "", "day", "week", "month":
+	default:
+		return fmt.Errorf("params.partition.interval %q: want day, week or month%s",
+			p.Partition.Interval, suggest(p.Partition.Interval, []string{"day", "week", "month"}))
+	}
+	if p.Partition.Premake < 0 || p.Partition.Retention < 0 {
+		return errors.New("params.partition: premake and retention cannot be negative")
+	}
 	return nil
 }
 

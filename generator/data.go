@@ -12,6 +12,29 @@ type Params struct {
 	DBPool DBPoolParams `yaml:"dbpool" json:"dbpool"`
 	// Pool tunes the sync.Pool scratch buffers (pool feature).
 	Pool PoolParams `yaml:"pool" json:"pool"`
+	// Partition tunes the partition upkeep job (partition feature).
+	Partition PartitionParams `yaml:"partition,omitempty" json:"partition,omitempty"`
+	// Matview tunes the materialized view refresher (matview feature).
+	Matview MatviewParams `yaml:"matview,omitempty" json:"matview,omitempty"`
+	// Cache3 tunes the 3-tier cache (cache3 feature); its Redis budget is
+	// Timeouts.Cache.
+	Cache3 Cache3Params `yaml:"cache3,omitempty" json:"cache3,omitempty"`
+}
+
+// Cache3Params tune the 3-tier cache: memory (L1), Redis (L2), Postgres.
+type Cache3Params struct {
+	// L1TTL is how long an entry stays in a replica's memory: the longest a
+	// replica may serve a stale value if an invalidation message is lost.
+	L1TTL Duration `yaml:"l1_ttl" json:"l1_ttl"`
+	// L1Size is the most entries kept in memory per cache and replica.
+	L1Size int `yaml:"l1_size" json:"l1_size"`
+	// L2TTL is how long an entry stays in Redis.
+	L2TTL Duration `yaml:"l2_ttl" json:"l2_ttl"`
+	// NegativeTTL is how long "this id does not exist" is cached.
+	NegativeTTL Duration `yaml:"negative_ttl" json:"negative_ttl"`
+	// Jitter shortens every TTL by a random fraction of up to Jitter (0.1:
+	// up to 10%), so entries cached together do not expire together.
+	Jitter float64 `yaml:"jitter,omitempty" json:"jitter,omitempty"`
 }
 
 // ServerParams tune the public http.Server.
@@ -66,6 +89,28 @@ type PoolParams struct {
 	MaxBufferSize int `yaml:"max_buffer_size" json:"max_buffer_size"`
 }
 
+// PartitionParams tune the partition feature: a time-range partitioned
+// table and the job that keeps its partitions.
+type PartitionParams struct {
+	// Interval is the time range of one partition: day, week or month.
+	Interval string `yaml:"interval" json:"interval" jsonschema:"enum=day,enum=week,enum=month"`
+	// Premake is how many partitions are kept created ahead of the current
+	// one, so writes never land in the default partition.
+	Premake int `yaml:"premake" json:"premake"`
+	// Retention is how many past partitions are kept besides the current
+	// one; older ones are detached and dropped. 0 keeps them all.
+	Retention int `yaml:"retention" json:"retention"`
+	// CheckEvery is how often the job runs (it also runs at start).
+	CheckEvery Duration `yaml:"check_every" json:"check_every"`
+}
+
+// MatviewParams tune the matview feature.
+type MatviewParams struct {
+	// RefreshEvery is how often the materialized views are refreshed
+	// (CONCURRENTLY); it is also how stale a read may be.
+	RefreshEvery Duration `yaml:"refresh_every" json:"refresh_every"`
+}
+
 // Operation is one API operation of the service's OpenAPI spec, as ogen
 // names it.
 type Operation struct {
@@ -86,8 +131,6 @@ type Operation struct {
 	Params string
 	// Results is the Go result list, e.g. "(api.GetItemRes, error)".
 	Results string
-	// order is the operation's line in the spec.
-	order int
 	// Starter is true when the preset's starter has an implementation for
 	// this operation (templates/starters/<starter>/ops/<Name>.go.tmpl).
 	Starter bool

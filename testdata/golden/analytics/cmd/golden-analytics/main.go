@@ -28,7 +28,9 @@ import (
 	"example.com/golden-analytics/internal/config"
 	"example.com/golden-analytics/internal/handler"
 	"example.com/golden-analytics/internal/platform/dbpool"
+	"example.com/golden-analytics/internal/platform/matview"
 	"example.com/golden-analytics/internal/platform/metrics"
+	"example.com/golden-analytics/internal/platform/partition"
 	"example.com/golden-analytics/internal/platform/profiling"
 	"example.com/golden-analytics/internal/platform/server"
 	"example.com/golden-analytics/internal/store"
@@ -88,6 +90,28 @@ func run() error {
 			return fmt.Errorf("register pool metrics: %w", err)
 		}
 		st = store.NewPostgres(pool, cfg.DBTimeout)
+
+		// Partition upkeep at start, then every PARTITION_CHECK_EVERY;
+		// stopped (and waited for) before the pool closes.
+		if cfg.Partition.Table != "" {
+			parts, err := partition.New(pool, cfg.Partition, reg, app.MetricsNamespace, log)
+			if err != nil {
+				return err
+			}
+			stopPartitions := parts.Start(ctx)
+			defer stopPartitions()
+		}
+
+		// Materialized views refreshed CONCURRENTLY at start, then every
+		// MATVIEW_REFRESH_EVERY; stopped before the pool closes.
+		if len(cfg.Matview.Views) > 0 {
+			views, err := matview.New(pool, cfg.Matview, reg, app.MetricsNamespace, log)
+			if err != nil {
+				return err
+			}
+			stopViews := views.Start(ctx)
+			defer stopViews()
+		}
 	}
 
 	stopProfiling, err := profiling.Start(cfg.Profiling, log)

@@ -6,6 +6,7 @@ package api
 type OperationName = string
 
 const (
-	IngestEventsOperation OperationName = "IngestEvents"
-	QueryEventsOperation  OperationName = "QueryEvents"
+	GetLeaderboardOperation OperationName = "GetLeaderboard"
+	IngestEventsOperation   OperationName = "IngestEvents"
+	QueryEventsOperation    OperationName = "QueryEvents"
 )

@@ -11,7 +11,7 @@ import (
 )
 
 var (
-	rn1AllowedHeaders = map[string]string{
+	rn3AllowedHeaders = map[string]string{
 		"POST": "Content-Type",
 	}
 )
@@ -54,31 +54,70 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		switch elem[0] {
-		case '/': // Prefix: "/events"
+		case '/': // Prefix: "/"
 
-			if l := len("/events"); len(elem) >= l && elem[0:l] == "/events" {
+			if l := len("/"); len(elem) >= l && elem[0:l] == "/" {
 				elem = elem[l:]
 			} else {
 				break
 			}
 
 			if len(elem) == 0 {
-				// Leaf node.
-				switch r.Method {
-				case "GET":
-					s.handleQueryEventsRequest([0]string{}, elemIsEscaped, w, r)
-				case "POST":
-					s.handleIngestEventsRequest([0]string{}, elemIsEscaped, w, r)
-				default:
-					s.notAllowed(w, r, notAllowedParams{
-						allowedMethods: "GET,POST",
-						allowedHeaders: rn1AllowedHeaders,
-						acceptPost:     "application/json",
-						acceptPatch:    "",
-					})
+				break
+			}
+			switch elem[0] {
+			case 'e': // Prefix: "events"
+
+				if l := len("events"); len(elem) >= l && elem[0:l] == "events" {
+					elem = elem[l:]
+				} else {
+					break
 				}
 
-				return
+				if len(elem) == 0 {
+					// Leaf node.
+					switch r.Method {
+					case "GET":
+						s.handleQueryEventsRequest([0]string{}, elemIsEscaped, w, r)
+					case "POST":
+						s.handleIngestEventsRequest([0]string{}, elemIsEscaped, w, r)
+					default:
+						s.notAllowed(w, r, notAllowedParams{
+							allowedMethods: "GET,POST",
+							allowedHeaders: rn3AllowedHeaders,
+							acceptPost:     "application/json",
+							acceptPatch:    "",
+						})
+					}
+
+					return
+				}
+
+			case 'l': // Prefix: "leaderboard"
+
+				if l := len("leaderboard"); len(elem) >= l && elem[0:l] == "leaderboard" {
+					elem = elem[l:]
+				} else {
+					break
+				}
+
+				if len(elem) == 0 {
+					// Leaf node.
+					switch r.Method {
+					case "GET":
+						s.handleGetLeaderboardRequest([0]string{}, elemIsEscaped, w, r)
+					default:
+						s.notAllowed(w, r, notAllowedParams{
+							allowedMethods: "GET",
+							allowedHeaders: nil,
+							acceptPost:     "",
+							acceptPatch:    "",
+						})
+					}
+
+					return
+				}
+
 			}
 
 		}
@@ -167,38 +206,77 @@ func (s *Server) FindPath(method string, u *url.URL) (r Route, _ bool) {
 			break
 		}
 		switch elem[0] {
-		case '/': // Prefix: "/events"
+		case '/': // Prefix: "/"
 
-			if l := len("/events"); len(elem) >= l && elem[0:l] == "/events" {
+			if l := len("/"); len(elem) >= l && elem[0:l] == "/" {
 				elem = elem[l:]
 			} else {
 				break
 			}
 
 			if len(elem) == 0 {
-				// Leaf node.
-				switch method {
-				case "GET":
-					r.name = QueryEventsOperation
-					r.summary = "Events in a time range, oldest first"
-					r.operationID = "queryEvents"
-					r.operationGroup = ""
-					r.pathPattern = "/events"
-					r.args = args
-					r.count = 0
-					return r, true
-				case "POST":
-					r.name = IngestEventsOperation
-					r.summary = "Store a batch of events"
-					r.operationID = "ingestEvents"
-					r.operationGroup = ""
-					r.pathPattern = "/events"
-					r.args = args
-					r.count = 0
-					return r, true
-				default:
-					return
+				break
+			}
+			switch elem[0] {
+			case 'e': // Prefix: "events"
+
+				if l := len("events"); len(elem) >= l && elem[0:l] == "events" {
+					elem = elem[l:]
+				} else {
+					break
 				}
+
+				if len(elem) == 0 {
+					// Leaf node.
+					switch method {
+					case "GET":
+						r.name = QueryEventsOperation
+						r.summary = "Events in a time range, oldest first"
+						r.operationID = "queryEvents"
+						r.operationGroup = ""
+						r.pathPattern = "/events"
+						r.args = args
+						r.count = 0
+						return r, true
+					case "POST":
+						r.name = IngestEventsOperation
+						r.summary = "Store a batch of events"
+						r.operationID = "ingestEvents"
+						r.operationGroup = ""
+						r.pathPattern = "/events"
+						r.args = args
+						r.count = 0
+						return r, true
+					default:
+						return
+					}
+				}
+
+			case 'l': // Prefix: "leaderboard"
+
+				if l := len("leaderboard"); len(elem) >= l && elem[0:l] == "leaderboard" {
+					elem = elem[l:]
+				} else {
+					break
+				}
+
+				if len(elem) == 0 {
+					// Leaf node.
+					switch method {
+					case "GET":
+						r.name = GetLeaderboardOperation
+						r.summary = "The top players by total score"
+						r.operationID = "getLeaderboard"
+						r.operationGroup = ""
+						r.pathPattern = "/leaderboard"
+						r.args = args
+						r.count = 0
+						return r, true
+					default:
+						return
+					}
+				}
+
 			}
 
 		}

@@ -205,6 +205,71 @@ func (s *IngestResult) SetInserted(val int64) {
 	s.Inserted = val
 }
 
+// Ref: #/components/schemas/Leaderboard
+type Leaderboard struct {
+	Entries []LeaderboardEntry `json:"entries"`
+}
+
+// GetEntries returns the value of Entries.
+func (s *Leaderboard) GetEntries() []LeaderboardEntry {
+	return s.Entries
+}
+
+// SetEntries sets the value of Entries.
+func (s *Leaderboard) SetEntries(val []LeaderboardEntry) {
+	s.Entries = val
+}
+
+// Ref: #/components/schemas/LeaderboardEntry
+type LeaderboardEntry struct {
+	// 1 for the best score; ties share no rank (lower player_id first).
+	Rank     int32    `json:"rank"`
+	PlayerID PlayerID `json:"player_id"`
+	Score    int64    `json:"score"`
+	// How many events the player has.
+	Events int64 `json:"events"`
+}
+
+// GetRank returns the value of Rank.
+func (s *LeaderboardEntry) GetRank() int32 {
+	return s.Rank
+}
+
+// GetPlayerID returns the value of PlayerID.
+func (s *LeaderboardEntry) GetPlayerID() PlayerID {
+	return s.PlayerID
+}
+
+// GetScore returns the value of Score.
+func (s *LeaderboardEntry) GetScore() int64 {
+	return s.Score
+}
+
+// GetEvents returns the value of Events.
+func (s *LeaderboardEntry) GetEvents() int64 {
+	return s.Events
+}
+
+// SetRank sets the value of Rank.
+func (s *LeaderboardEntry) SetRank(val int32) {
+	s.Rank = val
+}
+
+// SetPlayerID sets the value of PlayerID.
+func (s *LeaderboardEntry) SetPlayerID(val PlayerID) {
+	s.PlayerID = val
+}
+
+// SetScore sets the value of Score.
+func (s *LeaderboardEntry) SetScore(val int64) {
+	s.Score = val
+}
+
+// SetEvents sets the value of Events.
+func (s *LeaderboardEntry) SetEvents(val int64) {
+	s.Events = val
+}
+
 // NewOptInt32 returns new OptInt32 with value set to v.
 func NewOptInt32(v int32) OptInt32 {
 	return OptInt32{

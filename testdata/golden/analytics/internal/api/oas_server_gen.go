@@ -8,6 +8,14 @@ import (
 
 // Handler handles operations described by OpenAPI v3 specification.
 type Handler interface {
+	// GetLeaderboard implements getLeaderboard operation.
+	//
+	// Players ranked by the sum of the numeric `score` field of their events' payloads, highest first.
+	// Served from a materialized view refreshed on a schedule when the service has one (so it may lag the
+	// latest events by up to the refresh interval), else computed from the events table.
+	//
+	// GET /leaderboard
+	GetLeaderboard(ctx context.Context, params GetLeaderboardParams) (*Leaderboard, error)
 	// IngestEvents implements ingestEvents operation.
 	//
 	// Up to 10000 events in one request. Large batches are written with PostgreSQL COPY, small ones with

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"example.com/golden-analytics/internal/platform/dbpool"
+	"example.com/golden-analytics/internal/platform/matview"
+	"example.com/golden-analytics/internal/platform/partition"
 	"example.com/golden-analytics/internal/platform/profiling"
 	"example.com/golden-analytics/internal/platform/server"
 	"example.com/golden-analytics/internal/platform/timeout"
@@ -26,6 +28,10 @@ import (
 type Config struct {
 	// Timeout holds the per-operation deadlines (TIMEOUT_DEFAULT, TIMEOUT_OPERATIONS).
 	Timeout timeout.Config
+	// Partition configures the partition upkeep job (PARTITION_*).
+	Partition partition.Config
+	// Matview configures the materialized view refresher (MATVIEW_*).
+	Matview matview.Config
 	// Profiling configures Pyroscope; off while ServerAddress is empty.
 	Profiling profiling.Config
 	// DB configures the Postgres pool (DATABASE_URL, DB_*).
@@ -45,7 +51,7 @@ type Config struct {
 }
 
 // OperationIDs are the API's operations, the keys of TIMEOUT_OPERATIONS.
-var OperationIDs = []string{"ingestEvents", "queryEvents"}
+var OperationIDs = []string{"getLeaderboard", "ingestEvents", "queryEvents"}
 
 // Default returns the configuration used when no variable is set.
 func Default() Config {
@@ -73,6 +79,18 @@ func Default() Config {
 		},
 		Profiling: profiling.Config{
 			AppName: "golden-analytics",
+		},
+		Partition: partition.Config{
+			Table:      "events", // "": no partitioned table, the job does not run
+			Column:     "created_at",
+			Interval:   partition.Month,
+			Premake:    3,
+			Retention:  12,
+			CheckEvery: 1 * time.Hour,
+		},
+		Matview: matview.Config{
+			Views:        []string{"leaderboard"}, // none: the refresher does not run
+			RefreshEvery: 5 * time.Minute,
 		},
 		AdminAddr:       "127.0.0.1:9090",
 		Store:           "postgres",
@@ -107,6 +125,12 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 	r.duration("TIMEOUT_DEFAULT", &c.Timeout.Default)
 	r.operations("TIMEOUT_OPERATIONS", c.Timeout.Operations)
 	r.duration("TIMEOUT_DB", &c.DBTimeout)
+
+	r.count("PARTITION_PREMAKE", &c.Partition.Premake)
+	r.count("PARTITION_RETENTION", &c.Partition.Retention)
+	r.duration("PARTITION_CHECK_EVERY", &c.Partition.CheckEvery)
+
+	r.duration("MATVIEW_REFRESH_EVERY", &c.Matview.RefreshEvery)
 
 	r.int32("DB_MAX_CONNS", &c.DB.MaxConns)
 	r.int32("DB_MIN_CONNS", &c.DB.MinConns)
@@ -208,6 +232,19 @@ func (r *reader) int32(name string, dst *int32) {
 		return
 	}
 	*dst = int32(n)
+}
+
+func (r *reader) count(name string, dst *int) {
+	v, ok := r.get(name)
+	if !ok {
+		return
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		r.bad(name, v, "a whole number, 0 or more")
+		return
+	}
+	*dst = n
 }
 
 func (r *reader) level(name string, dst *slog.Level) {

@@ -113,6 +113,31 @@ func TestIngestAndQuery(t *testing.T) {
 	}
 }
 
+func TestLeaderboard(t *testing.T) {
+	srv := newServer(t, store.NewMemory(), time.Second)
+	body := fmt.Sprintf(`[{"player_id":1,"type":"match_end","payload":{"score":5},"created_at":%[1]q},`+
+		`{"player_id":2,"type":"match_end","payload":{"score":9},"created_at":%[1]q},`+
+		`{"player_id":1,"type":"match_end","payload":{"score":7},"created_at":%[1]q}]`, start.Format(time.RFC3339))
+	var res api.IngestResult
+	if code := call(t, srv, "POST", "/events", body, &res); code != 200 || res.Inserted != 3 {
+		t.Fatalf("ingest: status %d, %+v", code, res)
+	}
+	var lb api.Leaderboard
+	if code := call(t, srv, "GET", "/leaderboard", "", &lb); code != 200 || len(lb.Entries) != 2 {
+		t.Fatalf("leaderboard: status %d, %+v", code, lb)
+	}
+	if e := lb.Entries[0]; e.Rank != 1 || e.PlayerID != 1 || e.Score != 12 || e.Events != 2 {
+		t.Fatalf("first entry %+v, want player 1 with 12 points from 2 events", e)
+	}
+	if code := call(t, srv, "GET", "/leaderboard?limit=1", "", &lb); code != 200 || len(lb.Entries) != 1 {
+		t.Fatalf("leaderboard limit 1: status %d, %+v", code, lb)
+	}
+	var e api.Error
+	if code := call(t, srv, "GET", "/leaderboard?limit=1001", "", &e); code != 400 {
+		t.Fatalf("leaderboard limit 1001: status %d, want 400", code)
+	}
+}
+
 func TestBadRequests(t *testing.T) {
 	srv := newServer(t, store.NewMemory(), time.Second)
 	var e api.Error

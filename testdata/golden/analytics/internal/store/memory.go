@@ -1,7 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
+	"math"
 	"slices"
 	"sync"
 )
@@ -53,6 +56,57 @@ func (m *Memory) QueryEvents(ctx context.Context, q Query) ([]Event, error) {
 		out = out[:q.Limit]
 	}
 	return out, nil
+}
+
+// Leaderboard implements Store, computed from every event on each call.
+func (m *Memory) Leaderboard(ctx context.Context, limit int) ([]LeaderboardEntry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	type total struct {
+		score  float64
+		events int64
+	}
+	byPlayer := map[int64]*total{}
+	m.mu.RLock()
+	for i := range m.events {
+		e := &m.events[i]
+		t := byPlayer[e.PlayerID]
+		if t == nil {
+			t = &total{}
+			byPlayer[e.PlayerID] = t
+		}
+		t.events++
+		t.score += payloadScore(e.Payload)
+	}
+	m.mu.RUnlock()
+	out := make([]LeaderboardEntry, 0, len(byPlayer))
+	for id, t := range byPlayer {
+		// Rounded half away from zero, as PostgreSQL casts numeric to bigint.
+		out = append(out, LeaderboardEntry{PlayerID: id, Score: int64(math.Round(t.score)), Events: t.events})
+	}
+	slices.SortFunc(out, func(a, b LeaderboardEntry) int {
+		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.PlayerID, b.PlayerID)
+	})
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// payloadScore is the payload's numeric "score" field, or 0.
+func payloadScore(payload []byte) float64 {
+	var v struct {
+		Score any `json:"score"`
+	}
+	if json.Unmarshal(payload, &v) != nil {
+		return 0
+	}
+	f, _ := v.Score.(float64)
+	return f
 }
 
 // Ping implements Store; memory is always ready.

@@ -74,23 +74,27 @@ func (p *Postgres) IngestEvents(ctx context.Context, events []EventInput) (int64
 	return tag.RowsAffected(), nil
 }
 
-// QueryEvents implements Store; both forms use an index (see the migration).
+// The time-range queries: both use an index (see the migration), and
+// the planner scans only the partitions the range overlaps.
+const (
+	rangeQuery = "SELECT id, player_id, type, payload, created_at FROM events " +
+		"WHERE created_at >= $1 AND created_at < $2 ORDER BY created_at, id LIMIT $3"
+	playerRangeQuery = "SELECT id, player_id, type, payload, created_at FROM events " +
+		"WHERE player_id = $1 AND created_at >= $2 AND created_at < $3 ORDER BY created_at, id LIMIT $4"
+)
+
+// QueryEvents implements Store.
 func (p *Postgres) QueryEvents(ctx context.Context, q Query) ([]Event, error) {
 	ctx, cancel := p.budget(ctx)
 	defer cancel()
-	const cols = "SELECT id, player_id, type, payload, created_at FROM events "
 	var (
 		rows pgx.Rows
 		err  error
 	)
 	if q.PlayerID != 0 {
-		rows, err = p.pool.Query(ctx, cols+
-			"WHERE player_id = $1 AND created_at >= $2 AND created_at < $3 ORDER BY created_at, id LIMIT $4",
-			q.PlayerID, q.From, q.To, q.Limit)
+		rows, err = p.pool.Query(ctx, playerRangeQuery, q.PlayerID, q.From, q.To, q.Limit)
 	} else {
-		rows, err = p.pool.Query(ctx, cols+
-			"WHERE created_at >= $1 AND created_at < $2 ORDER BY created_at, id LIMIT $3",
-			q.From, q.To, q.Limit)
+		rows, err = p.pool.Query(ctx, rangeQuery, q.From, q.To, q.Limit)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("query events: %w", err)
@@ -104,6 +108,30 @@ func (p *Postgres) QueryEvents(ctx context.Context, q Query) ([]Event, error) {
 		return nil, fmt.Errorf("query events: %w", err)
 	}
 	return events, nil
+}
+
+// LeaderboardQuery is the leaderboard, read from the
+// leaderboard materialized view (migrations/00002): an index scan of its
+// first rows, as fresh as the last refresh.
+const LeaderboardQuery = "SELECT player_id, score, events FROM leaderboard ORDER BY score DESC, player_id LIMIT $1"
+
+// Leaderboard implements Store.
+func (p *Postgres) Leaderboard(ctx context.Context, limit int) ([]LeaderboardEntry, error) {
+	ctx, cancel := p.budget(ctx)
+	defer cancel()
+	rows, err := p.pool.Query(ctx, LeaderboardQuery, limit)
+	if err != nil {
+		return nil, fmt.Errorf("leaderboard: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (LeaderboardEntry, error) {
+		var e LeaderboardEntry
+		err := row.Scan(&e.PlayerID, &e.Score, &e.Events)
+		return e, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("leaderboard: %w", err)
+	}
+	return out, nil
 }
 
 // Ping implements Store.

@@ -26,7 +26,32 @@ func TestPostgres(t *testing.T) {
 // testDB returns a pool on a new, migrated database that is dropped when the
 // test ends. The server comes from DATABASE_URL, else SVCGEN_TEST_PG_URL,
 // else the local default.
-func testDB(t *testing.T) *pgxpool.Pool {
+func testDB(t testing.TB) *pgxpool.Pool {
+	t.Helper()
+	cfg := newDatabase(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := migrate(ctx, cfg, "up"); err != nil {
+		t.Fatalf("migrate test database: %v", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatalf("connect to test database: %v", err)
+	}
+	t.Cleanup(pool.Close) // runs before the drop: cleanups are LIFO
+	return pool
+}
+
+// migrate runs one goose command on the database of cfg.
+func migrate(ctx context.Context, cfg *pgxpool.Config, command string) error {
+	db := stdlib.OpenDB(*cfg.ConnConfig.Copy())
+	defer db.Close()
+	return migrations.Run(ctx, db, command, io.Discard)
+}
+
+// newDatabase creates an empty database, dropped when the test ends, and
+// returns a pool configuration for it.
+func newDatabase(t testing.TB) *pgxpool.Config {
 	t.Helper()
 	url := os.Getenv("DATABASE_URL")
 	if url == "" {
@@ -68,18 +93,5 @@ func testDB(t *testing.T) *pgxpool.Pool {
 		t.Fatalf("parse %s: %v", url, err)
 	}
 	cfg.ConnConfig.Database = name
-
-	db := stdlib.OpenDB(*cfg.ConnConfig.Copy())
-	err = migrations.Run(ctx, db, "up", io.Discard)
-	db.Close()
-	if err != nil {
-		t.Fatalf("migrate test database: %v", err)
-	}
-
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatalf("connect to test database: %v", err)
-	}
-	t.Cleanup(pool.Close) // runs before the drop: cleanups are LIFO
-	return pool
+	return cfg
 }

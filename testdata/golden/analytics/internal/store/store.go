@@ -38,12 +38,22 @@ type Query struct {
 	Limit    int
 }
 
+// LeaderboardEntry is one player's line of the leaderboard.
+type LeaderboardEntry struct {
+	PlayerID int64
+	Score    int64 // sum of the numeric "score" fields of the player's payloads
+	Events   int64 // how many events the player has
+}
+
 // Store reads and writes events. Implementations must be safe for concurrent use.
 type Store interface {
 	// IngestEvents stores the events and returns how many were stored.
 	IngestEvents(ctx context.Context, events []EventInput) (int64, error)
 	// QueryEvents returns the events q selects.
 	QueryEvents(ctx context.Context, q Query) ([]Event, error)
+	// Leaderboard returns the limit best players by score, highest first,
+	// ties by player id.
+	Leaderboard(ctx context.Context, limit int) ([]LeaderboardEntry, error)
 	// Ping checks the backing database (readiness).
 	Ping(ctx context.Context) error
 }

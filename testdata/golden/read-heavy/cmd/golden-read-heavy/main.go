@@ -23,10 +23,12 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/redis/go-redis/v9"
 
 	"example.com/golden-read-heavy/internal/app"
 	"example.com/golden-read-heavy/internal/config"
 	"example.com/golden-read-heavy/internal/handler"
+	"example.com/golden-read-heavy/internal/platform/cache"
 	"example.com/golden-read-heavy/internal/platform/dbpool"
 	"example.com/golden-read-heavy/internal/platform/metrics"
 	"example.com/golden-read-heavy/internal/platform/profiling"
@@ -90,6 +92,29 @@ func run() error {
 		st = store.NewPostgres(pool, cfg.DBTimeout)
 	}
 
+	// Redis, the cache's L2. Redis being down degrades the cache (memory
+	// and the database); it never stops the service nor fails /readyz.
+	var rdb redis.UniversalClient
+	if cfg.RedisURL != "" {
+		rdb, err = cache.NewRedis(cfg.RedisURL)
+		if err != nil {
+			return err
+		}
+		defer rdb.Close()
+	} else {
+		log.Warn("REDIS_URL is empty: the cache runs on memory and the database only")
+	}
+	cacheMetrics, err := cache.NewMetrics(reg, app.MetricsNamespace)
+	if err != nil {
+		return err
+	}
+	cached, err := store.NewCached(st, rdb, cfg.Cache, cacheMetrics, log)
+	if err != nil {
+		return err
+	}
+	defer cached.Close()
+	st = cached
+
 	stopProfiling, err := profiling.Start(cfg.Profiling, log)
 	if err != nil {
 		return err
@@ -113,6 +138,7 @@ func run() error {
 		Mux:        mux,
 		Admin:      admin,
 		Pool:       pool,
+		Redis:      rdb,
 		Registry:   reg,
 		Logger:     log,
 		Handler:    h,

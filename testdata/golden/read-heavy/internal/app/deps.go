@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 
 	"example.com/golden-read-heavy/internal/handler"
 )
@@ -23,6 +24,9 @@ type Deps struct {
 	Admin *http.ServeMux
 	// Pool is the Postgres pool; nil with STORE=memory.
 	Pool *pgxpool.Pool
+	// Redis is the cache's Redis client (REDIS_URL); nil when REDIS_URL is
+	// empty. Reuse it for the team's own Redis work.
+	Redis redis.UniversalClient
 	// Registry collects the service's Prometheus metrics; register yours here.
 	Registry *prometheus.Registry
 	// Logger is the service's JSON logger.

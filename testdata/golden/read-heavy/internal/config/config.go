@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"example.com/golden-read-heavy/internal/platform/cache"
 	"example.com/golden-read-heavy/internal/platform/dbpool"
 	"example.com/golden-read-heavy/internal/platform/profiling"
 	"example.com/golden-read-heavy/internal/platform/server"
@@ -28,6 +29,9 @@ type Config struct {
 	Timeout timeout.Config
 	// Profiling configures Pyroscope; off while ServerAddress is empty.
 	Profiling profiling.Config
+	// RedisURL is the cache's L2 (REDIS_URL); empty runs the cache on
+	// memory and the database only.
+	RedisURL string
 	// DB configures the Postgres pool (DATABASE_URL, DB_*).
 	DB dbpool.Config
 	// AdminAddr serves /metrics and /debug/pprof/; keep it off the public network.
@@ -36,6 +40,8 @@ type Config struct {
 	Store string
 	// Server configures the public HTTP server (HTTP_ADDR, HTTP_*).
 	Server server.Config
+	// Cache tunes the 3-tier cache (CACHE_*, TIMEOUT_CACHE).
+	Cache cache.Config
 	// ShutdownTimeout bounds the drain of in-flight requests on SIGTERM.
 	ShutdownTimeout time.Duration
 	// DBTimeout is the budget of one database call.
@@ -72,6 +78,17 @@ func Default() Config {
 		Profiling: profiling.Config{
 			AppName: "golden-read-heavy",
 		},
+		Cache: cache.Config{
+			Prefix:        "golden-read-heavy:v1:",
+			L1Size:        100000,
+			L1TTL:         30 * time.Second,
+			L2TTL:         5 * time.Minute,
+			NegativeTTL:   5 * time.Second,
+			Jitter:        0.1,
+			Budget:        10 * time.Millisecond,
+			RetryInterval: time.Second,
+		},
+		RedisURL:        "redis://127.0.0.1:6379/0",
 		AdminAddr:       "127.0.0.1:9090",
 		Store:           "postgres",
 		ShutdownTimeout: 20 * time.Second,
@@ -105,6 +122,18 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 	r.duration("TIMEOUT_DEFAULT", &c.Timeout.Default)
 	r.operations("TIMEOUT_OPERATIONS", c.Timeout.Operations)
 	r.duration("TIMEOUT_DB", &c.DBTimeout)
+
+	r.str("REDIS_URL", &c.RedisURL)
+	r.str("CACHE_PREFIX", &c.Cache.Prefix)
+	r.size("CACHE_L1_SIZE", &c.Cache.L1Size)
+	r.duration("CACHE_L1_TTL", &c.Cache.L1TTL)
+	r.duration("CACHE_L2_TTL", &c.Cache.L2TTL)
+	r.duration("CACHE_NEGATIVE_TTL", &c.Cache.NegativeTTL)
+	r.fraction("CACHE_TTL_JITTER", &c.Cache.Jitter)
+	r.duration("TIMEOUT_CACHE", &c.Cache.Budget)
+	if v, ok := lookup("REDIS_URL"); ok && strings.TrimSpace(v) == "" {
+		c.RedisURL = "" // set but empty: no Redis
+	}
 
 	r.int32("DB_MAX_CONNS", &c.DB.MaxConns)
 	r.int32("DB_MIN_CONNS", &c.DB.MinConns)
@@ -206,6 +235,31 @@ func (r *reader) int32(name string, dst *int32) {
 		return
 	}
 	*dst = int32(n)
+}
+func (r *reader) size(name string, dst *int) {
+	v, ok := r.get(name)
+	if !ok {
+		return
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		r.bad(name, v, "a positive whole number")
+		return
+	}
+	*dst = n
+}
+
+func (r *reader) fraction(name string, dst *float64) {
+	v, ok := r.get(name)
+	if !ok {
+		return
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < 0 || f >= 1 {
+		r.bad(name, v, "a fraction from 0 up to (not including) 1, such as 0.1")
+		return
+	}
+	*dst = f
 }
 
 func (r *reader) level(name string, dst *slog.Level) {

@@ -26,7 +26,7 @@ func TestPostgres(t *testing.T) {
 // testDB returns a pool on a new, migrated database that is dropped when the
 // test ends. The server comes from DATABASE_URL, else SVCGEN_TEST_PG_URL,
 // else the local default.
-func testDB(t *testing.T) *pgxpool.Pool {
+func testDB(t testing.TB) *pgxpool.Pool {
 	t.Helper()
 	url := os.Getenv("DATABASE_URL")
 	if url == "" {

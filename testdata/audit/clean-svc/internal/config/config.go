@@ -1,0 +1,256 @@
+// svcgen merges its own changes into this file on regen (three-way, like
+// git): add your settings freely; overlapping edits get conflict markers.
+
+// Package config reads the service's settings from the environment. Every
+// setting has a default taken from the preset the service was generated
+// with; the README lists them all.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"clean-svc/internal/platform/dbpool"
+	"clean-svc/internal/platform/profiling"
+	"clean-svc/internal/platform/server"
+	"clean-svc/internal/platform/timeout"
+)
+
+// Config is the service's whole configuration.
+type Config struct {
+	// Timeout holds the per-operation deadlines (TIMEOUT_DEFAULT, TIMEOUT_OPERATIONS).
+	Timeout timeout.Config
+	// Profiling configures Pyroscope; off while ServerAddress is empty.
+	Profiling profiling.Config
+	// DB configures the Postgres pool (DATABASE_URL, DB_*).
+	DB dbpool.Config
+	// AdminAddr serves /metrics and /debug/pprof/; keep it off the public network.
+	AdminAddr string
+	// Store is "postgres" or "memory" (no database; data lost on restart).
+	Store string
+	// Server configures the public HTTP server (HTTP_ADDR, HTTP_*).
+	Server server.Config
+	// ShutdownTimeout bounds the drain of in-flight requests on SIGTERM.
+	ShutdownTimeout time.Duration
+	// DBTimeout is the budget of one database call.
+	DBTimeout time.Duration
+	// LogLevel is the minimum level logged.
+	LogLevel slog.Level
+}
+
+// OperationIDs are the API's operations, the keys of TIMEOUT_OPERATIONS.
+var OperationIDs = []string{"batchGetItems", "createItem", "getItem", "updateItem"}
+
+// Default returns the configuration used when no variable is set.
+func Default() Config {
+	return Config{
+		Server: server.Config{
+			Addr:              ":8080",
+			ReadTimeout:       2 * time.Second,
+			ReadHeaderTimeout: 1 * time.Second,
+			WriteTimeout:      5 * time.Second,
+			IdleTimeout:       1 * time.Minute,
+			MaxBodyBytes:      1048576,
+		},
+		Timeout: timeout.Config{
+			Default: 100 * time.Millisecond,
+			Operations: map[string]time.Duration{
+				"batchGetItems": 150 * time.Millisecond,
+			},
+		},
+		DB: dbpool.Config{
+			MaxConns:          32,
+			MinConns:          8,
+			MaxConnLifetime:   30 * time.Minute,
+			MaxConnIdleTime:   5 * time.Minute,
+			HealthCheckPeriod: 30 * time.Second,
+		},
+		Profiling: profiling.Config{
+			AppName: "clean-svc",
+		},
+		AdminAddr:       "127.0.0.1:9090",
+		Store:           "postgres",
+		ShutdownTimeout: 15 * time.Second,
+		DBTimeout:       50 * time.Millisecond,
+		LogLevel:        slog.LevelInfo,
+	}
+}
+
+// Load reads the configuration from the process environment.
+func Load() (Config, error) { return FromEnv(os.LookupEnv) }
+
+// FromEnv reads the configuration through lookup (os.LookupEnv in Load).
+// All bad values are reported at once, each naming the variable, the value
+// and the form expected.
+func FromEnv(lookup func(string) (string, bool)) (Config, error) {
+	c := Default()
+	r := reader{lookup: lookup}
+
+	r.str("HTTP_ADDR", &c.Server.Addr)
+	r.str("ADMIN_ADDR", &c.AdminAddr)
+	r.str("DATABASE_URL", &c.DB.URL)
+	r.oneOf("STORE", &c.Store, "postgres", "memory")
+	r.level("LOG_LEVEL", &c.LogLevel)
+	r.duration("SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
+
+	r.duration("HTTP_READ_TIMEOUT", &c.Server.ReadTimeout)
+	r.duration("HTTP_READ_HEADER_TIMEOUT", &c.Server.ReadHeaderTimeout)
+	r.duration("HTTP_WRITE_TIMEOUT", &c.Server.WriteTimeout)
+	r.duration("HTTP_IDLE_TIMEOUT", &c.Server.IdleTimeout)
+	r.int64("HTTP_MAX_BODY_BYTES", &c.Server.MaxBodyBytes)
+	r.duration("TIMEOUT_DEFAULT", &c.Timeout.Default)
+	r.operations("TIMEOUT_OPERATIONS", c.Timeout.Operations)
+	r.duration("TIMEOUT_DB", &c.DBTimeout)
+
+	r.int32("DB_MAX_CONNS", &c.DB.MaxConns)
+	r.int32("DB_MIN_CONNS", &c.DB.MinConns)
+	r.duration("DB_MAX_CONN_LIFETIME", &c.DB.MaxConnLifetime)
+	r.duration("DB_MAX_CONN_IDLE_TIME", &c.DB.MaxConnIdleTime)
+	r.duration("DB_HEALTH_CHECK_PERIOD", &c.DB.HealthCheckPeriod)
+
+	r.str("PYROSCOPE_SERVER_ADDRESS", &c.Profiling.ServerAddress)
+	r.str("PYROSCOPE_APP_NAME", &c.Profiling.AppName)
+
+	if c.Store == "postgres" && c.DB.URL == "" {
+		r.errs = append(r.errs, errors.New("DATABASE_URL is not set: want a URL such as "+
+			"postgres://user:pass@host:5432/db?sslmode=disable, or STORE=memory to run without a database"))
+	}
+	if c.DB.MinConns > c.DB.MaxConns {
+		r.errs = append(r.errs, fmt.Errorf("DB_MIN_CONNS=%d is above DB_MAX_CONNS=%d: want min <= max",
+			c.DB.MinConns, c.DB.MaxConns))
+	}
+	if len(r.errs) > 0 {
+		msgs := make([]string, len(r.errs))
+		for i, err := range r.errs {
+			msgs[i] = err.Error()
+		}
+		return Config{}, fmt.Errorf("config: %s", strings.Join(msgs, "; "))
+	}
+	return c, nil
+}
+
+// reader collects every bad value instead of stopping at the first.
+type reader struct {
+	lookup func(string) (string, bool)
+	errs   []error
+}
+
+func (r *reader) get(name string) (string, bool) {
+	v, ok := r.lookup(name)
+	if !ok || strings.TrimSpace(v) == "" {
+		return "", false
+	}
+	return strings.TrimSpace(v), true
+}
+
+func (r *reader) bad(name, value, want string) {
+	r.errs = append(r.errs, fmt.Errorf("%s=%q: want %s", name, value, want))
+}
+
+func (r *reader) str(name string, dst *string) {
+	if v, ok := r.get(name); ok {
+		*dst = v
+	}
+}
+
+func (r *reader) oneOf(name string, dst *string, allowed ...string) {
+	v, ok := r.get(name)
+	if !ok {
+		return
+	}
+	if !slices.Contains(allowed, v) {
+		r.bad(name, v, "one of "+strings.Join(allowed, ", "))
+		return
+	}
+	*dst = v
+}
+
+func (r *reader) duration(name string, dst *time.Duration) {
+	v, ok := r.get(name)
+	if !ok {
+		return
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		r.bad(name, v, "a non-negative duration such as 250ms, 5s or 1m")
+		return
+	}
+	*dst = d
+}
+
+func (r *reader) int64(name string, dst *int64) {
+	v, ok := r.get(name)
+	if !ok {
+		return
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		r.bad(name, v, "a positive whole number")
+		return
+	}
+	*dst = n
+}
+
+func (r *reader) int32(name string, dst *int32) {
+	v, ok := r.get(name)
+	if !ok {
+		return
+	}
+	n, err := strconv.ParseInt(v, 10, 32)
+	if err != nil || n < 0 {
+		r.bad(name, v, "a whole number from 0 to 2147483647")
+		return
+	}
+	*dst = int32(n)
+}
+
+func (r *reader) level(name string, dst *slog.Level) {
+	v, ok := r.get(name)
+	if !ok {
+		return
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(v)); err != nil {
+		r.bad(name, v, "debug, info, warn or error")
+		return
+	}
+	*dst = l
+}
+
+// operations parses "getItem=20ms,batchGetItems=50ms" into dst.
+func (r *reader) operations(name string, dst map[string]time.Duration) {
+	v, ok := r.get(name)
+	if !ok {
+		return
+	}
+	const form = "a comma-separated list of operationId=duration such as getItem=20ms,createItem=200ms"
+	for part := range strings.SplitSeq(v, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		op, ds, found := strings.Cut(part, "=")
+		op = strings.TrimSpace(op)
+		if !found {
+			r.bad(name, v, form)
+			return
+		}
+		if !slices.Contains(OperationIDs, op) {
+			r.bad(name, v, fmt.Sprintf("%s, where %q is not an operation (known: %s)",
+				form, op, strings.Join(OperationIDs, ", ")))
+			return
+		}
+		d, err := time.ParseDuration(strings.TrimSpace(ds))
+		if err != nil || d <= 0 {
+			r.bad(name, v, fmt.Sprintf("%s, where %q is not a positive duration", form, strings.TrimSpace(ds)))
+			return
+		}
+		dst[op] = d
+	}
+}

@@ -1,0 +1,17 @@
+package handler
+
+import (
+	"context"
+
+	"clean-svc/internal/api"
+)
+
+// GetItem implements GET /items/{id}.
+func (h *Handler) GetItem(ctx context.Context, params api.GetItemParams) (*api.Item, error) {
+	it, err := h.Store.GetItem(ctx, int64(params.ID))
+	if err != nil {
+		return nil, err
+	}
+	out := toAPIItem(it)
+	return &out, nil
+}
