@@ -327,6 +327,9 @@ type Manifest struct {
 	Answers Options `yaml:"answers"`
 	// StarterSpec records that api/openapi.yaml started as the preset's starter.
 	StarterSpec bool `yaml:"starter_spec"`
+	// Adopted is set when the service was adopted (svcgen adopt): svcgen
+	// then manages only the files it lists.
+	Adopted *Adoption `yaml:"adopted,omitempty"`
 	// Features are the enabled features.
 	Features []string `yaml:"features"`
 	// APIKey identifies ogen's input for internal/api (spec, options, ogen

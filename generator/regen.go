@@ -128,6 +128,11 @@ func ReadManifest(dir string) (Manifest, error) {
 // starter's while it is byte for byte the starter's.
 func RegenRequest(c *Catalog, dir string, m Manifest) (Request, error) {
 	req := Request{Catalog: c, Options: m.Answers}
+	if m.Adopted != nil {
+		// An adopted service gets only platform packages, which do not
+		// depend on the spec: render with the preset's starter.
+		return req, nil
+	}
 	spec, err := os.ReadFile(filepath.Join(dir, SpecPath))
 	if err != nil {
 		return req, fmt.Errorf("reading the service's spec: %w", err)
@@ -198,7 +203,7 @@ func PlanRegen(dir string, m Manifest, res Result, opts RegenOptions) (*Plan, er
 	}
 	// Files svcgen wrote before and produces no more.
 	for _, mf := range m.Files {
-		if rendered[mf.Path] {
+		if rendered[mf.Path] || adoptedSkip(m, mf) {
 			continue
 		}
 		old, err := readMaybe(filepath.Join(dir, filepath.FromSlash(mf.Path)))

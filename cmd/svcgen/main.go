@@ -11,6 +11,8 @@
 // Usage:
 //
 //	svcgen new [NAME] [flags]       create a service (a wizard on a terminal)
+//	svcgen audit [PATH...]          review existing services: file:line findings, md or json
+//	svcgen adopt [DIR] --preset P   bring a service svcgen did not generate under svcgen
 //	svcgen presets                  list the presets
 //	svcgen presets show NAME        a preset's features and parameters
 //	svcgen version                  svcgen's and Go's versions

@@ -99,6 +99,13 @@ func planService(ctx context.Context, cat *generator.Catalog, dir string, change
 	if err != nil {
 		return nil, res, err
 	}
+	if m.Adopted != nil {
+		adopted := m
+		adopted.Answers = req.Options
+		if res, _, err = generator.AdoptResult(res, adopted); err != nil {
+			return nil, res, err
+		}
+	}
 	p, err := generator.PlanRegen(dir, m, res, opts)
 	return p, res, err
 }

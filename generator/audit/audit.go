@@ -1,0 +1,516 @@
+// Package audit reviews existing Go services for the performance practices
+// svcgen generates: DB pool limits, context timeouts, batch queries, a cache
+// layer, memory pooling, the router, struct alignment and goroutines started
+// in handlers. Each check is a go/analysis analyzer run on type-checked
+// packages (golang.org/x/tools/go/packages); findings carry file:line
+// evidence and a hint naming the svcgen feature that fixes them.
+//
+// A service is a Go module (a directory with go.mod) or, in a monorepo
+// module whose cmd/ holds two or more main packages, each cmd/<name> main
+// package with the module packages it imports. Services are audited in
+// parallel.
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"golang.org/x/mod/modfile"
+	"golang.org/x/tools/go/packages"
+)
+
+// Status is the outcome of one check on one service.
+type Status string
+
+// The statuses of a check.
+const (
+	// Pass: the practice is in place, or nothing contradicts it.
+	Pass Status = "pass"
+	// Fail: at least one finding.
+	Fail Status = "fail"
+	// NotApplicable: the service has nothing the check looks at (no DB,
+	// no handlers); it counts neither way in the score.
+	NotApplicable Status = "n/a"
+)
+
+// Report is the result of an audit: every service and the fleet summary.
+// Its JSON form is published as schema/audit.schema.json.
+type Report struct {
+	// Tool names the svcgen version that produced the report.
+	Tool string `json:"tool"`
+	// Services are the audited services, sorted by path.
+	Services []Service `json:"services"`
+	// Fleet summarises the services.
+	Fleet Fleet `json:"fleet"`
+	// Score is the mean of the services' scores, 0-100.
+	Score float64 `json:"score"`
+}
+
+// Service is the audit of one service.
+type Service struct {
+	// Name is the service's name: its directory, or its cmd/<name>.
+	Name string `json:"name"`
+	// Path is the service's directory as found under the audited PATH.
+	Path string `json:"path"`
+	// Module is the Go module path from go.mod.
+	Module string `json:"module"`
+	// Main is the main package's directory relative to Path in a
+	// monorepo (cmd/<name>); empty when the service is the whole module.
+	Main string `json:"main,omitempty"`
+	// Packages is the number of packages audited.
+	Packages int `json:"packages"`
+	// Checks are the eight checks, in a fixed order.
+	Checks []Check `json:"checks"`
+	// Uses records what the service uses, for the fleet summary.
+	Uses Uses `json:"uses"`
+	// Errors are problems loading or type-checking the service; checks
+	// still run on what could be loaded.
+	Errors []string `json:"errors,omitempty"`
+	// Score is the share of applicable checks that pass, 0-100.
+	Score float64 `json:"score"`
+	// Findings is the number of findings of all checks.
+	Findings int `json:"findings"`
+}
+
+// Uses records which libraries and practices a service uses.
+type Uses struct {
+	// Routers are the third-party routers imported (chi, gorilla/mux, gin, echo, ...).
+	Routers []string `json:"routers,omitempty"`
+	// Ogen is true when the service imports github.com/ogen-go/ogen.
+	Ogen bool `json:"ogen"`
+	// SyncPool is true when the service uses sync.Pool.
+	SyncPool bool `json:"sync_pool"`
+	// Cache is true when the service has a cache layer.
+	Cache bool `json:"cache"`
+	// DB is true when the service opens a database (database/sql or pgx).
+	DB bool `json:"db"`
+}
+
+// Check is one check's result on one service.
+type Check struct {
+	// ID is the check's name: dbpool, timeouts, batch, cache, pooling,
+	// router, alignment, goroutines.
+	ID string `json:"id"`
+	// Title is the practice the check looks for.
+	Title string `json:"title"`
+	// Status is pass, fail or n/a.
+	Status Status `json:"status"`
+	// Count is the number of findings.
+	Count int `json:"count"`
+	// Hint says how to fix the findings, naming the svcgen feature.
+	Hint string `json:"hint"`
+	// Findings are the evidence, sorted by file and line.
+	Findings []Finding `json:"findings,omitempty"`
+	// BytesSaved is, for alignment, the bytes per value that reordering
+	// the fields saves, summed over the findings.
+	BytesSaved int `json:"bytes_saved,omitempty"`
+}
+
+// Finding is one piece of evidence.
+type Finding struct {
+	// File is slash-separated and relative to the service's directory.
+	File string `json:"file"`
+	// Line and Column are 1-based.
+	Line   int `json:"line"`
+	Column int `json:"column"`
+	// Message says what was found.
+	Message string `json:"message"`
+	// BytesSaved is, for alignment, the bytes per value reordering saves.
+	BytesSaved int `json:"bytes_saved,omitempty"`
+	// Fixable is true when svcgen audit --fix can fix it.
+	Fixable bool `json:"fixable,omitempty"`
+}
+
+// Fleet is the summary over all services, in the form of the 2025 review.
+type Fleet struct {
+	// Services is the number of services.
+	Services int `json:"services"`
+	// Checks are the per-check counts.
+	Checks []FleetCheck `json:"checks"`
+	// Ogen, Routers, SyncPool and Cache count the services using them.
+	Ogen     int `json:"ogen"`
+	Routers  int `json:"routers"`
+	SyncPool int `json:"sync_pool"`
+	Cache    int `json:"cache"`
+	// TopOffenders are the services with the most findings (at most 5).
+	TopOffenders []Offender `json:"top_offenders"`
+}
+
+// FleetCheck counts one check's outcomes across the fleet.
+type FleetCheck struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	Pass  int    `json:"pass"`
+	Fail  int    `json:"fail"`
+	NA    int    `json:"na"`
+	// Percent is Pass / (Pass + Fail) * 100; 100 when no service applies.
+	Percent float64 `json:"percent"`
+	// Findings is the number of findings across the fleet.
+	Findings int `json:"findings"`
+}
+
+// Offender is a service with many findings.
+type Offender struct {
+	Name     string  `json:"name"`
+	Path     string  `json:"path"`
+	Findings int     `json:"findings"`
+	Score    float64 `json:"score"`
+	// Worst names the check with the most findings.
+	Worst string `json:"worst"`
+}
+
+// Options change how Run audits.
+type Options struct {
+	// Tool names the caller in the report ("svcgen v1.2.3").
+	Tool string
+	// Parallel bounds the services audited at once; GOMAXPROCS when 0.
+	Parallel int
+	// Fix applies the mechanical fixes (fieldalignment reordering, pool
+	// limits, http.Server ReadHeaderTimeout) to the services' files, then
+	// audits again.
+	Fix bool
+}
+
+// target is one module to audit: one service, or one per main package.
+type target struct {
+	name, dir, module string
+	mains             []string
+}
+
+// Run audits the services under paths.
+func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
+	var targets []target
+	for _, p := range paths {
+		ts, err := discover(p)
+		if err != nil {
+			return nil, err
+		}
+		targets = append(targets, ts...)
+	}
+	if len(targets) == 0 {
+		return nil, fmt.Errorf("no Go module (go.mod) under %s", strings.Join(paths, ", "))
+	}
+	sort.Slice(targets, func(i, j int) bool { return targets[i].dir < targets[j].dir })
+	par := opts.Parallel
+	if par <= 0 {
+		par = runtime.GOMAXPROCS(0)
+	}
+	services := make([][]Service, len(targets))
+	errs := make([]error, len(targets))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, par)
+	for i, t := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				errs[i] = ctx.Err()
+				return
+			}
+			defer func() { <-sem }()
+			services[i], errs[i] = auditModule(ctx, t, opts.Fix)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	r := &Report{Tool: opts.Tool, Services: []Service{}}
+	for _, ss := range services {
+		r.Services = append(r.Services, ss...)
+	}
+	r.summarise()
+	return r, nil
+}
+
+// skipDir reports whether discovery skips a directory below the root.
+func skipDir(name string) bool {
+	return name == "vendor" || name == "testdata" || name == "node_modules" ||
+		strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")
+}
+
+// discover finds the services under root.
+func discover(root string) ([]target, error) {
+	st, err := os.Stat(root)
+	if err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("audit: %s is not a directory", root)
+	}
+	var out []target
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && p != root && skipDir(d.Name()) {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || d.Name() != "go.mod" {
+			return nil
+		}
+		dir := filepath.Dir(p)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		mod := modfile.ModulePath(data)
+		if mod == "" {
+			return fmt.Errorf("%s: no module directive", p)
+		}
+		t := target{name: filepath.Base(dir), dir: dir, module: mod}
+		if mains := cmdMains(dir); len(mains) >= 2 {
+			t.mains = mains
+		}
+		out = append(out, t)
+		return nil
+	})
+	if abs, aerr := filepath.Abs(root); aerr == nil && len(out) == 1 && filepath.Clean(out[0].dir) == filepath.Clean(root) {
+		out[0].name = filepath.Base(abs)
+	}
+	return out, err
+}
+
+// cmdMains lists dir's cmd/<name> directories holding a main package
+// (slash paths relative to dir).
+func cmdMains(dir string) []string {
+	entries, err := os.ReadDir(filepath.Join(dir, "cmd"))
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		files, _ := filepath.Glob(filepath.Join(dir, "cmd", e.Name(), "*.go"))
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			if b, err := os.ReadFile(f); err == nil && strings.Contains(string(b), "package main") {
+				out = append(out, "cmd/"+e.Name())
+				break
+			}
+		}
+	}
+	return out
+}
+
+// loadMode is what the checks need: syntax and types of the service's own
+// packages; dependencies come from export data.
+const loadMode = packages.NeedName | packages.NeedFiles | packages.NeedSyntax | packages.NeedTypes |
+	packages.NeedTypesInfo | packages.NeedTypesSizes | packages.NeedImports | packages.NeedModule
+
+// auditModule audits the service or services of one module; the module is
+// loaded once.
+func auditModule(ctx context.Context, t target, fix bool) ([]Service, error) {
+	ss, fixes, err := auditOnce(ctx, t)
+	if err != nil || !fix || len(fixes) == 0 {
+		return ss, err
+	}
+	if err := applyFixes(fixes); err != nil {
+		return ss, fmt.Errorf("%s: --fix: %w", t.dir, err)
+	}
+	ss, _, err = auditOnce(ctx, t)
+	return ss, err
+}
+
+func auditOnce(ctx context.Context, t target) ([]Service, []fileFix, error) {
+	cfg := &packages.Config{Context: ctx, Mode: loadMode, Dir: t.dir, Tests: false}
+	pkgs, loadErr := packages.Load(cfg, "./...")
+	// Only the module's own packages: a nested module is its own service.
+	var own []*packages.Package
+	for _, p := range pkgs {
+		if p.Module != nil && p.Module.Path != t.module {
+			continue
+		}
+		own = append(own, p)
+	}
+	mains := t.mains
+	if len(mains) == 0 {
+		mains = []string{""}
+	}
+	var out []Service
+	var fixes []fileFix
+	seen := map[string]bool{}
+	for _, main := range mains {
+		s := Service{Name: t.name, Path: t.dir, Module: t.module, Main: main}
+		if loadErr != nil {
+			s.Errors = append(s.Errors, loadErr.Error())
+			s.Checks = emptyChecks()
+			s.score()
+			out = append(out, s)
+			continue
+		}
+		pkgs := own
+		if main != "" {
+			s.Name = path.Base(main)
+			pkgs = closure(own, t.module+"/"+main)
+		}
+		for _, p := range pkgs {
+			for _, e := range p.Errors {
+				s.Errors = append(s.Errors, e.Error())
+			}
+		}
+		s.Packages = len(pkgs)
+		svc := newService(t.dir, pkgs)
+		for _, f := range svc.run() {
+			// A package shared by two mains is fixed once.
+			key := fmt.Sprintf("%s:%d", f.path, f.start)
+			if !seen[key] {
+				seen[key] = true
+				fixes = append(fixes, f)
+			}
+		}
+		s.Checks = svc.checks()
+		s.Uses = svc.uses
+		s.score()
+		out = append(out, s)
+	}
+	return out, fixes, nil
+}
+
+// closure keeps the package main and the module packages it imports.
+func closure(pkgs []*packages.Package, main string) []*packages.Package {
+	byPath := map[string]*packages.Package{}
+	for _, p := range pkgs {
+		byPath[p.PkgPath] = p
+	}
+	seen := map[string]bool{}
+	var out []*packages.Package
+	var visit func(path string)
+	visit = func(path string) {
+		p, ok := byPath[path]
+		if !ok || seen[path] {
+			return
+		}
+		seen[path] = true
+		out = append(out, p)
+		for imp := range p.Imports {
+			visit(imp)
+		}
+	}
+	visit(main)
+	sort.Slice(out, func(i, j int) bool { return out[i].PkgPath < out[j].PkgPath })
+	return out
+}
+
+func (s *Service) score() {
+	pass, fail := 0, 0
+	s.Findings = 0
+	for _, c := range s.Checks {
+		s.Findings += c.Count
+		switch c.Status {
+		case Pass:
+			pass++
+		case Fail:
+			fail++
+		}
+	}
+	s.Score = 100
+	if pass+fail > 0 {
+		s.Score = round1(float64(pass) * 100 / float64(pass+fail))
+	}
+	if len(s.Errors) > 0 && s.Packages == 0 {
+		s.Score = 0
+	}
+}
+
+func round1(f float64) float64 { return float64(int(f*10+0.5)) / 10 }
+
+func (r *Report) summarise() {
+	f := Fleet{Services: len(r.Services)}
+	byID := map[string]*FleetCheck{}
+	for _, c := range checkTable {
+		f.Checks = append(f.Checks, FleetCheck{ID: c.id, Title: c.title})
+	}
+	for i := range f.Checks {
+		byID[f.Checks[i].ID] = &f.Checks[i]
+	}
+	total := 0.0
+	for _, s := range r.Services {
+		total += s.Score
+		for _, c := range s.Checks {
+			fc := byID[c.ID]
+			fc.Findings += c.Count
+			switch c.Status {
+			case Pass:
+				fc.Pass++
+			case Fail:
+				fc.Fail++
+			default:
+				fc.NA++
+			}
+		}
+		if s.Uses.Ogen {
+			f.Ogen++
+		}
+		if len(s.Uses.Routers) > 0 {
+			f.Routers++
+		}
+		if s.Uses.SyncPool {
+			f.SyncPool++
+		}
+		if s.Uses.Cache {
+			f.Cache++
+		}
+		if s.Findings > 0 {
+			o := Offender{Name: s.Name, Path: s.Path, Findings: s.Findings, Score: s.Score}
+			worst := 0
+			for _, c := range s.Checks {
+				if c.Count > worst {
+					worst, o.Worst = c.Count, c.ID
+				}
+			}
+			f.TopOffenders = append(f.TopOffenders, o)
+		}
+	}
+	for i := range f.Checks {
+		c := &f.Checks[i]
+		c.Percent = 100
+		if c.Pass+c.Fail > 0 {
+			c.Percent = round1(float64(c.Pass) * 100 / float64(c.Pass+c.Fail))
+		}
+	}
+	sort.SliceStable(f.TopOffenders, func(i, j int) bool {
+		a, b := f.TopOffenders[i], f.TopOffenders[j]
+		if a.Findings != b.Findings {
+			return a.Findings > b.Findings
+		}
+		return a.Path < b.Path
+	})
+	if len(f.TopOffenders) > 5 {
+		f.TopOffenders = f.TopOffenders[:5]
+	}
+	if f.TopOffenders == nil {
+		f.TopOffenders = []Offender{}
+	}
+	r.Fleet = f
+	r.Score = 100
+	if len(r.Services) > 0 {
+		r.Score = round1(total / float64(len(r.Services)))
+	}
+}
+
+// Below returns the services whose score is below min.
+func (r *Report) Below(min float64) []Service {
+	var out []Service
+	for _, s := range r.Services {
+		if s.Score < min {
+			out = append(out, s)
+		}
+	}
+	return out
+}
