@@ -71,6 +71,9 @@ type Feature struct {
 	Modules   []Module `yaml:"modules" json:"modules,omitempty"`
 	Scaffold  []string `yaml:"scaffold" json:"scaffold,omitempty"`
 	Merged    []string `yaml:"merged" json:"merged,omitempty"`
+	// Explain is the feature's explain.md: what it solves, what tunes it and
+	// how to see it working (`svcgen explain`); empty when the folder has none.
+	Explain string `yaml:"-" json:"-"`
 	// dir is the feature's folder in the template tree.
 	dir string
 }

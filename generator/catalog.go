@@ -146,6 +146,9 @@ func (c *Catalog) readFeature(dir string) (*Feature, error) {
 	if err := decodeStrict(name, data, f); err != nil {
 		return nil, err
 	}
+	if b, err := fs.ReadFile(c.tmpl, dir+"/explain.md"); err == nil {
+		f.Explain = string(b)
+	}
 	return f, nil
 }
 

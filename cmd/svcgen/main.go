@@ -15,6 +15,7 @@
 //	svcgen adopt [DIR] --preset P   bring a service svcgen did not generate under svcgen
 //	svcgen presets                  list the presets
 //	svcgen presets show NAME        a preset's features and parameters
+//	svcgen explain [FEATURE]        what a feature solves, its files, parameters and metrics
 //	svcgen version                  svcgen's and Go's versions
 //	svcgen completion SHELL         shell completion (bash, zsh, fish, powershell)
 //
