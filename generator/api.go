@@ -14,6 +14,10 @@ type Request struct {
 	Options Options
 	// SpecName names Spec's file in error messages; Options.Spec when empty.
 	SpecName string
+	// FromStarter says the service began with the preset's starter spec:
+	// its starter files (store, tests, helpers) stay part of the render
+	// after the team has edited the spec.
+	FromStarter bool
 	// API, when its Key matches this render's, is ogen's output from the
 	// last generation, used instead of running ogen again (regen and check
 	// of an unchanged spec).

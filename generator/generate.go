@@ -55,8 +55,8 @@ func Generate(ctx context.Context, req Request) (Result, error) {
 	if specFile == "" {
 		specFile = o.Spec
 	}
-	starterSpec := spec == nil
-	if starterSpec {
+	starterSpec := spec == nil || req.FromStarter
+	if spec == nil {
 		specFile = SpecPath
 		spec, err = fs.ReadFile(c.tmpl, path.Join(starter.dir, SpecPath))
 		if err != nil {

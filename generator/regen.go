@@ -138,6 +138,7 @@ func RegenRequest(c *Catalog, dir string, m Manifest) (Request, error) {
 		return req, fmt.Errorf("reading the service's spec: %w", err)
 	}
 	req.SpecName = filepath.Join(dir, SpecPath)
+	req.FromStarter = m.StarterSpec
 	req.API = lastAPI(dir, m)
 	if m.StarterSpec {
 		if p, err := c.Preset(m.Answers.Preset); err == nil {
@@ -215,12 +216,12 @@ func PlanRegen(dir string, m Manifest, res Result, opts RegenOptions) (*Plan, er
 		}
 		c := Change{Path: mf.Path, Class: mf.Class, Old: old}
 		switch {
-		case mf.Class == Scaffold:
-			c.Action, c.Note = Orphan, "no longer produced (an operation removed from the spec?); it is yours: delete it when you no longer need it"
+		case mf.Class == Scaffold && strings.HasPrefix(mf.Path, "internal/handler/"):
+			c.Action, c.Note = Orphan, "its operation is gone from the spec; the file is yours: move what you need and delete it (it stops compiling once its api types are gone)"
 		case hashOf(old) == mf.SHA256:
 			c.Action = Remove
 		default:
-			c.Action, c.Note = Orphan, "no longer produced, but edited by hand: kept"
+			c.Action, c.Note = Orphan, "no longer produced (its feature or operation is gone), but edited: kept; delete it once nothing uses it"
 		}
 		p.Changes = append(p.Changes, c)
 	}
