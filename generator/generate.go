@@ -266,32 +266,69 @@ func featureJobs(fsys fs.FS, f *Feature, d *Data) ([]renderJob, error) {
 	return jobs, err
 }
 
-// renderAll renders the jobs on every CPU; formatting Go is most of the
-// work. The first error in job order is returned.
+// renderAll renders the jobs on every CPU: first every template, then the
+// Go outputs are formatted, each knowing the top-level names its package
+// declares in its other files (so a reference to one is not taken for a
+// missing import). The first error in job order is returned.
 func renderAll(ctx context.Context, r *renderer, jobs []renderJob) error {
+	if err := parallel(ctx, len(jobs), func(i int) {
+		j := &jobs[i]
+		j.content, j.skip, j.err = r.execute(j.tmpl, j.data)
+	}); err != nil {
+		return err
+	}
+	if err := firstErr(jobs); err != nil {
+		return err
+	}
+	decls := map[string]map[string]bool{}
+	for _, j := range jobs {
+		if !j.skip && strings.HasSuffix(j.out, ".go") {
+			dir := path.Dir(j.out)
+			if decls[dir] == nil {
+				decls[dir] = map[string]bool{}
+			}
+			topLevelNames(j.content, decls[dir])
+		}
+	}
+	if err := parallel(ctx, len(jobs), func(i int) {
+		j := &jobs[i]
+		if j.skip || !strings.HasSuffix(j.out, ".go") {
+			return
+		}
+		formatted, err := formatGo(j.out, j.content, decls[path.Dir(j.out)])
+		if err != nil {
+			j.err = &FormatError{Err: err, Path: j.out, Template: "templates/" + j.tmpl, Source: j.content}
+			return
+		}
+		j.content = formatted
+	}); err != nil {
+		return err
+	}
+	return firstErr(jobs)
+}
+
+// parallel runs f(0..n-1) on every CPU.
+func parallel(ctx context.Context, n int, f func(i int)) error {
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
+	for range min(runtime.GOMAXPROCS(0), n) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				j := &jobs[i]
-				j.content, j.skip, j.err = r.render(j.tmpl, j.out, j.data)
+				f(i)
 			}
 		}()
 	}
-	for i := range jobs {
-		if ctx.Err() != nil {
-			break
-		}
+	for i := 0; i < n && ctx.Err() == nil; i++ {
 		next <- i
 	}
 	close(next)
 	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return err
-	}
+	return ctx.Err()
+}
+
+func firstErr(jobs []renderJob) error {
 	for _, j := range jobs {
 		if j.err != nil {
 			return j.err

@@ -78,3 +78,21 @@ func FuzzMerge3(f *testing.F) {
 		}
 	})
 }
+
+func TestMergeGoMod(t *testing.T) {
+	base := []byte("module example.com/svc\n\ngo 1.26.0\n\nrequire (\n\tgithub.com/a/a v1.0.0\n\tgithub.com/b/b v1.0.0\n\tgithub.com/c/c v1.0.0\n)\n")
+	// What the team has after go mod tidy and a dependency of their own.
+	ours := []byte("module example.com/svc\n\ngo 1.26.0\n\nrequire (\n\tgithub.com/a/a v1.0.0\n\tgithub.com/b/b v1.2.0\n\tgithub.com/c/c v1.0.0\n\tgithub.com/team/lib v0.3.0\n)\n\nrequire (\n\tgithub.com/x/indirect v1.0.0 // indirect\n)\n")
+	// svcgen adds d, raises a and b, drops c.
+	theirs := []byte("module example.com/svc\n\ngo 1.26.0\n\nrequire (\n\tgithub.com/a/a v1.1.0\n\tgithub.com/b/b v1.1.0\n\tgithub.com/d/d v0.1.0\n)\n")
+	out, conflicts, err := mergeGoMod(ours, base, theirs, "svcgen vX")
+	if err != nil || conflicts != 0 {
+		t.Fatalf("merge: %v, %d conflicts", err, conflicts)
+	}
+	got := string(out)
+	for _, want := range []string{"github.com/a/a v1.1.0", "github.com/b/b v1.2.0", "github.com/d/d v0.1.0", "github.com/team/lib v0.3.0", "github.com/x/indirect v1.0.0 // indirect", "github.com/c/c v1.0.0"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("merged go.mod lacks %q:\n%s", want, got)
+		}
+	}
+}

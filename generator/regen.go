@@ -16,6 +16,8 @@ import (
 	"strings"
 
 	udiff "github.com/aymanbagabas/go-udiff"
+	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/semver"
 	"gopkg.in/yaml.v3"
 )
 
@@ -277,7 +279,11 @@ func planFile(dir string, f File, prev map[string]ManifestFile, opts RegenOption
 			// generated) and was never edited: what is on disk is the base.
 			base = old
 		}
-		merged, conflicts, err := merge3(old, base, f.Content, opts.MergeLabel)
+		merge := merge3
+		if f.Path == "go.mod" {
+			merge = mergeGoMod
+		}
+		merged, conflicts, err := merge(old, base, f.Content, opts.MergeLabel)
 		if err != nil {
 			return c, fmt.Errorf("merging %s: %w", f.Path, err)
 		}
@@ -347,6 +353,72 @@ func merge3(ours, base, theirs []byte, label string) ([]byte, int, error) {
 		return stdout.Bytes(), ee.ExitCode(), nil
 	}
 	return nil, 0, fmt.Errorf("git merge-file: %v: %s", err, strings.TrimSpace(stderr.String()))
+}
+
+// mergeGoMod merges go.mod by its meaning, not its lines: `go mod tidy`
+// rewrites the file a user keeps (indirect requirements, ordering), so a
+// line merge would conflict on every change of svcgen's requirements. What
+// svcgen changed between base and theirs (a module added, a version
+// raised, the go directive) is applied to ours, keeping higher versions the
+// team chose; a requirement svcgen dropped is left for `go mod tidy`, which
+// regen runs next, to remove if nothing imports it.
+func mergeGoMod(ours, base, theirs []byte, label string) ([]byte, int, error) {
+	if base == nil {
+		return merge3(ours, base, theirs, label)
+	}
+	o, err := modfile.Parse("go.mod", ours, nil)
+	if err != nil {
+		return nil, 0, fmt.Errorf("your go.mod: %w", err)
+	}
+	b, err := modfile.Parse("base go.mod", base, nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	t, err := modfile.Parse("new go.mod", theirs, nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	was := map[string]string{}
+	for _, r := range b.Require {
+		was[r.Mod.Path] = r.Mod.Version
+	}
+	have := map[string]string{}
+	for _, r := range o.Require {
+		have[r.Mod.Path] = r.Mod.Version
+	}
+	for _, r := range t.Require {
+		p, v := r.Mod.Path, r.Mod.Version
+		if was[p] == v {
+			continue // svcgen did not change it
+		}
+		if cur, ok := have[p]; ok && semver.Compare(cur, v) >= 0 {
+			continue // the team is already at this version or later
+		}
+		if err := o.AddRequire(p, v); err != nil {
+			return nil, 0, err
+		}
+	}
+	if t.Go != nil && (b.Go == nil || t.Go.Version != b.Go.Version) && (o.Go == nil || semver.Compare(gover(o.Go.Version), gover(t.Go.Version)) < 0) {
+		if err := o.AddGoStmt(t.Go.Version); err != nil {
+			return nil, 0, err
+		}
+	}
+	if t.Module != nil && b.Module != nil && t.Module.Mod.Path != b.Module.Mod.Path {
+		if err := o.AddModuleStmt(t.Module.Mod.Path); err != nil {
+			return nil, 0, err
+		}
+	}
+	o.Cleanup()
+	out, err := o.Format()
+	return out, 0, err
+}
+
+// gover makes a go directive comparable as a semver version.
+func gover(v string) string {
+	if strings.Count(v, ".") == 1 {
+		v += ".0"
+	}
+	return "v" + v
 }
 
 // Diff is a unified diff of one change, for --dry-run and hand-edit reports.

@@ -58,36 +58,29 @@ type renderer struct {
 	funcs template.FuncMap
 }
 
-// render executes one template file; skip is true when it rendered to only
-// white space (a file made conditional on a feature).
-func (r *renderer) render(tmplPath, outPath string, d *Data) (content []byte, skip bool, err error) {
+// execute runs one template file; skip is true when it rendered to only
+// white space (a file made conditional on a feature). Go is formatted later,
+// once every file of its package is known (see renderAll).
+func (r *renderer) execute(tmplPath string, d *Data) (content []byte, skip bool, err error) {
 	src, err := fs.ReadFile(r.fsys, tmplPath)
 	if err != nil {
 		return nil, false, err
 	}
-	name := "templates/" + tmplPath
-	if strings.HasSuffix(tmplPath, ".tmpl") {
-		t, err := template.New(name).Funcs(r.funcs).Option("missingkey=error").Parse(string(src))
-		if err != nil {
-			return nil, false, err
-		}
-		var b bytes.Buffer
-		if err := t.Execute(&b, d); err != nil {
-			return nil, false, err
-		}
-		src = b.Bytes()
-		if len(bytes.TrimSpace(src)) == 0 {
-			return nil, true, nil
-		}
+	if !strings.HasSuffix(tmplPath, ".tmpl") {
+		return src, false, nil
 	}
-	if strings.HasSuffix(outPath, ".go") {
-		formatted, err := formatGo(outPath, src)
-		if err != nil {
-			return nil, false, &FormatError{Err: err, Path: outPath, Template: name, Source: src}
-		}
-		src = formatted
+	t, err := template.New("templates/" + tmplPath).Funcs(r.funcs).Option("missingkey=error").Parse(string(src))
+	if err != nil {
+		return nil, false, err
 	}
-	return src, false, nil
+	var b bytes.Buffer
+	if err := t.Execute(&b, d); err != nil {
+		return nil, false, err
+	}
+	if len(bytes.TrimSpace(b.Bytes())) == 0 {
+		return nil, true, nil
+	}
+	return b.Bytes(), false, nil
 }
 
 // matchGlob matches a slash path against a pattern where "**" stands for

@@ -205,7 +205,9 @@ func crashAfterWrites(v string) {
 
 func goModChanged(p *generator.Plan) bool {
 	for _, c := range p.Changes {
-		if c.Path == "go.mod" && c.New != nil {
+		// Also when only svcgen's render changed (a dependency dropped):
+		// tidy then removes what nothing imports any more.
+		if (c.Path == "go.mod" || c.Path == generator.BaseDir+"/go.mod") && c.New != nil {
 			return true
 		}
 	}

@@ -12,12 +12,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/goleak"
 
 	"example.com/golden-analytics/internal/config"
 	"example.com/golden-analytics/internal/handler"
 	"example.com/golden-analytics/internal/store"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

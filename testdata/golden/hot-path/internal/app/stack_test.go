@@ -13,12 +13,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/goleak"
 
 	"example.com/golden-hot-path/internal/config"
 	"example.com/golden-hot-path/internal/handler"
 	"example.com/golden-hot-path/internal/store"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

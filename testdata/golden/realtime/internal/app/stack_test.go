@@ -13,12 +13,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/goleak"
 
 	"example.com/golden-realtime/internal/config"
 	"example.com/golden-realtime/internal/handler"
 	"example.com/golden-realtime/internal/store"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
