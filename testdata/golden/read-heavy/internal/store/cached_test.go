@@ -475,12 +475,14 @@ func TestCachedRedisSlow(t *testing.T) {
 	a := newInstance(t, pg, testRedis(t, "redis://"+px.addr+"/0"), cfg)
 	it := mustCreate(t, pg, "slow")
 
-	px.delay.Store(int64(200 * time.Millisecond)) // Redis answers, but past the budget
+	px.delay.Store(int64(time.Second)) // Redis answers, but far past the budget
 	start := time.Now()
 	if got, err := a.GetItem(context.Background(), it.ID); err != nil || got.Name != "slow" {
 		t.Fatalf("read with slow Redis = %+v, %v", got, err)
 	}
-	if d := time.Since(start); d > 150*time.Millisecond {
+	// Far below the delay, far above the budget: a loaded machine does
+	// not make this flaky.
+	if d := time.Since(start); d > 500*time.Millisecond {
 		t.Errorf("read with slow Redis took %v; the cache budget is %v", d, cfg.Budget)
 	}
 	if !a.Degraded() {
