@@ -322,10 +322,13 @@ func (c *Catalog) Features() []*Feature {
 	return out
 }
 
-// Feature returns the named feature.
-func (c *Catalog) Feature(name string) (*Feature, bool) {
-	f, ok := c.features[name]
-	return f, ok
+// Feature returns the named feature, or an error listing the known ones
+// (with a did-you-mean).
+func (c *Catalog) Feature(name string) (*Feature, error) {
+	if f, ok := c.features[name]; ok {
+		return f, nil
+	}
+	return nil, fmt.Errorf("unknown feature %q%s (known: %s)", name, suggest(name, c.featureNames()), strings.Join(c.featureNames(), ", "))
 }
 
 func (c *Catalog) presetNames() []string  { return sortedKeys(c.presets) }

@@ -1,5 +1,7 @@
 package generator
 
+import "slices"
+
 // Params are the tuning parameters that features read. A preset sets them;
 // an answers file or the service's config can override them. Every field has
 // a default in the preset files under presets/.
@@ -201,6 +203,6 @@ func (d *Data) FeatureList() []string {
 	for f := range d.features {
 		out = append(out, f)
 	}
-	sortStrings(out)
+	slices.Sort(out)
 	return out
 }

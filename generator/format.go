@@ -119,10 +119,6 @@ func importsExact(src []byte, siblings map[string]bool) bool {
 	}
 	ast.Inspect(f, func(n ast.Node) bool {
 		switch x := n.(type) {
-		case *ast.Ident:
-			if x.Obj != nil {
-				declared[x.Name] = true
-			}
 		case *ast.ValueSpec:
 			for _, id := range x.Names {
 				declared[id.Name] = true

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"path"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -66,7 +67,7 @@ func Generate(ctx context.Context, req Request) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
-	otel := containsString(features, "otel")
+	otel := slices.Contains(features, "otel")
 	key := apiKey(spec, otel, o.SkipUnsupported)
 	var og *ogenOutput
 	if req.API != nil && req.API.Key == key {

@@ -166,7 +166,7 @@ func runOgen(specFile string, spec []byte, otel bool, skip []string) (*ogenOutpu
 	opts.Generator.Features = ogenFeatures(otel)
 	opts.Generator.IgnoreNotImplemented = skip
 	opts.Generator.NotImplementedHook = func(name string, err error) {
-		if containsString(skip, name) || containsString(skip, "all") {
+		if slices.Contains(skip, name) || slices.Contains(skip, "all") {
 			out.skipped = append(out.skipped, innermost(err))
 		}
 	}
@@ -175,7 +175,7 @@ func runOgen(specFile string, spec []byte, otel bool, skip []string) (*ogenOutpu
 	g, err := gen.NewGenerator(parsed, opts)
 	if err != nil {
 		se := specError(specFile, spec, err)
-		if se.Unsupported != "" && se.Line == 0 && !containsString(skip, se.Unsupported) {
+		if se.Unsupported != "" && se.Line == 0 && !slices.Contains(skip, se.Unsupported) {
 			// ogen's not-implemented errors carry no position, but it logs
 			// one when it skips: find it by skipping once.
 			if out, _ := runOgen(specFile, spec, otel, append(slices.Clone(skip), se.Unsupported)); out != nil && len(out.skippedAt) > 0 {
@@ -241,15 +241,6 @@ func (out *ogenOutput) readInterfaces() error {
 	}
 	out.ops = ops
 	return nil
-}
-
-func containsString(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // specError turns ogen's error into a SpecError with file:line:col.

@@ -5,10 +5,7 @@
 // it as a dry run, or compares it with what is on disk.
 package generator
 
-import (
-	"slices"
-	"time"
-)
+import "time"
 
 // Class is the ownership class of an output file: it decides what
 // regeneration may do with the file.
@@ -65,5 +62,3 @@ type Options struct {
 
 // Duration is a time.Duration that reads and writes as "50ms" in YAML.
 type Duration time.Duration
-
-func sortStrings(s []string) { slices.Sort(s) }

@@ -48,13 +48,9 @@ how to see it working.`,
 			if len(args) == 0 {
 				return listFeatures(e, cat)
 			}
-			f, ok := cat.Feature(args[0])
-			if !ok {
-				var names []string
-				for _, f := range cat.Features() {
-					names = append(names, f.Name)
-				}
-				return fmt.Errorf("unknown feature %q%s (known: %s)", args[0], didYouMean(args[0], names), strings.Join(names, ", "))
+			f, err := cat.Feature(args[0])
+			if err != nil {
+				return err
 			}
 			return explainFeature(e, cat, f)
 		},
@@ -226,39 +222,4 @@ func featureParams(feature string) (string, []string) {
 
 func yamlName(f reflect.StructField) string {
 	return strings.Split(f.Tag.Get("yaml"), ",")[0]
-}
-
-// didYouMean returns ` (did you mean "x"?)` for the closest name within a
-// small edit distance, or "".
-func didYouMean(got string, names []string) string {
-	best, bestD := "", 1<<30
-	for _, n := range names {
-		if d := levenshtein(strings.ToLower(got), n); d < bestD {
-			best, bestD = n, d
-		}
-	}
-	if best == "" || bestD > max(2, len(got)/3) {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
