@@ -292,6 +292,9 @@ func (p *Params) validate() error {
 	if p.Partition.Premake < 0 || p.Partition.Retention < 0 {
 		return errors.New("params.partition: premake and retention cannot be negative")
 	}
+	if err := p.Compression.validate(); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -528,4 +531,23 @@ func MergeFeatureOverrides(earlier, later []string) []string {
 		out = append(out, sign[name]+name)
 	}
 	return out
+}
+
+// validate checks the compression params a preset sets.
+func (c *CompressionParams) validate() error {
+	modes := []string{"lz4", "zstd-dict"}
+	if c.FrameMode != "" && !slices.Contains(modes, c.FrameMode) {
+		return fmt.Errorf("params.compression.frame_mode %q: want lz4 or zstd-dict%s", c.FrameMode, suggest(c.FrameMode, modes))
+	}
+	levels := []string{"fastest", "default", "better", "best"}
+	if c.ZstdLevel != "" && !slices.Contains(levels, c.ZstdLevel) {
+		return fmt.Errorf("params.compression.zstd_level %q: want fastest, default, better or best%s", c.ZstdLevel, suggest(c.ZstdLevel, levels))
+	}
+	if c.GzipLevel < 0 || c.GzipLevel > 9 {
+		return fmt.Errorf("params.compression.gzip_level %d: want 1 (fastest) to 9 (smallest), or 0 for the default 5", c.GzipLevel)
+	}
+	if c.FrameThreshold < 0 || c.HTTPMinBytes < 0 {
+		return errors.New("params.compression: frame_threshold and http_min_bytes cannot be negative")
+	}
+	return nil
 }

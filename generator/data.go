@@ -21,6 +21,31 @@ type Params struct {
 	// Cache3 tunes the 3-tier cache (cache3 feature); its Redis budget is
 	// Timeouts.Cache.
 	Cache3 Cache3Params `yaml:"cache3,omitempty" json:"cache3,omitempty"`
+	// Compression tunes HTTP response compression and the realtime frame
+	// codec (compression feature).
+	Compression CompressionParams `yaml:"compression,omitempty" json:"compression,omitempty"`
+}
+
+// CompressionParams tune the compression feature. Zero values take the
+// defaults given on each field.
+type CompressionParams struct {
+	// FrameMode is how realtime frames are compressed: lz4 (default; fast,
+	// gains on batched frames of 1 KB and more) or zstd-dict (zstd with the
+	// service's trained dictionary; halves even single ~300-byte messages,
+	// at more CPU per message).
+	FrameMode string `yaml:"frame_mode,omitempty" json:"frame_mode,omitempty" jsonschema:"enum=lz4,enum=zstd-dict"`
+	// FrameThreshold: frame payloads shorter than this many bytes are sent
+	// raw. 0: the mode's default (1024 for lz4, 64 for zstd-dict).
+	FrameThreshold int `yaml:"frame_threshold,omitempty" json:"frame_threshold,omitempty"`
+	// HTTPMinBytes: HTTP responses shorter than this many bytes are sent
+	// uncompressed. 0: 1024.
+	HTTPMinBytes int `yaml:"http_min_bytes,omitempty" json:"http_min_bytes,omitempty"`
+	// GzipLevel is the gzip level of HTTP responses, 1 (fastest) to 9
+	// (smallest). 0: 5.
+	GzipLevel int `yaml:"gzip_level,omitempty" json:"gzip_level,omitempty"`
+	// ZstdLevel is the zstd level of HTTP responses: fastest (default),
+	// default, better or best.
+	ZstdLevel string `yaml:"zstd_level,omitempty" json:"zstd_level,omitempty" jsonschema:"enum=fastest,enum=default,enum=better,enum=best"`
 }
 
 // Cache3Params tune the 3-tier cache: memory (L1), Redis (L2), Postgres.
