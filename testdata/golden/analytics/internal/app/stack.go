@@ -13,6 +13,7 @@ import (
 	"example.com/golden-analytics/internal/config"
 	"example.com/golden-analytics/internal/handler"
 	"example.com/golden-analytics/internal/platform/apierr"
+	"example.com/golden-analytics/internal/platform/compress"
 	"example.com/golden-analytics/internal/platform/metrics"
 	"example.com/golden-analytics/internal/platform/server"
 	"example.com/golden-analytics/internal/platform/timeout"
@@ -33,6 +34,14 @@ func NewMux(cfg config.Config, reg *prometheus.Registry, h *handler.Handler, rea
 	if err != nil {
 		return nil, fmt.Errorf("build API server: %w", err)
 	}
+	// API responses are compressed (zstd/gzip) above a size threshold;
+	// /metrics on the admin port is compressed by promhttp.
+	hc := cfg.Compress.HTTP
+	hc.Metrics = compress.NewHTTPMetrics(reg, MetricsNamespace)
+	compressed, err := compress.Middleware(hc)
+	if err != nil {
+		return nil, err
+	}
 	red := metrics.NewHTTP(reg, MetricsNamespace, config.OperationIDs)
 	route := func(r *http.Request) (string, bool) {
 		rt, ok := apiServer.FindPath(r.Method, r.URL)
@@ -44,5 +53,5 @@ func NewMux(cfg config.Config, reg *prometheus.Registry, h *handler.Handler, rea
 		}
 		return rt.Name(), true
 	}
-	return server.NewMux(red.Middleware(apiServer, route), ready), nil
+	return server.NewMux(compressed(red.Middleware(apiServer, route)), ready), nil
 }

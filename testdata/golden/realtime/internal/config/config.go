@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"example.com/golden-realtime/internal/platform/compress"
 	"example.com/golden-realtime/internal/platform/dbpool"
 	"example.com/golden-realtime/internal/platform/profiling"
 	"example.com/golden-realtime/internal/platform/server"
@@ -28,6 +29,9 @@ type Config struct {
 	Timeout timeout.Config
 	// Profiling configures Pyroscope; off while ServerAddress is empty.
 	Profiling profiling.Config
+	// Compress configures HTTP response compression and the realtime
+	// frame codec (COMPRESS_*).
+	Compress compress.Config
 	// DB configures the Postgres pool (DATABASE_URL, DB_*).
 	DB dbpool.Config
 	// AdminAddr serves /metrics and /debug/pprof/; keep it off the public network.
@@ -72,6 +76,18 @@ func Default() Config {
 		Profiling: profiling.Config{
 			AppName: "golden-realtime",
 		},
+		Compress: compress.Config{
+			Frame: compress.FrameConfig{
+				Mode:      "lz4",
+				Threshold: 1024, // 0: the mode's default
+				MaxSize:   compress.DefaultMaxSize,
+			},
+			HTTP: compress.HTTPConfig{
+				MinSize:   1024,
+				GzipLevel: 5,
+				ZstdLevel: "fastest",
+			},
+		},
 		AdminAddr:       "127.0.0.1:9090",
 		Store:           "postgres",
 		ShutdownTimeout: 30 * time.Second,
@@ -105,6 +121,16 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 	r.duration("TIMEOUT_DEFAULT", &c.Timeout.Default)
 	r.operations("TIMEOUT_OPERATIONS", c.Timeout.Operations)
 	r.duration("TIMEOUT_DB", &c.DBTimeout)
+
+	r.oneOf("COMPRESS_FRAME_MODE", &c.Compress.Frame.Mode, compress.ModeLZ4, compress.ModeZstdDict)
+	r.compressBytes("COMPRESS_FRAME_THRESHOLD", &c.Compress.Frame.Threshold)
+	r.compressBytes("COMPRESS_FRAME_MAX_BYTES", &c.Compress.Frame.MaxSize)
+	r.compressBytes("COMPRESS_HTTP_MIN_BYTES", &c.Compress.HTTP.MinSize)
+	r.compressBytes("COMPRESS_GZIP_LEVEL", &c.Compress.HTTP.GzipLevel)
+	r.oneOf("COMPRESS_ZSTD_LEVEL", &c.Compress.HTTP.ZstdLevel, "fastest", "default", "better", "best")
+	if err := c.Compress.Validate(); err != nil {
+		r.errs = append(r.errs, err)
+	}
 
 	r.int32("DB_MAX_CONNS", &c.DB.MaxConns)
 	r.int32("DB_MIN_CONNS", &c.DB.MinConns)
@@ -206,6 +232,20 @@ func (r *reader) int32(name string, dst *int32) {
 		return
 	}
 	*dst = int32(n)
+}
+
+// compressBytes reads a whole number, 0 or more (0: the default).
+func (r *reader) compressBytes(name string, dst *int) {
+	v, ok := r.get(name)
+	if !ok {
+		return
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		r.bad(name, v, "a whole number, 0 or more (0: the default)")
+		return
+	}
+	*dst = n
 }
 
 func (r *reader) level(name string, dst *slog.Level) {

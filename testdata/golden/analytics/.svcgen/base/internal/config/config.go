@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"example.com/golden-analytics/internal/platform/compress"
 	"example.com/golden-analytics/internal/platform/dbpool"
 	"example.com/golden-analytics/internal/platform/matview"
 	"example.com/golden-analytics/internal/platform/partition"
@@ -34,6 +35,9 @@ type Config struct {
 	Matview matview.Config
 	// Profiling configures Pyroscope; off while ServerAddress is empty.
 	Profiling profiling.Config
+	// Compress configures HTTP response compression and the realtime
+	// frame codec (COMPRESS_*).
+	Compress compress.Config
 	// DB configures the Postgres pool (DATABASE_URL, DB_*).
 	DB dbpool.Config
 	// AdminAddr serves /metrics and /debug/pprof/; keep it off the public network.
@@ -92,6 +96,18 @@ func Default() Config {
 			Views:        []string{"leaderboard"}, // none: the refresher does not run
 			RefreshEvery: 5 * time.Minute,
 		},
+		Compress: compress.Config{
+			Frame: compress.FrameConfig{
+				Mode:      "lz4",
+				Threshold: 0, // 0: the mode's default
+				MaxSize:   compress.DefaultMaxSize,
+			},
+			HTTP: compress.HTTPConfig{
+				MinSize:   1024,
+				GzipLevel: 5,
+				ZstdLevel: "fastest",
+			},
+		},
 		AdminAddr:       "127.0.0.1:9090",
 		Store:           "postgres",
 		ShutdownTimeout: 30 * time.Second,
@@ -131,6 +147,16 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 	r.duration("PARTITION_CHECK_EVERY", &c.Partition.CheckEvery)
 
 	r.duration("MATVIEW_REFRESH_EVERY", &c.Matview.RefreshEvery)
+
+	r.oneOf("COMPRESS_FRAME_MODE", &c.Compress.Frame.Mode, compress.ModeLZ4, compress.ModeZstdDict)
+	r.compressBytes("COMPRESS_FRAME_THRESHOLD", &c.Compress.Frame.Threshold)
+	r.compressBytes("COMPRESS_FRAME_MAX_BYTES", &c.Compress.Frame.MaxSize)
+	r.compressBytes("COMPRESS_HTTP_MIN_BYTES", &c.Compress.HTTP.MinSize)
+	r.compressBytes("COMPRESS_GZIP_LEVEL", &c.Compress.HTTP.GzipLevel)
+	r.oneOf("COMPRESS_ZSTD_LEVEL", &c.Compress.HTTP.ZstdLevel, "fastest", "default", "better", "best")
+	if err := c.Compress.Validate(); err != nil {
+		r.errs = append(r.errs, err)
+	}
 
 	r.int32("DB_MAX_CONNS", &c.DB.MaxConns)
 	r.int32("DB_MIN_CONNS", &c.DB.MinConns)
@@ -242,6 +268,20 @@ func (r *reader) count(name string, dst *int) {
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 {
 		r.bad(name, v, "a whole number, 0 or more")
+		return
+	}
+	*dst = n
+}
+
+// compressBytes reads a whole number, 0 or more (0: the default).
+func (r *reader) compressBytes(name string, dst *int) {
+	v, ok := r.get(name)
+	if !ok {
+		return
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		r.bad(name, v, "a whole number, 0 or more (0: the default)")
 		return
 	}
 	*dst = n
