@@ -295,6 +295,9 @@ func (p *Params) validate() error {
 	if err := p.Compression.validate(); err != nil {
 		return err
 	}
+	if err := p.Realtime.validate(); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -531,6 +534,20 @@ func MergeFeatureOverrides(earlier, later []string) []string {
 		out = append(out, sign[name]+name)
 	}
 	return out
+}
+
+// validate checks the realtime params a preset sets.
+func (r *RealtimeParams) validate() error {
+	if r.Path != "" && !strings.HasPrefix(r.Path, "/") {
+		return fmt.Errorf("params.realtime.path %q: want an absolute path such as /ws", r.Path)
+	}
+	if r.Tick < 0 || r.PingInterval < 0 || r.PingTimeout < 0 || r.WriteTimeout < 0 {
+		return errors.New("params.realtime: tick, ping_interval, ping_timeout and write_timeout cannot be negative")
+	}
+	if r.SendQueue < 0 || r.MaxMessageBytes < 0 {
+		return errors.New("params.realtime: send_queue and max_message_bytes cannot be negative")
+	}
+	return nil
 }
 
 // validate checks the compression params a preset sets.

@@ -24,6 +24,39 @@ type Params struct {
 	// Compression tunes HTTP response compression and the realtime frame
 	// codec (compression feature).
 	Compression CompressionParams `yaml:"compression,omitempty" json:"compression,omitempty"`
+	// Realtime tunes the WebSocket hub (realtime feature).
+	Realtime RealtimeParams `yaml:"realtime,omitempty" json:"realtime,omitempty"`
+}
+
+// RealtimeParams tune the WebSocket hub of the realtime feature. The
+// generated config reads the same settings from REALTIME_* variables; the
+// frames' codec is the compression feature's (params.compression).
+type RealtimeParams struct {
+	// Path is where the WebSocket endpoint is mounted on the public mux
+	// (GET), e.g. "/ws".
+	Path string `yaml:"path" json:"path"`
+	// Origins are the host patterns (path.Match syntax, e.g.
+	// "*.example.com") a browser's Origin may come from; empty allows the
+	// same origin only.
+	Origins []string `yaml:"origins,omitempty" json:"origins,omitempty"`
+	// Tick is how long the hub coalesces a client's messages into one
+	// frame (50ms: 20 frames per second at most); 0 sends every message in
+	// a frame of its own, at once.
+	Tick Duration `yaml:"tick" json:"tick"`
+	// PingInterval is how often each client is pinged (keepalive).
+	PingInterval Duration `yaml:"ping_interval" json:"ping_interval"`
+	// PingTimeout: a client whose pong takes longer is disconnected.
+	PingTimeout Duration `yaml:"ping_timeout" json:"ping_timeout"`
+	// WriteTimeout bounds writing one frame to a client; a client that
+	// cannot take a frame in time is disconnected.
+	WriteTimeout Duration `yaml:"write_timeout" json:"write_timeout"`
+	// SendQueue is how many messages may wait for one client; a client
+	// that falls further behind is disconnected (close code 1013), never
+	// buffered without limit.
+	SendQueue int `yaml:"send_queue" json:"send_queue"`
+	// MaxMessageBytes is the largest message a client may send; a larger
+	// one closes the connection with 1009 (message too big).
+	MaxMessageBytes int64 `yaml:"max_message_bytes" json:"max_message_bytes"`
 }
 
 // CompressionParams tune the compression feature. Zero values take the

@@ -3,6 +3,7 @@ module example.com/golden-realtime
 go 1.26.0
 
 require (
+	github.com/coder/websocket v1.8.15
 	github.com/go-faster/errors v0.8.0
 	github.com/go-faster/jx v1.2.0
 	github.com/grafana/pyroscope-go v1.5.0

@@ -107,6 +107,15 @@ func run() error {
 	}
 	admin := server.NewAdminMux(reg)
 
+	// The WebSocket hub on the public mux (REALTIME_PATH). After the
+	// servers have drained, every client is closed with 1001 (going away)
+	// and the hub's goroutines are awaited.
+	hub, err := app.NewRealtime(cfg, reg, mux, log)
+	if err != nil {
+		return err
+	}
+	h.Hub = hub
+
 	// The team's own wiring (internal/app).
 	var hooks []func(context.Context) error
 	deps := &app.Deps{
@@ -116,6 +125,7 @@ func run() error {
 		Registry:   reg,
 		Logger:     log,
 		Handler:    h,
+		Hub:        hub,
 		OnShutdown: func(f func(context.Context) error) { hooks = append(hooks, f) },
 	}
 	if err := app.Setup(ctx, deps); err != nil {
@@ -140,6 +150,9 @@ func run() error {
 	// clean-ups close profiling and the pool.
 	hookCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
+	if herr := hub.Close(hookCtx); herr != nil {
+		log.Error("close realtime hub", "error", herr)
+	}
 	for i := len(hooks) - 1; i >= 0; i-- {
 		if herr := hooks[i](hookCtx); herr != nil {
 			log.Error("shutdown hook", "error", herr)

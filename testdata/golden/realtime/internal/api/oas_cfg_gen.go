@@ -8,7 +8,12 @@ import (
 
 	"github.com/ogen-go/ogen/middleware"
 	"github.com/ogen-go/ogen/ogenerrors"
+	"github.com/ogen-go/ogen/ogenregex"
 )
+
+var regexMap = map[string]ogenregex.Regexp{
+	"^[a-z0-9][a-z0-9_-]{0,63}$": ogenregex.MustCompile("^[a-z0-9][a-z0-9_-]{0,63}$"),
+}
 
 type (
 	optionFunc[C any] func(*C)

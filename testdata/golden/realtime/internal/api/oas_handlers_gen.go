@@ -28,13 +28,12 @@ func (c *codeRecorder) Unwrap() http.ResponseWriter {
 
 func recordError(string, error) {}
 
-// handleBatchGetItemsRequest handles batchGetItems operation.
+// handleCreateRoomRequest handles createRoom operation.
 //
-// Looks the ids up with one database query. Unknown ids are left out of `items` and listed in
-// `missing`.
+// Create a room.
 //
-// GET /items
-func (s *Server) handleBatchGetItemsRequest(args [0]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
+// POST /rooms
+func (s *Server) handleCreateRoomRequest(args [0]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
 	statusWriter := &codeRecorder{ResponseWriter: w}
 	w = statusWriter
 	ctx := r.Context()
@@ -42,108 +41,13 @@ func (s *Server) handleBatchGetItemsRequest(args [0]string, argsEscaped bool, w 
 	var (
 		err          error
 		opErrContext = ogenerrors.OperationContext{
-			Name: BatchGetItemsOperation,
-			ID:   "batchGetItems",
-		}
-	)
-	params, err := decodeBatchGetItemsParams(args, argsEscaped, r)
-	if err != nil {
-		err = &ogenerrors.DecodeParamsError{
-			OperationContext: opErrContext,
-			Err:              err,
-		}
-		defer recordError("DecodeParams", err)
-		s.cfg.ErrorHandler(ctx, w, r, err)
-		return
-	}
-
-	var rawBody []byte
-
-	var response *ItemList
-	if m := s.cfg.Middleware; m != nil {
-		mreq := middleware.Request{
-			Context:          ctx,
-			OperationName:    BatchGetItemsOperation,
-			OperationSummary: "Get several items by id in one call",
-			OperationID:      "batchGetItems",
-			Body:             nil,
-			RawBody:          rawBody,
-			Params: middleware.Parameters{
-				{
-					Name: "ids",
-					In:   "query",
-				}: params.Ids,
-			},
-			Raw: r,
-		}
-
-		type (
-			Request  = struct{}
-			Params   = BatchGetItemsParams
-			Response = *ItemList
-		)
-		response, err = middleware.HookMiddleware[
-			Request,
-			Params,
-			Response,
-		](
-			m,
-			mreq,
-			unpackBatchGetItemsParams,
-			func(ctx context.Context, request Request, params Params) (response Response, err error) {
-				response, err = s.h.BatchGetItems(ctx, params)
-				return response, err
-			},
-		)
-	} else {
-		response, err = s.h.BatchGetItems(ctx, params)
-	}
-	if err != nil {
-		if errRes, ok := errors.Into[*ErrorStatusCode](err); ok {
-			if err := encodeErrorResponse(errRes, w); err != nil {
-				defer recordError("Internal", err)
-			}
-			return
-		}
-		if errors.Is(err, ht.ErrNotImplemented) {
-			s.cfg.ErrorHandler(ctx, w, r, err)
-			return
-		}
-		if err := encodeErrorResponse(s.h.NewError(ctx, err), w); err != nil {
-			defer recordError("Internal", err)
-		}
-		return
-	}
-
-	if err := encodeBatchGetItemsResponse(response, w); err != nil {
-		defer recordError("EncodeResponse", err)
-		if !errors.Is(err, ht.ErrInternalServerErrorResponse) {
-			s.cfg.ErrorHandler(ctx, w, r, err)
-		}
-		return
-	}
-}
-
-// handleCreateItemRequest handles createItem operation.
-//
-// Create an item.
-//
-// POST /items
-func (s *Server) handleCreateItemRequest(args [0]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
-	statusWriter := &codeRecorder{ResponseWriter: w}
-	w = statusWriter
-	ctx := r.Context()
-
-	var (
-		err          error
-		opErrContext = ogenerrors.OperationContext{
-			Name: CreateItemOperation,
-			ID:   "createItem",
+			Name: CreateRoomOperation,
+			ID:   "createRoom",
 		}
 	)
 
 	var rawBody []byte
-	request, rawBody, close, err := s.decodeCreateItemRequest(r)
+	request, rawBody, close, err := s.decodeCreateRoomRequest(r)
 	if err != nil {
 		err = &ogenerrors.DecodeRequestError{
 			OperationContext: opErrContext,
@@ -159,13 +63,13 @@ func (s *Server) handleCreateItemRequest(args [0]string, argsEscaped bool, w htt
 		}
 	}()
 
-	var response *Item
+	var response CreateRoomRes
 	if m := s.cfg.Middleware; m != nil {
 		mreq := middleware.Request{
 			Context:          ctx,
-			OperationName:    CreateItemOperation,
-			OperationSummary: "Create an item",
-			OperationID:      "createItem",
+			OperationName:    CreateRoomOperation,
+			OperationSummary: "Create a room",
+			OperationID:      "createRoom",
 			Body:             request,
 			RawBody:          rawBody,
 			Params:           middleware.Parameters{},
@@ -173,9 +77,9 @@ func (s *Server) handleCreateItemRequest(args [0]string, argsEscaped bool, w htt
 		}
 
 		type (
-			Request  = *ItemInput
+			Request  = *RoomInput
 			Params   = struct{}
-			Response = *Item
+			Response = CreateRoomRes
 		)
 		response, err = middleware.HookMiddleware[
 			Request,
@@ -186,12 +90,12 @@ func (s *Server) handleCreateItemRequest(args [0]string, argsEscaped bool, w htt
 			mreq,
 			nil,
 			func(ctx context.Context, request Request, params Params) (response Response, err error) {
-				response, err = s.h.CreateItem(ctx, request)
+				response, err = s.h.CreateRoom(ctx, request)
 				return response, err
 			},
 		)
 	} else {
-		response, err = s.h.CreateItem(ctx, request)
+		response, err = s.h.CreateRoom(ctx, request)
 	}
 	if err != nil {
 		if errRes, ok := errors.Into[*ErrorStatusCode](err); ok {
@@ -210,7 +114,7 @@ func (s *Server) handleCreateItemRequest(args [0]string, argsEscaped bool, w htt
 		return
 	}
 
-	if err := encodeCreateItemResponse(response, w); err != nil {
+	if err := encodeCreateRoomResponse(response, w); err != nil {
 		defer recordError("EncodeResponse", err)
 		if !errors.Is(err, ht.ErrInternalServerErrorResponse) {
 			s.cfg.ErrorHandler(ctx, w, r, err)
@@ -219,12 +123,13 @@ func (s *Server) handleCreateItemRequest(args [0]string, argsEscaped bool, w htt
 	}
 }
 
-// handleGetItemRequest handles getItem operation.
+// handleDeleteRoomRequest handles deleteRoom operation.
 //
-// Answers 404 when there is no such item.
+// Its members are taken out of the room on the hub (they stay connected). Answers 404 when there is no
+// such room.
 //
-// GET /items/{id}
-func (s *Server) handleGetItemRequest(args [1]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
+// DELETE /rooms/{id}
+func (s *Server) handleDeleteRoomRequest(args [1]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
 	statusWriter := &codeRecorder{ResponseWriter: w}
 	w = statusWriter
 	ctx := r.Context()
@@ -232,11 +137,11 @@ func (s *Server) handleGetItemRequest(args [1]string, argsEscaped bool, w http.R
 	var (
 		err          error
 		opErrContext = ogenerrors.OperationContext{
-			Name: GetItemOperation,
-			ID:   "getItem",
+			Name: DeleteRoomOperation,
+			ID:   "deleteRoom",
 		}
 	)
-	params, err := decodeGetItemParams(args, argsEscaped, r)
+	params, err := decodeDeleteRoomParams(args, argsEscaped, r)
 	if err != nil {
 		err = &ogenerrors.DecodeParamsError{
 			OperationContext: opErrContext,
@@ -249,13 +154,13 @@ func (s *Server) handleGetItemRequest(args [1]string, argsEscaped bool, w http.R
 
 	var rawBody []byte
 
-	var response *Item
+	var response *DeleteRoomNoContent
 	if m := s.cfg.Middleware; m != nil {
 		mreq := middleware.Request{
 			Context:          ctx,
-			OperationName:    GetItemOperation,
-			OperationSummary: "Get one item by id",
-			OperationID:      "getItem",
+			OperationName:    DeleteRoomOperation,
+			OperationSummary: "Delete a room",
+			OperationID:      "deleteRoom",
 			Body:             nil,
 			RawBody:          rawBody,
 			Params: middleware.Parameters{
@@ -269,8 +174,8 @@ func (s *Server) handleGetItemRequest(args [1]string, argsEscaped bool, w http.R
 
 		type (
 			Request  = struct{}
-			Params   = GetItemParams
-			Response = *Item
+			Params   = DeleteRoomParams
+			Response = *DeleteRoomNoContent
 		)
 		response, err = middleware.HookMiddleware[
 			Request,
@@ -279,14 +184,14 @@ func (s *Server) handleGetItemRequest(args [1]string, argsEscaped bool, w http.R
 		](
 			m,
 			mreq,
-			unpackGetItemParams,
+			unpackDeleteRoomParams,
 			func(ctx context.Context, request Request, params Params) (response Response, err error) {
-				response, err = s.h.GetItem(ctx, params)
+				err = s.h.DeleteRoom(ctx, params)
 				return response, err
 			},
 		)
 	} else {
-		response, err = s.h.GetItem(ctx, params)
+		err = s.h.DeleteRoom(ctx, params)
 	}
 	if err != nil {
 		if errRes, ok := errors.Into[*ErrorStatusCode](err); ok {
@@ -305,7 +210,7 @@ func (s *Server) handleGetItemRequest(args [1]string, argsEscaped bool, w http.R
 		return
 	}
 
-	if err := encodeGetItemResponse(response, w); err != nil {
+	if err := encodeDeleteRoomResponse(response, w); err != nil {
 		defer recordError("EncodeResponse", err)
 		if !errors.Is(err, ht.ErrInternalServerErrorResponse) {
 			s.cfg.ErrorHandler(ctx, w, r, err)
@@ -314,12 +219,12 @@ func (s *Server) handleGetItemRequest(args [1]string, argsEscaped bool, w http.R
 	}
 }
 
-// handleUpdateItemRequest handles updateItem operation.
+// handleGetRoomRequest handles getRoom operation.
 //
-// Answers 404 when there is no such item.
+// Answers 404 when there is no such room.
 //
-// PUT /items/{id}
-func (s *Server) handleUpdateItemRequest(args [1]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
+// GET /rooms/{id}
+func (s *Server) handleGetRoomRequest(args [1]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
 	statusWriter := &codeRecorder{ResponseWriter: w}
 	w = statusWriter
 	ctx := r.Context()
@@ -327,11 +232,11 @@ func (s *Server) handleUpdateItemRequest(args [1]string, argsEscaped bool, w htt
 	var (
 		err          error
 		opErrContext = ogenerrors.OperationContext{
-			Name: UpdateItemOperation,
-			ID:   "updateItem",
+			Name: GetRoomOperation,
+			ID:   "getRoom",
 		}
 	)
-	params, err := decodeUpdateItemParams(args, argsEscaped, r)
+	params, err := decodeGetRoomParams(args, argsEscaped, r)
 	if err != nil {
 		err = &ogenerrors.DecodeParamsError{
 			OperationContext: opErrContext,
@@ -343,7 +248,198 @@ func (s *Server) handleUpdateItemRequest(args [1]string, argsEscaped bool, w htt
 	}
 
 	var rawBody []byte
-	request, rawBody, close, err := s.decodeUpdateItemRequest(r)
+
+	var response *Room
+	if m := s.cfg.Middleware; m != nil {
+		mreq := middleware.Request{
+			Context:          ctx,
+			OperationName:    GetRoomOperation,
+			OperationSummary: "Get a room and its live member count",
+			OperationID:      "getRoom",
+			Body:             nil,
+			RawBody:          rawBody,
+			Params: middleware.Parameters{
+				{
+					Name: "id",
+					In:   "path",
+				}: params.ID,
+			},
+			Raw: r,
+		}
+
+		type (
+			Request  = struct{}
+			Params   = GetRoomParams
+			Response = *Room
+		)
+		response, err = middleware.HookMiddleware[
+			Request,
+			Params,
+			Response,
+		](
+			m,
+			mreq,
+			unpackGetRoomParams,
+			func(ctx context.Context, request Request, params Params) (response Response, err error) {
+				response, err = s.h.GetRoom(ctx, params)
+				return response, err
+			},
+		)
+	} else {
+		response, err = s.h.GetRoom(ctx, params)
+	}
+	if err != nil {
+		if errRes, ok := errors.Into[*ErrorStatusCode](err); ok {
+			if err := encodeErrorResponse(errRes, w); err != nil {
+				defer recordError("Internal", err)
+			}
+			return
+		}
+		if errors.Is(err, ht.ErrNotImplemented) {
+			s.cfg.ErrorHandler(ctx, w, r, err)
+			return
+		}
+		if err := encodeErrorResponse(s.h.NewError(ctx, err), w); err != nil {
+			defer recordError("Internal", err)
+		}
+		return
+	}
+
+	if err := encodeGetRoomResponse(response, w); err != nil {
+		defer recordError("EncodeResponse", err)
+		if !errors.Is(err, ht.ErrInternalServerErrorResponse) {
+			s.cfg.ErrorHandler(ctx, w, r, err)
+		}
+		return
+	}
+}
+
+// handleListRoomsRequest handles listRooms operation.
+//
+// List rooms, by id.
+//
+// GET /rooms
+func (s *Server) handleListRoomsRequest(args [0]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
+	statusWriter := &codeRecorder{ResponseWriter: w}
+	w = statusWriter
+	ctx := r.Context()
+
+	var (
+		err          error
+		opErrContext = ogenerrors.OperationContext{
+			Name: ListRoomsOperation,
+			ID:   "listRooms",
+		}
+	)
+	params, err := decodeListRoomsParams(args, argsEscaped, r)
+	if err != nil {
+		err = &ogenerrors.DecodeParamsError{
+			OperationContext: opErrContext,
+			Err:              err,
+		}
+		defer recordError("DecodeParams", err)
+		s.cfg.ErrorHandler(ctx, w, r, err)
+		return
+	}
+
+	var rawBody []byte
+
+	var response *RoomList
+	if m := s.cfg.Middleware; m != nil {
+		mreq := middleware.Request{
+			Context:          ctx,
+			OperationName:    ListRoomsOperation,
+			OperationSummary: "List rooms, by id",
+			OperationID:      "listRooms",
+			Body:             nil,
+			RawBody:          rawBody,
+			Params: middleware.Parameters{
+				{
+					Name: "limit",
+					In:   "query",
+				}: params.Limit,
+			},
+			Raw: r,
+		}
+
+		type (
+			Request  = struct{}
+			Params   = ListRoomsParams
+			Response = *RoomList
+		)
+		response, err = middleware.HookMiddleware[
+			Request,
+			Params,
+			Response,
+		](
+			m,
+			mreq,
+			unpackListRoomsParams,
+			func(ctx context.Context, request Request, params Params) (response Response, err error) {
+				response, err = s.h.ListRooms(ctx, params)
+				return response, err
+			},
+		)
+	} else {
+		response, err = s.h.ListRooms(ctx, params)
+	}
+	if err != nil {
+		if errRes, ok := errors.Into[*ErrorStatusCode](err); ok {
+			if err := encodeErrorResponse(errRes, w); err != nil {
+				defer recordError("Internal", err)
+			}
+			return
+		}
+		if errors.Is(err, ht.ErrNotImplemented) {
+			s.cfg.ErrorHandler(ctx, w, r, err)
+			return
+		}
+		if err := encodeErrorResponse(s.h.NewError(ctx, err), w); err != nil {
+			defer recordError("Internal", err)
+		}
+		return
+	}
+
+	if err := encodeListRoomsResponse(response, w); err != nil {
+		defer recordError("EncodeResponse", err)
+		if !errors.Is(err, ht.ErrInternalServerErrorResponse) {
+			s.cfg.ErrorHandler(ctx, w, r, err)
+		}
+		return
+	}
+}
+
+// handlePublishRoomMessageRequest handles publishRoomMessage operation.
+//
+// Queues {"room":id,"type":type,"data":data} for every member of the room on this replica's hub; it
+// leaves with their next frame. Answers 404 when there is no such room.
+//
+// POST /rooms/{id}/messages
+func (s *Server) handlePublishRoomMessageRequest(args [1]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
+	statusWriter := &codeRecorder{ResponseWriter: w}
+	w = statusWriter
+	ctx := r.Context()
+
+	var (
+		err          error
+		opErrContext = ogenerrors.OperationContext{
+			Name: PublishRoomMessageOperation,
+			ID:   "publishRoomMessage",
+		}
+	)
+	params, err := decodePublishRoomMessageParams(args, argsEscaped, r)
+	if err != nil {
+		err = &ogenerrors.DecodeParamsError{
+			OperationContext: opErrContext,
+			Err:              err,
+		}
+		defer recordError("DecodeParams", err)
+		s.cfg.ErrorHandler(ctx, w, r, err)
+		return
+	}
+
+	var rawBody []byte
+	request, rawBody, close, err := s.decodePublishRoomMessageRequest(r)
 	if err != nil {
 		err = &ogenerrors.DecodeRequestError{
 			OperationContext: opErrContext,
@@ -359,13 +455,13 @@ func (s *Server) handleUpdateItemRequest(args [1]string, argsEscaped bool, w htt
 		}
 	}()
 
-	var response *Item
+	var response *PublishResult
 	if m := s.cfg.Middleware; m != nil {
 		mreq := middleware.Request{
 			Context:          ctx,
-			OperationName:    UpdateItemOperation,
-			OperationSummary: "Replace an item's fields",
-			OperationID:      "updateItem",
+			OperationName:    PublishRoomMessageOperation,
+			OperationSummary: "Publish a server message to a room's members",
+			OperationID:      "publishRoomMessage",
 			Body:             request,
 			RawBody:          rawBody,
 			Params: middleware.Parameters{
@@ -378,9 +474,9 @@ func (s *Server) handleUpdateItemRequest(args [1]string, argsEscaped bool, w htt
 		}
 
 		type (
-			Request  = *ItemInput
-			Params   = UpdateItemParams
-			Response = *Item
+			Request  = *RoomMessage
+			Params   = PublishRoomMessageParams
+			Response = *PublishResult
 		)
 		response, err = middleware.HookMiddleware[
 			Request,
@@ -389,14 +485,14 @@ func (s *Server) handleUpdateItemRequest(args [1]string, argsEscaped bool, w htt
 		](
 			m,
 			mreq,
-			unpackUpdateItemParams,
+			unpackPublishRoomMessageParams,
 			func(ctx context.Context, request Request, params Params) (response Response, err error) {
-				response, err = s.h.UpdateItem(ctx, request, params)
+				response, err = s.h.PublishRoomMessage(ctx, request, params)
 				return response, err
 			},
 		)
 	} else {
-		response, err = s.h.UpdateItem(ctx, request, params)
+		response, err = s.h.PublishRoomMessage(ctx, request, params)
 	}
 	if err != nil {
 		if errRes, ok := errors.Into[*ErrorStatusCode](err); ok {
@@ -415,7 +511,7 @@ func (s *Server) handleUpdateItemRequest(args [1]string, argsEscaped bool, w htt
 		return
 	}
 
-	if err := encodeUpdateItemResponse(response, w); err != nil {
+	if err := encodePublishRoomMessageResponse(response, w); err != nil {
 		defer recordError("EncodeResponse", err)
 		if !errors.Is(err, ht.ErrInternalServerErrorResponse) {
 			s.cfg.ErrorHandler(ctx, w, r, err)

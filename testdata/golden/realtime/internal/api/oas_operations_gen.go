@@ -6,8 +6,9 @@ package api
 type OperationName = string
 
 const (
-	BatchGetItemsOperation OperationName = "BatchGetItems"
-	CreateItemOperation    OperationName = "CreateItem"
-	GetItemOperation       OperationName = "GetItem"
-	UpdateItemOperation    OperationName = "UpdateItem"
+	CreateRoomOperation         OperationName = "CreateRoom"
+	DeleteRoomOperation         OperationName = "DeleteRoom"
+	GetRoomOperation            OperationName = "GetRoom"
+	ListRoomsOperation          OperationName = "ListRooms"
+	PublishRoomMessageOperation OperationName = "PublishRoomMessage"
 )

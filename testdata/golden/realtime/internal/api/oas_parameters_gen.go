@@ -3,7 +3,6 @@
 package api
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 
@@ -15,131 +14,23 @@ import (
 	"github.com/ogen-go/ogen/validate"
 )
 
-// BatchGetItemsParams is parameters of batchGetItems operation.
-type BatchGetItemsParams struct {
-	// Comma-separated item ids, e.g. `ids=1,2,3` (at most 100).
-	Ids []ItemID `json:",omitempty"`
+// DeleteRoomParams is parameters of deleteRoom operation.
+type DeleteRoomParams struct {
+	ID RoomID
 }
 
-func unpackBatchGetItemsParams(packed middleware.Parameters) (params BatchGetItemsParams) {
-	{
-		key := middleware.ParameterKey{
-			Name: "ids",
-			In:   "query",
-		}
-		params.Ids = packed[key].([]ItemID)
-	}
-	return params
-}
-
-func decodeBatchGetItemsParams(args [0]string, argsEscaped bool, r *http.Request) (params BatchGetItemsParams, _ error) {
-	q := uri.NewQueryDecoder(r.URL.Query())
-	// Decode query: ids.
-	if err := func() error {
-		cfg := uri.QueryParameterDecodingConfig{
-			Name:    "ids",
-			Style:   uri.QueryStyleForm,
-			Explode: false,
-		}
-
-		if err := q.HasParam(cfg); err == nil {
-			if err := q.DecodeParam(cfg, func(d uri.Decoder) error {
-				params.Ids = nil
-				return d.DecodeArray(func(d uri.Decoder) error {
-					var paramsDotIdsVal ItemID
-					if err := func() error {
-						var paramsDotIdsValVal int64
-						if err := func() error {
-							val, err := d.DecodeValue()
-							if err != nil {
-								return err
-							}
-
-							c, err := conv.ToInt64(val)
-							if err != nil {
-								return err
-							}
-
-							paramsDotIdsValVal = c
-							return nil
-						}(); err != nil {
-							return err
-						}
-						paramsDotIdsVal = ItemID(paramsDotIdsValVal)
-						return nil
-					}(); err != nil {
-						return err
-					}
-					params.Ids = append(params.Ids, paramsDotIdsVal)
-					return nil
-				})
-			}); err != nil {
-				return err
-			}
-			if err := func() error {
-				if params.Ids == nil {
-					return errors.New("nil is invalid value")
-				}
-				if err := (validate.Array{
-					MinLength:    1,
-					MinLengthSet: true,
-					MaxLength:    100,
-					MaxLengthSet: true,
-				}).ValidateLength(len(params.Ids)); err != nil {
-					return errors.Wrap(err, "array")
-				}
-				var failures []validate.FieldError
-				for i, elem := range params.Ids {
-					if err := func() error {
-						if err := elem.Validate(); err != nil {
-							return err
-						}
-						return nil
-					}(); err != nil {
-						failures = append(failures, validate.FieldError{
-							Name:  fmt.Sprintf("[%d]", i),
-							Error: err,
-						})
-					}
-				}
-				if len(failures) > 0 {
-					return &validate.Error{Fields: failures}
-				}
-				return nil
-			}(); err != nil {
-				return err
-			}
-		} else {
-			return err
-		}
-		return nil
-	}(); err != nil {
-		return params, &ogenerrors.DecodeParamError{
-			Name: "ids",
-			In:   "query",
-			Err:  err,
-		}
-	}
-	return params, nil
-}
-
-// GetItemParams is parameters of getItem operation.
-type GetItemParams struct {
-	ID ItemID
-}
-
-func unpackGetItemParams(packed middleware.Parameters) (params GetItemParams) {
+func unpackDeleteRoomParams(packed middleware.Parameters) (params DeleteRoomParams) {
 	{
 		key := middleware.ParameterKey{
 			Name: "id",
 			In:   "path",
 		}
-		params.ID = packed[key].(ItemID)
+		params.ID = packed[key].(RoomID)
 	}
 	return params
 }
 
-func decodeGetItemParams(args [1]string, argsEscaped bool, r *http.Request) (params GetItemParams, _ error) {
+func decodeDeleteRoomParams(args [1]string, argsEscaped bool, r *http.Request) (params DeleteRoomParams, _ error) {
 	// Decode path: id.
 	if err := func() error {
 		param := args[0]
@@ -159,14 +50,14 @@ func decodeGetItemParams(args [1]string, argsEscaped bool, r *http.Request) (par
 			})
 
 			if err := func() error {
-				var paramsDotIDVal int64
+				var paramsDotIDVal string
 				if err := func() error {
 					val, err := d.DecodeValue()
 					if err != nil {
 						return err
 					}
 
-					c, err := conv.ToInt64(val)
+					c, err := conv.ToString(val)
 					if err != nil {
 						return err
 					}
@@ -176,7 +67,7 @@ func decodeGetItemParams(args [1]string, argsEscaped bool, r *http.Request) (par
 				}(); err != nil {
 					return err
 				}
-				params.ID = ItemID(paramsDotIDVal)
+				params.ID = RoomID(paramsDotIDVal)
 				return nil
 			}(); err != nil {
 				return err
@@ -203,23 +94,23 @@ func decodeGetItemParams(args [1]string, argsEscaped bool, r *http.Request) (par
 	return params, nil
 }
 
-// UpdateItemParams is parameters of updateItem operation.
-type UpdateItemParams struct {
-	ID ItemID
+// GetRoomParams is parameters of getRoom operation.
+type GetRoomParams struct {
+	ID RoomID
 }
 
-func unpackUpdateItemParams(packed middleware.Parameters) (params UpdateItemParams) {
+func unpackGetRoomParams(packed middleware.Parameters) (params GetRoomParams) {
 	{
 		key := middleware.ParameterKey{
 			Name: "id",
 			In:   "path",
 		}
-		params.ID = packed[key].(ItemID)
+		params.ID = packed[key].(RoomID)
 	}
 	return params
 }
 
-func decodeUpdateItemParams(args [1]string, argsEscaped bool, r *http.Request) (params UpdateItemParams, _ error) {
+func decodeGetRoomParams(args [1]string, argsEscaped bool, r *http.Request) (params GetRoomParams, _ error) {
 	// Decode path: id.
 	if err := func() error {
 		param := args[0]
@@ -239,14 +130,14 @@ func decodeUpdateItemParams(args [1]string, argsEscaped bool, r *http.Request) (
 			})
 
 			if err := func() error {
-				var paramsDotIDVal int64
+				var paramsDotIDVal string
 				if err := func() error {
 					val, err := d.DecodeValue()
 					if err != nil {
 						return err
 					}
 
-					c, err := conv.ToInt64(val)
+					c, err := conv.ToString(val)
 					if err != nil {
 						return err
 					}
@@ -256,7 +147,182 @@ func decodeUpdateItemParams(args [1]string, argsEscaped bool, r *http.Request) (
 				}(); err != nil {
 					return err
 				}
-				params.ID = ItemID(paramsDotIDVal)
+				params.ID = RoomID(paramsDotIDVal)
+				return nil
+			}(); err != nil {
+				return err
+			}
+			if err := func() error {
+				if err := params.ID.Validate(); err != nil {
+					return err
+				}
+				return nil
+			}(); err != nil {
+				return err
+			}
+		} else {
+			return validate.ErrFieldRequired
+		}
+		return nil
+	}(); err != nil {
+		return params, &ogenerrors.DecodeParamError{
+			Name: "id",
+			In:   "path",
+			Err:  err,
+		}
+	}
+	return params, nil
+}
+
+// ListRoomsParams is parameters of listRooms operation.
+type ListRoomsParams struct {
+	// At most this many rooms (default 100).
+	Limit OptInt32 `json:",omitempty,omitzero"`
+}
+
+func unpackListRoomsParams(packed middleware.Parameters) (params ListRoomsParams) {
+	{
+		key := middleware.ParameterKey{
+			Name: "limit",
+			In:   "query",
+		}
+		if v, ok := packed[key]; ok {
+			params.Limit = v.(OptInt32)
+		}
+	}
+	return params
+}
+
+func decodeListRoomsParams(args [0]string, argsEscaped bool, r *http.Request) (params ListRoomsParams, _ error) {
+	q := uri.NewQueryDecoder(r.URL.Query())
+	// Set default value for query: limit.
+	{
+		val := int32(100)
+		params.Limit.SetTo(val)
+	}
+	// Decode query: limit.
+	if err := func() error {
+		cfg := uri.QueryParameterDecodingConfig{
+			Name:    "limit",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.HasParam(cfg); err == nil {
+			if err := q.DecodeParam(cfg, func(d uri.Decoder) error {
+				var paramsDotLimitVal int32
+				if err := func() error {
+					val, err := d.DecodeValue()
+					if err != nil {
+						return err
+					}
+
+					c, err := conv.ToInt32(val)
+					if err != nil {
+						return err
+					}
+
+					paramsDotLimitVal = c
+					return nil
+				}(); err != nil {
+					return err
+				}
+				params.Limit.SetTo(paramsDotLimitVal)
+				return nil
+			}); err != nil {
+				return err
+			}
+			if err := func() error {
+				if value, ok := params.Limit.Get(); ok {
+					if err := func() error {
+						if err := (validate.Int{
+							MinSet:        true,
+							Min:           1,
+							MaxSet:        true,
+							Max:           1000,
+							MinExclusive:  false,
+							MaxExclusive:  false,
+							MultipleOfSet: false,
+							MultipleOf:    0,
+							Pattern:       nil,
+						}).Validate(int64(value)); err != nil {
+							return errors.Wrap(err, "int")
+						}
+						return nil
+					}(); err != nil {
+						return err
+					}
+				}
+				return nil
+			}(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}(); err != nil {
+		return params, &ogenerrors.DecodeParamError{
+			Name: "limit",
+			In:   "query",
+			Err:  err,
+		}
+	}
+	return params, nil
+}
+
+// PublishRoomMessageParams is parameters of publishRoomMessage operation.
+type PublishRoomMessageParams struct {
+	ID RoomID
+}
+
+func unpackPublishRoomMessageParams(packed middleware.Parameters) (params PublishRoomMessageParams) {
+	{
+		key := middleware.ParameterKey{
+			Name: "id",
+			In:   "path",
+		}
+		params.ID = packed[key].(RoomID)
+	}
+	return params
+}
+
+func decodePublishRoomMessageParams(args [1]string, argsEscaped bool, r *http.Request) (params PublishRoomMessageParams, _ error) {
+	// Decode path: id.
+	if err := func() error {
+		param := args[0]
+		if argsEscaped {
+			unescaped, err := url.PathUnescape(args[0])
+			if err != nil {
+				return errors.Wrap(err, "unescape path")
+			}
+			param = unescaped
+		}
+		if len(param) > 0 {
+			d := uri.NewPathDecoder(uri.PathDecoderConfig{
+				Param:   "id",
+				Value:   param,
+				Style:   uri.PathStyleSimple,
+				Explode: false,
+			})
+
+			if err := func() error {
+				var paramsDotIDVal string
+				if err := func() error {
+					val, err := d.DecodeValue()
+					if err != nil {
+						return err
+					}
+
+					c, err := conv.ToString(val)
+					if err != nil {
+						return err
+					}
+
+					paramsDotIDVal = c
+					return nil
+				}(); err != nil {
+					return err
+				}
+				params.ID = RoomID(paramsDotIDVal)
 				return nil
 			}(); err != nil {
 				return err

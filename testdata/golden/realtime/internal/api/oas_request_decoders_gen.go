@@ -14,8 +14,8 @@ import (
 	"github.com/ogen-go/ogen/validate"
 )
 
-func (s *Server) decodeCreateItemRequest(r *http.Request) (
-	req *ItemInput,
+func (s *Server) decodeCreateRoomRequest(r *http.Request) (
+	req *RoomInput,
 	rawBody []byte,
 	close func() error,
 	rerr error,
@@ -62,7 +62,7 @@ func (s *Server) decodeCreateItemRequest(r *http.Request) (
 		rawBody = append(rawBody, buf...)
 		d := jx.DecodeBytes(buf)
 
-		var request ItemInput
+		var request RoomInput
 		if err := func() error {
 			if err := request.Decode(d); err != nil {
 				return err
@@ -93,8 +93,8 @@ func (s *Server) decodeCreateItemRequest(r *http.Request) (
 	}
 }
 
-func (s *Server) decodeUpdateItemRequest(r *http.Request) (
-	req *ItemInput,
+func (s *Server) decodePublishRoomMessageRequest(r *http.Request) (
+	req *RoomMessage,
 	rawBody []byte,
 	close func() error,
 	rerr error,
@@ -141,7 +141,7 @@ func (s *Server) decodeUpdateItemRequest(r *http.Request) (
 		rawBody = append(rawBody, buf...)
 		d := jx.DecodeBytes(buf)
 
-		var request ItemInput
+		var request RoomMessage
 		if err := func() error {
 			if err := request.Decode(d); err != nil {
 				return err

@@ -10,7 +10,44 @@ import (
 	ht "github.com/ogen-go/ogen/http"
 )
 
-func encodeBatchGetItemsResponse(response *ItemList, w http.ResponseWriter) error {
+func encodeCreateRoomResponse(response CreateRoomRes, w http.ResponseWriter) error {
+	switch response := response.(type) {
+	case *Room:
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(201)
+
+		e := new(jx.Encoder)
+		response.Encode(e)
+		if _, err := e.WriteTo(w); err != nil {
+			return errors.Wrap(err, "write")
+		}
+
+		return nil
+
+	case *Error:
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(409)
+
+		e := new(jx.Encoder)
+		response.Encode(e)
+		if _, err := e.WriteTo(w); err != nil {
+			return errors.Wrap(err, "write")
+		}
+
+		return nil
+
+	default:
+		return errors.Errorf("unexpected response type: %T", response)
+	}
+}
+
+func encodeDeleteRoomResponse(response *DeleteRoomNoContent, w http.ResponseWriter) error {
+	w.WriteHeader(204)
+
+	return nil
+}
+
+func encodeGetRoomResponse(response *Room, w http.ResponseWriter) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(200)
 
@@ -23,20 +60,7 @@ func encodeBatchGetItemsResponse(response *ItemList, w http.ResponseWriter) erro
 	return nil
 }
 
-func encodeCreateItemResponse(response *Item, w http.ResponseWriter) error {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(201)
-
-	e := new(jx.Encoder)
-	response.Encode(e)
-	if _, err := e.WriteTo(w); err != nil {
-		return errors.Wrap(err, "write")
-	}
-
-	return nil
-}
-
-func encodeGetItemResponse(response *Item, w http.ResponseWriter) error {
+func encodeListRoomsResponse(response *RoomList, w http.ResponseWriter) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(200)
 
@@ -49,9 +73,9 @@ func encodeGetItemResponse(response *Item, w http.ResponseWriter) error {
 	return nil
 }
 
-func encodeUpdateItemResponse(response *Item, w http.ResponseWriter) error {
+func encodePublishRoomMessageResponse(response *PublishResult, w http.ResponseWriter) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(200)
+	w.WriteHeader(202)
 
 	e := new(jx.Encoder)
 	response.Encode(e)

@@ -14,8 +14,8 @@ var (
 	rn1AllowedHeaders = map[string]string{
 		"POST": "Content-Type",
 	}
-	rn3AllowedHeaders = map[string]string{
-		"PUT": "Content-Type",
+	rn4AllowedHeaders = map[string]string{
+		"POST": "Content-Type",
 	}
 )
 
@@ -58,9 +58,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		switch elem[0] {
-		case '/': // Prefix: "/items"
+		case '/': // Prefix: "/rooms"
 
-			if l := len("/items"); len(elem) >= l && elem[0:l] == "/items" {
+			if l := len("/rooms"); len(elem) >= l && elem[0:l] == "/rooms" {
 				elem = elem[l:]
 			} else {
 				break
@@ -69,9 +69,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if len(elem) == 0 {
 				switch r.Method {
 				case "GET":
-					s.handleBatchGetItemsRequest([0]string{}, elemIsEscaped, w, r)
+					s.handleListRoomsRequest([0]string{}, elemIsEscaped, w, r)
 				case "POST":
-					s.handleCreateItemRequest([0]string{}, elemIsEscaped, w, r)
+					s.handleCreateRoomRequest([0]string{}, elemIsEscaped, w, r)
 				default:
 					s.notAllowed(w, r, notAllowedParams{
 						allowedMethods: "GET,POST",
@@ -93,35 +93,63 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				}
 
 				// Param: "id"
-				// Leaf parameter, slashes are prohibited
+				// Match until "/"
 				idx := strings.IndexByte(elem, '/')
-				if idx >= 0 {
-					break
+				if idx < 0 {
+					idx = len(elem)
 				}
-				args[0] = elem
-				elem = ""
+				args[0] = elem[:idx]
+				elem = elem[idx:]
 
 				if len(elem) == 0 {
-					// Leaf node.
 					switch r.Method {
-					case "GET":
-						s.handleGetItemRequest([1]string{
+					case "DELETE":
+						s.handleDeleteRoomRequest([1]string{
 							args[0],
 						}, elemIsEscaped, w, r)
-					case "PUT":
-						s.handleUpdateItemRequest([1]string{
+					case "GET":
+						s.handleGetRoomRequest([1]string{
 							args[0],
 						}, elemIsEscaped, w, r)
 					default:
 						s.notAllowed(w, r, notAllowedParams{
-							allowedMethods: "GET,PUT",
-							allowedHeaders: rn3AllowedHeaders,
+							allowedMethods: "DELETE,GET",
+							allowedHeaders: nil,
 							acceptPost:     "",
 							acceptPatch:    "",
 						})
 					}
 
 					return
+				}
+				switch elem[0] {
+				case '/': // Prefix: "/messages"
+
+					if l := len("/messages"); len(elem) >= l && elem[0:l] == "/messages" {
+						elem = elem[l:]
+					} else {
+						break
+					}
+
+					if len(elem) == 0 {
+						// Leaf node.
+						switch r.Method {
+						case "POST":
+							s.handlePublishRoomMessageRequest([1]string{
+								args[0],
+							}, elemIsEscaped, w, r)
+						default:
+							s.notAllowed(w, r, notAllowedParams{
+								allowedMethods: "POST",
+								allowedHeaders: rn4AllowedHeaders,
+								acceptPost:     "application/json",
+								acceptPatch:    "",
+							})
+						}
+
+						return
+					}
+
 				}
 
 			}
@@ -212,9 +240,9 @@ func (s *Server) FindPath(method string, u *url.URL) (r Route, _ bool) {
 			break
 		}
 		switch elem[0] {
-		case '/': // Prefix: "/items"
+		case '/': // Prefix: "/rooms"
 
-			if l := len("/items"); len(elem) >= l && elem[0:l] == "/items" {
+			if l := len("/rooms"); len(elem) >= l && elem[0:l] == "/rooms" {
 				elem = elem[l:]
 			} else {
 				break
@@ -223,20 +251,20 @@ func (s *Server) FindPath(method string, u *url.URL) (r Route, _ bool) {
 			if len(elem) == 0 {
 				switch method {
 				case "GET":
-					r.name = BatchGetItemsOperation
-					r.summary = "Get several items by id in one call"
-					r.operationID = "batchGetItems"
+					r.name = ListRoomsOperation
+					r.summary = "List rooms, by id"
+					r.operationID = "listRooms"
 					r.operationGroup = ""
-					r.pathPattern = "/items"
+					r.pathPattern = "/rooms"
 					r.args = args
 					r.count = 0
 					return r, true
 				case "POST":
-					r.name = CreateItemOperation
-					r.summary = "Create an item"
-					r.operationID = "createItem"
+					r.name = CreateRoomOperation
+					r.summary = "Create a room"
+					r.operationID = "createRoom"
 					r.operationGroup = ""
-					r.pathPattern = "/items"
+					r.pathPattern = "/rooms"
 					r.args = args
 					r.count = 0
 					return r, true
@@ -254,38 +282,64 @@ func (s *Server) FindPath(method string, u *url.URL) (r Route, _ bool) {
 				}
 
 				// Param: "id"
-				// Leaf parameter, slashes are prohibited
+				// Match until "/"
 				idx := strings.IndexByte(elem, '/')
-				if idx >= 0 {
-					break
+				if idx < 0 {
+					idx = len(elem)
 				}
-				args[0] = elem
-				elem = ""
+				args[0] = elem[:idx]
+				elem = elem[idx:]
 
 				if len(elem) == 0 {
-					// Leaf node.
 					switch method {
-					case "GET":
-						r.name = GetItemOperation
-						r.summary = "Get one item by id"
-						r.operationID = "getItem"
+					case "DELETE":
+						r.name = DeleteRoomOperation
+						r.summary = "Delete a room"
+						r.operationID = "deleteRoom"
 						r.operationGroup = ""
-						r.pathPattern = "/items/{id}"
+						r.pathPattern = "/rooms/{id}"
 						r.args = args
 						r.count = 1
 						return r, true
-					case "PUT":
-						r.name = UpdateItemOperation
-						r.summary = "Replace an item's fields"
-						r.operationID = "updateItem"
+					case "GET":
+						r.name = GetRoomOperation
+						r.summary = "Get a room and its live member count"
+						r.operationID = "getRoom"
 						r.operationGroup = ""
-						r.pathPattern = "/items/{id}"
+						r.pathPattern = "/rooms/{id}"
 						r.args = args
 						r.count = 1
 						return r, true
 					default:
 						return
 					}
+				}
+				switch elem[0] {
+				case '/': // Prefix: "/messages"
+
+					if l := len("/messages"); len(elem) >= l && elem[0:l] == "/messages" {
+						elem = elem[l:]
+					} else {
+						break
+					}
+
+					if len(elem) == 0 {
+						// Leaf node.
+						switch method {
+						case "POST":
+							r.name = PublishRoomMessageOperation
+							r.summary = "Publish a server message to a room's members"
+							r.operationID = "publishRoomMessage"
+							r.operationGroup = ""
+							r.pathPattern = "/rooms/{id}/messages"
+							r.args = args
+							r.count = 1
+							return r, true
+						default:
+							return
+						}
+					}
+
 				}
 
 			}

@@ -5,11 +5,16 @@ package api
 import (
 	"fmt"
 	"time"
+
+	"github.com/go-faster/jx"
 )
 
 func (s *ErrorStatusCode) Error() string {
 	return fmt.Sprintf("code %d: %+v", s.StatusCode, s.Response)
 }
+
+// DeleteRoomNoContent is response for DeleteRoom operation.
+type DeleteRoomNoContent struct{}
 
 // Ref: #/components/schemas/Error
 type Error struct {
@@ -37,6 +42,8 @@ func (s *Error) SetMessage(val string) {
 	s.Message = val
 }
 
+func (*Error) createRoomRes() {}
+
 // ErrorStatusCode wraps Error with StatusCode.
 type ErrorStatusCode struct {
 	StatusCode int
@@ -63,129 +70,186 @@ func (s *ErrorStatusCode) SetResponse(val Error) {
 	s.Response = val
 }
 
-// Ref: #/components/schemas/Item
-type Item struct {
-	ID       ItemID `json:"id"`
-	Name     string `json:"name"`
-	Quantity int32  `json:"quantity"`
-	// Price in the smallest currency unit (cents).
-	Price     int64     `json:"price"`
-	UpdatedAt time.Time `json:"updated_at"`
+// NewOptInt32 returns new OptInt32 with value set to v.
+func NewOptInt32(v int32) OptInt32 {
+	return OptInt32{
+		Value: v,
+		Set:   true,
+	}
+}
+
+// OptInt32 is optional int32.
+type OptInt32 struct {
+	Value int32
+	Set   bool
+}
+
+// IsSet returns true if OptInt32 was set.
+func (o OptInt32) IsSet() bool { return o.Set }
+
+// Reset unsets value.
+func (o *OptInt32) Reset() {
+	var v int32
+	o.Value = v
+	o.Set = false
+}
+
+// SetTo sets value to v.
+func (o *OptInt32) SetTo(v int32) {
+	o.Set = true
+	o.Value = v
+}
+
+// Get returns value and boolean that denotes whether value was set.
+func (o OptInt32) Get() (v int32, ok bool) {
+	if !o.Set {
+		return v, false
+	}
+	return o.Value, true
+}
+
+// Or returns value if set, or given parameter if does not.
+func (o OptInt32) Or(d int32) int32 {
+	if v, ok := o.Get(); ok {
+		return v
+	}
+	return d
+}
+
+// Ref: #/components/schemas/PublishResult
+type PublishResult struct {
+	// Members it was queued for.
+	Delivered int32 `json:"delivered"`
+}
+
+// GetDelivered returns the value of Delivered.
+func (s *PublishResult) GetDelivered() int32 {
+	return s.Delivered
+}
+
+// SetDelivered sets the value of Delivered.
+func (s *PublishResult) SetDelivered(val int32) {
+	s.Delivered = val
+}
+
+// Ref: #/components/schemas/Room
+type Room struct {
+	ID        RoomID    `json:"id"`
+	Title     string    `json:"title"`
+	CreatedAt time.Time `json:"created_at"`
+	// Clients in the room on this replica's hub now.
+	Members int32 `json:"members"`
 }
 
 // GetID returns the value of ID.
-func (s *Item) GetID() ItemID {
+func (s *Room) GetID() RoomID {
 	return s.ID
 }
 
-// GetName returns the value of Name.
-func (s *Item) GetName() string {
-	return s.Name
+// GetTitle returns the value of Title.
+func (s *Room) GetTitle() string {
+	return s.Title
 }
 
-// GetQuantity returns the value of Quantity.
-func (s *Item) GetQuantity() int32 {
-	return s.Quantity
+// GetCreatedAt returns the value of CreatedAt.
+func (s *Room) GetCreatedAt() time.Time {
+	return s.CreatedAt
 }
 
-// GetPrice returns the value of Price.
-func (s *Item) GetPrice() int64 {
-	return s.Price
-}
-
-// GetUpdatedAt returns the value of UpdatedAt.
-func (s *Item) GetUpdatedAt() time.Time {
-	return s.UpdatedAt
+// GetMembers returns the value of Members.
+func (s *Room) GetMembers() int32 {
+	return s.Members
 }
 
 // SetID sets the value of ID.
-func (s *Item) SetID(val ItemID) {
+func (s *Room) SetID(val RoomID) {
 	s.ID = val
 }
 
-// SetName sets the value of Name.
-func (s *Item) SetName(val string) {
-	s.Name = val
+// SetTitle sets the value of Title.
+func (s *Room) SetTitle(val string) {
+	s.Title = val
 }
 
-// SetQuantity sets the value of Quantity.
-func (s *Item) SetQuantity(val int32) {
-	s.Quantity = val
+// SetCreatedAt sets the value of CreatedAt.
+func (s *Room) SetCreatedAt(val time.Time) {
+	s.CreatedAt = val
 }
 
-// SetPrice sets the value of Price.
-func (s *Item) SetPrice(val int64) {
-	s.Price = val
+// SetMembers sets the value of Members.
+func (s *Room) SetMembers(val int32) {
+	s.Members = val
 }
 
-// SetUpdatedAt sets the value of UpdatedAt.
-func (s *Item) SetUpdatedAt(val time.Time) {
-	s.UpdatedAt = val
+func (*Room) createRoomRes() {}
+
+type RoomID string
+
+// Ref: #/components/schemas/RoomInput
+type RoomInput struct {
+	ID    RoomID `json:"id"`
+	Title string `json:"title"`
 }
 
-type ItemID int64
-
-// Ref: #/components/schemas/ItemInput
-type ItemInput struct {
-	Name     string `json:"name"`
-	Quantity int32  `json:"quantity"`
-	// Price in the smallest currency unit (cents).
-	Price int64 `json:"price"`
+// GetID returns the value of ID.
+func (s *RoomInput) GetID() RoomID {
+	return s.ID
 }
 
-// GetName returns the value of Name.
-func (s *ItemInput) GetName() string {
-	return s.Name
+// GetTitle returns the value of Title.
+func (s *RoomInput) GetTitle() string {
+	return s.Title
 }
 
-// GetQuantity returns the value of Quantity.
-func (s *ItemInput) GetQuantity() int32 {
-	return s.Quantity
+// SetID sets the value of ID.
+func (s *RoomInput) SetID(val RoomID) {
+	s.ID = val
 }
 
-// GetPrice returns the value of Price.
-func (s *ItemInput) GetPrice() int64 {
-	return s.Price
+// SetTitle sets the value of Title.
+func (s *RoomInput) SetTitle(val string) {
+	s.Title = val
 }
 
-// SetName sets the value of Name.
-func (s *ItemInput) SetName(val string) {
-	s.Name = val
+// Ref: #/components/schemas/RoomList
+type RoomList struct {
+	Rooms []Room `json:"rooms"`
 }
 
-// SetQuantity sets the value of Quantity.
-func (s *ItemInput) SetQuantity(val int32) {
-	s.Quantity = val
+// GetRooms returns the value of Rooms.
+func (s *RoomList) GetRooms() []Room {
+	return s.Rooms
 }
 
-// SetPrice sets the value of Price.
-func (s *ItemInput) SetPrice(val int64) {
-	s.Price = val
+// SetRooms sets the value of Rooms.
+func (s *RoomList) SetRooms(val []Room) {
+	s.Rooms = val
 }
 
-// Ref: #/components/schemas/ItemList
-type ItemList struct {
-	Items []Item `json:"items"`
-	// Requested ids that do not exist.
-	Missing []ItemID `json:"missing"`
+// Ref: #/components/schemas/RoomMessage
+type RoomMessage struct {
+	// What the message is, for the clients, e.g. "announcement".
+	Type string `json:"type"`
+	// Any JSON value; it reaches the clients as is.
+	Data jx.Raw `json:"data"`
 }
 
-// GetItems returns the value of Items.
-func (s *ItemList) GetItems() []Item {
-	return s.Items
+// GetType returns the value of Type.
+func (s *RoomMessage) GetType() string {
+	return s.Type
 }
 
-// GetMissing returns the value of Missing.
-func (s *ItemList) GetMissing() []ItemID {
-	return s.Missing
+// GetData returns the value of Data.
+func (s *RoomMessage) GetData() jx.Raw {
+	return s.Data
 }
 
-// SetItems sets the value of Items.
-func (s *ItemList) SetItems(val []Item) {
-	s.Items = val
+// SetType sets the value of Type.
+func (s *RoomMessage) SetType(val string) {
+	s.Type = val
 }
 
-// SetMissing sets the value of Missing.
-func (s *ItemList) SetMissing(val []ItemID) {
-	s.Missing = val
+// SetData sets the value of Data.
+func (s *RoomMessage) SetData(val jx.Raw) {
+	s.Data = val
 }

@@ -8,31 +8,38 @@ import (
 
 // Handler handles operations described by OpenAPI v3 specification.
 type Handler interface {
-	// BatchGetItems implements batchGetItems operation.
+	// CreateRoom implements createRoom operation.
 	//
-	// Looks the ids up with one database query. Unknown ids are left out of `items` and listed in
-	// `missing`.
+	// Create a room.
 	//
-	// GET /items
-	BatchGetItems(ctx context.Context, params BatchGetItemsParams) (*ItemList, error)
-	// CreateItem implements createItem operation.
+	// POST /rooms
+	CreateRoom(ctx context.Context, req *RoomInput) (CreateRoomRes, error)
+	// DeleteRoom implements deleteRoom operation.
 	//
-	// Create an item.
+	// Its members are taken out of the room on the hub (they stay connected). Answers 404 when there is no
+	// such room.
 	//
-	// POST /items
-	CreateItem(ctx context.Context, req *ItemInput) (*Item, error)
-	// GetItem implements getItem operation.
+	// DELETE /rooms/{id}
+	DeleteRoom(ctx context.Context, params DeleteRoomParams) error
+	// GetRoom implements getRoom operation.
 	//
-	// Answers 404 when there is no such item.
+	// Answers 404 when there is no such room.
 	//
-	// GET /items/{id}
-	GetItem(ctx context.Context, params GetItemParams) (*Item, error)
-	// UpdateItem implements updateItem operation.
+	// GET /rooms/{id}
+	GetRoom(ctx context.Context, params GetRoomParams) (*Room, error)
+	// ListRooms implements listRooms operation.
 	//
-	// Answers 404 when there is no such item.
+	// List rooms, by id.
 	//
-	// PUT /items/{id}
-	UpdateItem(ctx context.Context, req *ItemInput, params UpdateItemParams) (*Item, error)
+	// GET /rooms
+	ListRooms(ctx context.Context, params ListRoomsParams) (*RoomList, error)
+	// PublishRoomMessage implements publishRoomMessage operation.
+	//
+	// Queues {"room":id,"type":type,"data":data} for every member of the room on this replica's hub; it
+	// leaves with their next frame. Answers 404 when there is no such room.
+	//
+	// POST /rooms/{id}/messages
+	PublishRoomMessage(ctx context.Context, req *RoomMessage, params PublishRoomMessageParams) (*PublishResult, error)
 	// NewError creates *ErrorStatusCode from error returned by handler.
 	//
 	// Used for common default response.

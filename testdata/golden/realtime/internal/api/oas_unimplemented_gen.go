@@ -13,40 +13,50 @@ type UnimplementedHandler struct{}
 
 var _ Handler = UnimplementedHandler{}
 
-// BatchGetItems implements batchGetItems operation.
+// CreateRoom implements createRoom operation.
 //
-// Looks the ids up with one database query. Unknown ids are left out of `items` and listed in
-// `missing`.
+// Create a room.
 //
-// GET /items
-func (UnimplementedHandler) BatchGetItems(ctx context.Context, params BatchGetItemsParams) (r *ItemList, _ error) {
+// POST /rooms
+func (UnimplementedHandler) CreateRoom(ctx context.Context, req *RoomInput) (r CreateRoomRes, _ error) {
 	return r, ht.ErrNotImplemented
 }
 
-// CreateItem implements createItem operation.
+// DeleteRoom implements deleteRoom operation.
 //
-// Create an item.
+// Its members are taken out of the room on the hub (they stay connected). Answers 404 when there is no
+// such room.
 //
-// POST /items
-func (UnimplementedHandler) CreateItem(ctx context.Context, req *ItemInput) (r *Item, _ error) {
+// DELETE /rooms/{id}
+func (UnimplementedHandler) DeleteRoom(ctx context.Context, params DeleteRoomParams) error {
+	return ht.ErrNotImplemented
+}
+
+// GetRoom implements getRoom operation.
+//
+// Answers 404 when there is no such room.
+//
+// GET /rooms/{id}
+func (UnimplementedHandler) GetRoom(ctx context.Context, params GetRoomParams) (r *Room, _ error) {
 	return r, ht.ErrNotImplemented
 }
 
-// GetItem implements getItem operation.
+// ListRooms implements listRooms operation.
 //
-// Answers 404 when there is no such item.
+// List rooms, by id.
 //
-// GET /items/{id}
-func (UnimplementedHandler) GetItem(ctx context.Context, params GetItemParams) (r *Item, _ error) {
+// GET /rooms
+func (UnimplementedHandler) ListRooms(ctx context.Context, params ListRoomsParams) (r *RoomList, _ error) {
 	return r, ht.ErrNotImplemented
 }
 
-// UpdateItem implements updateItem operation.
+// PublishRoomMessage implements publishRoomMessage operation.
 //
-// Answers 404 when there is no such item.
+// Queues {"room":id,"type":type,"data":data} for every member of the room on this replica's hub; it
+// leaves with their next frame. Answers 404 when there is no such room.
 //
-// PUT /items/{id}
-func (UnimplementedHandler) UpdateItem(ctx context.Context, req *ItemInput, params UpdateItemParams) (r *Item, _ error) {
+// POST /rooms/{id}/messages
+func (UnimplementedHandler) PublishRoomMessage(ctx context.Context, req *RoomMessage, params PublishRoomMessageParams) (r *PublishResult, _ error) {
 	return r, ht.ErrNotImplemented
 }
 

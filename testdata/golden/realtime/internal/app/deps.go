@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"example.com/golden-realtime/internal/handler"
+	"example.com/golden-realtime/internal/platform/realtime"
 )
 
 // Deps is what main hands to Setup: the service's shared pieces, built and
@@ -23,6 +24,10 @@ type Deps struct {
 	Admin *http.ServeMux
 	// Pool is the Postgres pool; nil with STORE=memory.
 	Pool *pgxpool.Pool
+	// Hub is the WebSocket hub on the public mux: Publish(room, msg) fans a
+	// message out to a room's members, Broadcast to every client; SetHooks
+	// authorizes upgrades and joins.
+	Hub *realtime.Hub
 	// Registry collects the service's Prometheus metrics; register yours here.
 	Registry *prometheus.Registry
 	// Logger is the service's JSON logger.

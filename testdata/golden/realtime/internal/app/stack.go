@@ -5,6 +5,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,6 +16,7 @@ import (
 	"example.com/golden-realtime/internal/platform/apierr"
 	"example.com/golden-realtime/internal/platform/compress"
 	"example.com/golden-realtime/internal/platform/metrics"
+	"example.com/golden-realtime/internal/platform/realtime"
 	"example.com/golden-realtime/internal/platform/server"
 	"example.com/golden-realtime/internal/platform/timeout"
 )
@@ -54,4 +56,15 @@ func NewMux(cfg config.Config, reg *prometheus.Registry, h *handler.Handler, rea
 		return rt.Name(), true
 	}
 	return server.NewMux(compressed(red.Middleware(apiServer, route)), ready), nil
+}
+
+// NewRealtime builds the WebSocket hub and mounts it on mux at
+// cfg.Realtime.Path (GET), beside the API. main closes it on shutdown.
+func NewRealtime(cfg config.Config, reg prometheus.Registerer, mux *http.ServeMux, log *slog.Logger) (*realtime.Hub, error) {
+	hub, err := realtime.NewHub(cfg.Realtime, cfg.Compress.Frame, reg, MetricsNamespace, log)
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("GET "+cfg.Realtime.Path, hub)
+	return hub, nil
 }

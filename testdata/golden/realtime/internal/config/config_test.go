@@ -43,7 +43,7 @@ func TestOverrides(t *testing.T) {
 		"HTTP_ADDR":           ":9999",
 		"LOG_LEVEL":           "debug",
 		"TIMEOUT_DEFAULT":     "3s",
-		"TIMEOUT_OPERATIONS":  " batchGetItems=20ms, ",
+		"TIMEOUT_OPERATIONS":  " createRoom=20ms, ",
 		"DB_MAX_CONNS":        "50",
 		"HTTP_MAX_BODY_BYTES": "2048",
 	}))
@@ -54,7 +54,7 @@ func TestOverrides(t *testing.T) {
 		c.DB.MaxConns != 50 || c.Server.MaxBodyBytes != 2048 {
 		t.Fatalf("overrides not applied: %+v", c)
 	}
-	if c.Timeout.Default != 3*time.Second || c.Timeout.Operations["batchGetItems"] != 20*time.Millisecond {
+	if c.Timeout.Default != 3*time.Second || c.Timeout.Operations["createRoom"] != 20*time.Millisecond {
 		t.Fatalf("timeouts not applied: %+v", c.Timeout)
 	}
 }
@@ -68,8 +68,8 @@ func TestBadValues(t *testing.T) {
 		{map[string]string{"STORE": "mongo"}, []string{"STORE", `"mongo"`, "postgres, memory"}},
 		{map[string]string{"STORE": "memory", "DB_MAX_CONNS": "-1"}, []string{"DB_MAX_CONNS", `"-1"`, "whole number"}},
 		{map[string]string{"STORE": "memory", "LOG_LEVEL": "loud"}, []string{"LOG_LEVEL", `"loud"`, "debug, info"}},
-		{map[string]string{"STORE": "memory", "TIMEOUT_OPERATIONS": "noSuchOperation=1s"}, []string{"TIMEOUT_OPERATIONS", `"noSuchOperation"`, "batchGetItems"}},
-		{map[string]string{"STORE": "memory", "TIMEOUT_OPERATIONS": "batchGetItems"}, []string{"TIMEOUT_OPERATIONS", "operationId=duration"}},
+		{map[string]string{"STORE": "memory", "TIMEOUT_OPERATIONS": "noSuchOperation=1s"}, []string{"TIMEOUT_OPERATIONS", `"noSuchOperation"`, "createRoom"}},
+		{map[string]string{"STORE": "memory", "TIMEOUT_OPERATIONS": "createRoom"}, []string{"TIMEOUT_OPERATIONS", "operationId=duration"}},
 		{map[string]string{"STORE": "memory", "DB_MIN_CONNS": "90"}, []string{"DB_MIN_CONNS", "DB_MAX_CONNS"}},
 		{map[string]string{}, []string{"DATABASE_URL", "STORE=memory"}},
 	} {

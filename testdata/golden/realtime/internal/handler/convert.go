@@ -5,16 +5,11 @@ import (
 	"example.com/golden-realtime/internal/store"
 )
 
-func toAPIItem(it store.Item) api.Item {
-	return api.Item{
-		ID:        api.ItemID(it.ID),
-		Name:      it.Name,
-		Quantity:  it.Quantity,
-		Price:     it.Price,
-		UpdatedAt: it.UpdatedAt,
+// toAPIRoom adds the room's live member count from the hub.
+func (h *Handler) toAPIRoom(r store.Room) api.Room {
+	out := api.Room{ID: api.RoomID(r.ID), Title: r.Title, CreatedAt: r.CreatedAt}
+	if h.Hub != nil {
+		out.Members = int32(h.Hub.Members(r.ID))
 	}
-}
-
-func fromAPIInput(in *api.ItemInput) store.ItemInput {
-	return store.ItemInput{Name: in.Name, Quantity: in.Quantity, Price: in.Price}
+	return out
 }

@@ -11,6 +11,7 @@ import (
 
 	"example.com/golden-realtime/internal/api"
 	"example.com/golden-realtime/internal/platform/apierr"
+	"example.com/golden-realtime/internal/platform/realtime"
 	"example.com/golden-realtime/internal/store"
 )
 
@@ -20,6 +21,8 @@ type Handler struct {
 	api.UnimplementedHandler
 	Store store.Store
 	Log   *slog.Logger
+	// Hub is the WebSocket hub (set by main); nil in tests that need none.
+	Hub *realtime.Hub
 }
 
 // New returns a Handler on s.

@@ -3,7 +3,6 @@ package handler
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,204 +11,197 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/goleak"
 
 	"example.com/golden-realtime/internal/api"
+	"example.com/golden-realtime/internal/config"
 	"example.com/golden-realtime/internal/platform/apierr"
+	"example.com/golden-realtime/internal/platform/realtime"
 	"example.com/golden-realtime/internal/platform/timeout"
 	"example.com/golden-realtime/internal/store"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// newServer returns the API as main wires it: ogen server, JSON errors and
-// per-operation deadlines, on the given store.
-func newServer(tb testing.TB, s store.Store, deadline time.Duration) *api.Server {
-	tb.Helper()
-	h := New(s, slog.New(slog.NewTextHandler(io.Discard, nil)))
+// newService serves the API as main wires it (ogen server, JSON errors,
+// deadlines) beside a real hub at /ws, on the given store.
+func newService(t *testing.T, s store.Store) (*httptest.Server, *realtime.Hub) {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	all := config.Default()
+	cfg := all.Realtime
+	cfg.Tick = 0 // every message at once: the test need not wait for a tick
+	hub, err := realtime.NewHub(cfg, all.Compress.Frame, prometheus.NewRegistry(), "test", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := New(s, log)
+	h.Hub = hub
 	srv, err := api.NewServer(h,
 		api.WithErrorHandler(apierr.ErrorHandler),
-		api.WithMiddleware(timeout.Middleware(timeout.Config{Default: deadline})),
+		api.WithMiddleware(timeout.Middleware(timeout.Config{Default: 5 * time.Second})),
 	)
 	if err != nil {
-		tb.Fatal(err)
+		t.Fatal(err)
 	}
-	return srv
+	mux := http.NewServeMux()
+	mux.Handle("/", srv)
+	mux.Handle("GET "+cfg.Path, hub)
+	ts := httptest.NewServer(mux)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := hub.Close(ctx); err != nil {
+			t.Errorf("hub close: %v", err)
+		}
+		ts.Close()
+	})
+	return ts, hub
 }
 
-// call sends one request through srv and decodes the JSON answer into out.
-func call(t *testing.T, srv http.Handler, method, target, body string, out any) int {
+// call sends one request and decodes the JSON answer into out.
+func call(t *testing.T, ts *httptest.Server, method, target, body string, out any) int {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req := httptest.NewRequest(method, target, rd)
+	req, err := http.NewRequest(method, ts.URL+target, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	rec := httptest.NewRecorder()
-	srv.ServeHTTP(rec, req)
+	resp, err := ts.Client().Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, target, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
 	if out != nil {
-		if err := json.Unmarshal(rec.Body.Bytes(), out); err != nil {
-			t.Fatalf("%s %s: %d, body %q is not JSON: %v", method, target, rec.Code, rec.Body, err)
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: %d, body %q is not JSON: %v", method, target, resp.StatusCode, b, err)
 		}
 	}
-	return rec.Code
+	return resp.StatusCode
 }
 
-func seed(t *testing.T, s store.Store, n int) []store.Item {
-	t.Helper()
-	items := make([]store.Item, n)
-	for i := range items {
-		it, err := s.CreateItem(context.Background(), store.ItemInput{Name: fmt.Sprintf("item-%d", i), Quantity: int32(i), Price: int64(100 * i)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		items[i] = it
-	}
-	return items
-}
+func TestRoomsCRUD(t *testing.T) {
+	ts, _ := newService(t, store.NewMemory())
 
-func TestGetItem(t *testing.T) {
-	s := store.NewMemory()
-	items := seed(t, s, 1)
-	srv := newServer(t, s, time.Second)
-
-	var got api.Item
-	if code := call(t, srv, "GET", fmt.Sprintf("/items/%d", items[0].ID), "", &got); code != 200 {
-		t.Fatalf("status %d, want 200", code)
-	}
-	if int64(got.ID) != items[0].ID || got.Name != items[0].Name {
-		t.Fatalf("got %+v, want %+v", got, items[0])
-	}
-
-	var e api.Error
-	if code := call(t, srv, "GET", "/items/424242", "", &e); code != 404 || e.Code != 404 || e.Message == "" {
-		t.Fatalf("missing item: status %d, body %+v; want 404 with a message", code, e)
-	}
-	if code := call(t, srv, "GET", "/items/abc", "", &e); code != 400 || e.Code != 400 {
-		t.Fatalf("bad id: status %d, body %+v; want 400", code, e)
-	}
-	if code := call(t, srv, "GET", "/items/0", "", &e); code != 400 {
-		t.Fatalf("id 0 (below minimum): status %d, want 400", code)
-	}
-}
-
-func TestBatchGetItems(t *testing.T) {
-	s := store.NewMemory()
-	items := seed(t, s, 5)
-	srv := newServer(t, s, time.Second)
-
-	ids := make([]string, 0, len(items)+1)
-	for _, it := range items {
-		ids = append(ids, fmt.Sprint(it.ID))
-	}
-	ids = append(ids, "999")
-	var got api.ItemList
-	if code := call(t, srv, "GET", "/items?ids="+strings.Join(ids, ","), "", &got); code != 200 {
-		t.Fatalf("status %d, want 200", code)
-	}
-	if len(got.Items) != len(items) || len(got.Missing) != 1 || got.Missing[0] != 999 {
-		t.Fatalf("got %d items and missing %v; want %d items and [999]", len(got.Items), got.Missing, len(items))
-	}
-
-	tooMany := strings.Repeat("1,", 100) + "1"
-	var e api.Error
-	if code := call(t, srv, "GET", "/items?ids="+tooMany, "", &e); code != 400 {
-		t.Fatalf("101 ids: status %d, want 400", code)
-	}
-	if code := call(t, srv, "GET", "/items", "", &e); code != 400 {
-		t.Fatalf("no ids: status %d, want 400", code)
-	}
-}
-
-func TestCreateAndUpdateItem(t *testing.T) {
-	s := store.NewMemory()
-	srv := newServer(t, s, time.Second)
-
-	var created api.Item
-	if code := call(t, srv, "POST", "/items", `{"name":"potion","quantity":5,"price":250}`, &created); code != 201 {
+	var room api.Room
+	if code := call(t, ts, "POST", "/rooms", `{"id":"arena-1","title":"Arena 1"}`, &room); code != 201 {
 		t.Fatalf("create: status %d, want 201", code)
 	}
-	if created.ID == 0 || created.Name != "potion" || created.Quantity != 5 || created.Price != 250 {
-		t.Fatalf("created %+v", created)
+	if room.ID != "arena-1" || room.Title != "Arena 1" || room.Members != 0 || room.CreatedAt.IsZero() {
+		t.Fatalf("created %+v", room)
 	}
-
 	var e api.Error
-	if code := call(t, srv, "POST", "/items", `{"name":"","quantity":5,"price":250}`, &e); code != 400 {
-		t.Fatalf("empty name: status %d, want 400", code)
+	if code := call(t, ts, "POST", "/rooms", `{"id":"arena-1","title":"again"}`, &e); code != 409 || e.Code != 409 {
+		t.Fatalf("duplicate: status %d, body %+v; want 409", code, e)
 	}
-	if code := call(t, srv, "POST", "/items", `{"name":"x","quantity":-1,"price":250}`, &e); code != 400 {
-		t.Fatalf("negative quantity: status %d, want 400", code)
+	if code := call(t, ts, "POST", "/rooms", `{"id":"Bad Id!","title":"x"}`, &e); code != 400 {
+		t.Fatalf("bad id: status %d, want 400", code)
 	}
-	if code := call(t, srv, "POST", "/items", `{"name":`, &e); code != 400 {
-		t.Fatalf("broken JSON: status %d, want 400", code)
+	if code := call(t, ts, "POST", "/rooms", `{"id":"lobby","title":"Lobby"}`, nil); code != 201 {
+		t.Fatalf("create lobby: status %d", code)
 	}
 
-	var updated api.Item
-	target := fmt.Sprintf("/items/%d", created.ID)
-	if code := call(t, srv, "PUT", target, `{"name":"elixir","quantity":1,"price":900}`, &updated); code != 200 {
-		t.Fatalf("update: status %d, want 200", code)
+	var list api.RoomList
+	if code := call(t, ts, "GET", "/rooms", "", &list); code != 200 || len(list.Rooms) != 2 || list.Rooms[0].ID != "arena-1" {
+		t.Fatalf("list: status %d, %+v", code, list)
 	}
-	if updated.ID != created.ID || updated.Name != "elixir" {
-		t.Fatalf("updated %+v", updated)
+	if code := call(t, ts, "GET", "/rooms?limit=1", "", &list); code != 200 || len(list.Rooms) != 1 {
+		t.Fatalf("list limit 1: status %d, %+v", code, list)
 	}
-	if code := call(t, srv, "PUT", "/items/777", `{"name":"x","quantity":1,"price":1}`, &e); code != 404 {
-		t.Fatalf("update missing: status %d, want 404", code)
+	if code := call(t, ts, "GET", "/rooms?limit=0", "", &e); code != 400 {
+		t.Fatalf("limit 0: status %d, want 400", code)
+	}
+
+	if code := call(t, ts, "DELETE", "/rooms/lobby", "", nil); code != 204 {
+		t.Fatalf("delete: status %d, want 204", code)
+	}
+	if code := call(t, ts, "GET", "/rooms/lobby", "", &e); code != 404 || e.Code != 404 {
+		t.Fatalf("get deleted: status %d, %+v; want 404", code, e)
+	}
+	if code := call(t, ts, "DELETE", "/rooms/lobby", "", &e); code != 404 {
+		t.Fatalf("delete again: status %d, want 404", code)
+	}
+	if code := call(t, ts, "POST", "/rooms/lobby/messages", `{"type":"x","data":1}`, &e); code != 404 {
+		t.Fatalf("publish to a missing room: status %d, want 404", code)
 	}
 }
 
-// slowStore answers only when the request's deadline has passed.
-type slowStore struct{ store.Store }
-
-func (slowStore) GetItem(ctx context.Context, _ int64) (store.Item, error) {
-	<-ctx.Done()
-	return store.Item{}, ctx.Err()
-}
-
-func TestTimeout(t *testing.T) {
-	srv := newServer(t, slowStore{store.NewMemory()}, 20*time.Millisecond)
-	start := time.Now()
-	var e api.Error
-	if code := call(t, srv, "GET", "/items/1", "", &e); code != http.StatusGatewayTimeout || e.Code != 504 {
-		t.Fatalf("status %d, body %+v; want 504 JSON", code, e)
+// TestPublishReachesMembers connects a real WebSocket client, joins a
+// room, and publishes to it through the API.
+func TestPublishReachesMembers(t *testing.T) {
+	ts, hub := newService(t, store.NewMemory())
+	if code := call(t, ts, "POST", "/rooms", `{"id":"arena","title":"Arena"}`, nil); code != 201 {
+		t.Fatalf("create: status %d", code)
 	}
-	if d := time.Since(start); d > time.Second {
-		t.Fatalf("took %s; the 20ms deadline was not applied", d)
-	}
-}
 
-func BenchmarkGetItem(b *testing.B) {
-	s := store.NewMemory()
-	it, _ := s.CreateItem(context.Background(), store.ItemInput{Name: "bench", Quantity: 1, Price: 1})
-	srv := newServer(b, s, time.Second)
-	target := fmt.Sprintf("/items/%d", it.ID)
-	b.ReportAllocs()
-	for b.Loop() {
-		rec := httptest.NewRecorder()
-		srv.ServeHTTP(rec, httptest.NewRequest("GET", target, nil))
-		if rec.Code != 200 {
-			b.Fatalf("status %d", rec.Code)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(ts.URL, "http")+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	if err := conn.Write(ctx, websocket.MessageText, []byte(`{"type":"join","room":"arena"}`)); err != nil {
+		t.Fatal(err)
+	}
+	for hub.Members("arena") != 1 { // the join is handled on the server's reader
+		if ctx.Err() != nil {
+			t.Fatal("the client never joined")
 		}
+		time.Sleep(5 * time.Millisecond)
 	}
-}
 
-func BenchmarkBatchGetItems(b *testing.B) {
-	s := store.NewMemory()
-	ids := make([]string, 50)
-	for i := range ids {
-		it, _ := s.CreateItem(context.Background(), store.ItemInput{Name: "bench", Quantity: 1, Price: 1})
-		ids[i] = fmt.Sprint(it.ID)
+	var room api.Room
+	if code := call(t, ts, "GET", "/rooms/arena", "", &room); code != 200 || room.Members != 1 {
+		t.Fatalf("get: status %d, %+v; want 1 member", code, room)
 	}
-	srv := newServer(b, s, time.Second)
-	target := "/items?ids=" + strings.Join(ids, ",")
-	b.ReportAllocs()
-	for b.Loop() {
-		rec := httptest.NewRecorder()
-		srv.ServeHTTP(rec, httptest.NewRequest("GET", target, nil))
-		if rec.Code != 200 {
-			b.Fatalf("status %d", rec.Code)
-		}
+	var res api.PublishResult
+	if code := call(t, ts, "POST", "/rooms/arena/messages", `{"type":"announcement","data":{"text":"round starts"}}`, &res); code != 202 || res.Delivered != 1 {
+		t.Fatalf("publish: status %d, %+v; want 202, delivered 1", code, res)
 	}
+
+	typ, frame, err := conn.Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if typ != websocket.MessageBinary {
+		t.Fatalf("frame type %v, want binary", typ)
+	}
+	dec, err := realtime.NewDecoder(hub.FrameConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := dec.Messages(frame)
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("decode: %d messages, %v; want 1", len(msgs), err)
+	}
+	var got struct {
+		Data map[string]string `json:"data"`
+		Room string            `json:"room"`
+		Type string            `json:"type"`
+	}
+	if err := json.Unmarshal(msgs[0], &got); err != nil {
+		t.Fatalf("message %q: %v", msgs[0], err)
+	}
+	if got.Room != "arena" || got.Type != "announcement" || got.Data["text"] != "round starts" {
+		t.Fatalf("got %+v", got)
+	}
+
+	// Deleting the room takes its members out of it.
+	if code := call(t, ts, "DELETE", "/rooms/arena", "", nil); code != 204 {
+		t.Fatalf("delete: status %d", code)
+	}
+	if n := hub.Members("arena"); n != 0 {
+		t.Fatalf("members after delete: %d, want 0", n)
+	}
+	conn.Close(websocket.StatusNormalClosure, "")
 }

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -9,72 +11,74 @@ import (
 // Memory is an in-memory Store for tests and for running without a database
 // (STORE=memory). Data is lost on restart.
 type Memory struct {
-	items  map[int64]Item
-	mu     sync.RWMutex
-	nextID int64
+	rooms map[string]Room
+	mu    sync.RWMutex
 }
 
 // NewMemory returns an empty Memory store.
 func NewMemory() *Memory {
-	return &Memory{items: make(map[int64]Item)}
+	return &Memory{rooms: make(map[string]Room)}
 }
 
-// GetItem implements Store.
-func (m *Memory) GetItem(ctx context.Context, id int64) (Item, error) {
+// CreateRoom implements Store.
+func (m *Memory) CreateRoom(ctx context.Context, id, title string) (Room, error) {
 	if err := ctx.Err(); err != nil {
-		return Item{}, err
+		return Room{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.rooms[id]; ok {
+		return Room{}, ErrExists
+	}
+	r := Room{ID: id, Title: title, CreatedAt: time.Now().UTC()}
+	m.rooms[id] = r
+	return r, nil
+}
+
+// GetRoom implements Store.
+func (m *Memory) GetRoom(ctx context.Context, id string) (Room, error) {
+	if err := ctx.Err(); err != nil {
+		return Room{}, err
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	it, ok := m.items[id]
+	r, ok := m.rooms[id]
 	if !ok {
-		return Item{}, ErrNotFound
+		return Room{}, ErrNotFound
 	}
-	return it, nil
+	return r, nil
 }
 
-// GetItems implements Store.
-func (m *Memory) GetItems(ctx context.Context, ids []int64) ([]Item, error) {
+// ListRooms implements Store.
+func (m *Memory) ListRooms(ctx context.Context, limit int) ([]Room, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	m.mu.RLock()
-	defer m.mu.RUnlock()
-	out := make([]Item, 0, len(ids))
-	for _, id := range ids {
-		if it, ok := m.items[id]; ok {
-			out = append(out, it)
-		}
+	out := make([]Room, 0, len(m.rooms))
+	for _, r := range m.rooms {
+		out = append(out, r)
+	}
+	m.mu.RUnlock()
+	slices.SortFunc(out, func(a, b Room) int { return strings.Compare(a.ID, b.ID) })
+	if len(out) > limit {
+		out = out[:limit]
 	}
 	return out, nil
 }
 
-// CreateItem implements Store.
-func (m *Memory) CreateItem(ctx context.Context, in ItemInput) (Item, error) {
+// DeleteRoom implements Store.
+func (m *Memory) DeleteRoom(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {
-		return Item{}, err
+		return err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.nextID++
-	it := Item{ID: m.nextID, Name: in.Name, Quantity: in.Quantity, Price: in.Price, UpdatedAt: time.Now().UTC()}
-	m.items[it.ID] = it
-	return it, nil
-}
-
-// UpdateItem implements Store.
-func (m *Memory) UpdateItem(ctx context.Context, id int64, in ItemInput) (Item, error) {
-	if err := ctx.Err(); err != nil {
-		return Item{}, err
+	if _, ok := m.rooms[id]; !ok {
+		return ErrNotFound
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, ok := m.items[id]; !ok {
-		return Item{}, ErrNotFound
-	}
-	it := Item{ID: id, Name: in.Name, Quantity: in.Quantity, Price: in.Price, UpdatedAt: time.Now().UTC()}
-	m.items[id] = it
-	return it, nil
+	delete(m.rooms, id)
+	return nil
 }
 
 // Ping implements Store; memory is always ready.

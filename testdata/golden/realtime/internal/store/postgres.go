@@ -8,6 +8,7 @@ import (
 
 	"example.com/golden-realtime/internal/platform/timeout"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -28,75 +29,76 @@ func (p *Postgres) budget(ctx context.Context) (context.Context, context.CancelF
 	return timeout.Budget(ctx, p.dbTimeout)
 }
 
-const itemColumns = `id, name, quantity, price, updated_at`
+const roomColumns = `id, title, created_at`
 
-func scanItem(row pgx.Row) (Item, error) {
-	var it Item
-	err := row.Scan(&it.ID, &it.Name, &it.Quantity, &it.Price, &it.UpdatedAt)
-	return it, err
+func scanRoom(row pgx.Row) (Room, error) {
+	var r Room
+	err := row.Scan(&r.ID, &r.Title, &r.CreatedAt)
+	return r, err
 }
 
-// GetItem implements Store.
-func (p *Postgres) GetItem(ctx context.Context, id int64) (Item, error) {
+// uniqueViolation is PostgreSQL's SQLSTATE for a duplicate key.
+const uniqueViolation = "23505"
+
+// CreateRoom implements Store.
+func (p *Postgres) CreateRoom(ctx context.Context, id, title string) (Room, error) {
 	ctx, cancel := p.budget(ctx)
 	defer cancel()
-	it, err := scanItem(p.pool.QueryRow(ctx,
-		`SELECT `+itemColumns+` FROM items WHERE id = $1`, id))
+	r, err := scanRoom(p.pool.QueryRow(ctx,
+		`INSERT INTO rooms (id, title) VALUES ($1, $2) RETURNING `+roomColumns, id, title))
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == uniqueViolation {
+		return Room{}, ErrExists
+	}
+	if err != nil {
+		return Room{}, fmt.Errorf("create room %q: %w", id, err)
+	}
+	return r, nil
+}
+
+// GetRoom implements Store.
+func (p *Postgres) GetRoom(ctx context.Context, id string) (Room, error) {
+	ctx, cancel := p.budget(ctx)
+	defer cancel()
+	r, err := scanRoom(p.pool.QueryRow(ctx, `SELECT `+roomColumns+` FROM rooms WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Item{}, ErrNotFound
+		return Room{}, ErrNotFound
 	}
 	if err != nil {
-		return Item{}, fmt.Errorf("get item %d: %w", id, err)
+		return Room{}, fmt.Errorf("get room %q: %w", id, err)
 	}
-	return it, nil
+	return r, nil
 }
 
-// GetItems implements Store with one query for all ids.
-func (p *Postgres) GetItems(ctx context.Context, ids []int64) ([]Item, error) {
+// ListRooms implements Store.
+func (p *Postgres) ListRooms(ctx context.Context, limit int) ([]Room, error) {
 	ctx, cancel := p.budget(ctx)
 	defer cancel()
-	rows, err := p.pool.Query(ctx,
-		`SELECT `+itemColumns+` FROM items WHERE id = ANY($1)`, ids)
+	rows, err := p.pool.Query(ctx, `SELECT `+roomColumns+` FROM rooms ORDER BY id LIMIT $1`, limit)
 	if err != nil {
-		return nil, fmt.Errorf("get items: %w", err)
+		return nil, fmt.Errorf("list rooms: %w", err)
 	}
-	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Item, error) {
-		return scanItem(row)
+	rooms, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Room, error) {
+		return scanRoom(row)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("get items: %w", err)
+		return nil, fmt.Errorf("list rooms: %w", err)
 	}
-	return items, nil
+	return rooms, nil
 }
 
-// CreateItem implements Store.
-func (p *Postgres) CreateItem(ctx context.Context, in ItemInput) (Item, error) {
+// DeleteRoom implements Store.
+func (p *Postgres) DeleteRoom(ctx context.Context, id string) error {
 	ctx, cancel := p.budget(ctx)
 	defer cancel()
-	it, err := scanItem(p.pool.QueryRow(ctx,
-		`INSERT INTO items (name, quantity, price) VALUES ($1, $2, $3) RETURNING `+itemColumns,
-		in.Name, in.Quantity, in.Price))
+	tag, err := p.pool.Exec(ctx, `DELETE FROM rooms WHERE id = $1`, id)
 	if err != nil {
-		return Item{}, fmt.Errorf("create item: %w", err)
+		return fmt.Errorf("delete room %q: %w", id, err)
 	}
-	return it, nil
-}
-
-// UpdateItem implements Store.
-func (p *Postgres) UpdateItem(ctx context.Context, id int64, in ItemInput) (Item, error) {
-	ctx, cancel := p.budget(ctx)
-	defer cancel()
-	it, err := scanItem(p.pool.QueryRow(ctx,
-		`UPDATE items SET name = $2, quantity = $3, price = $4, updated_at = now()
-		 WHERE id = $1 RETURNING `+itemColumns,
-		id, in.Name, in.Quantity, in.Price))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Item{}, ErrNotFound
+	if tag.RowsAffected() == 0 {
+		return ErrNotFound
 	}
-	if err != nil {
-		return Item{}, fmt.Errorf("update item %d: %w", id, err)
-	}
-	return it, nil
+	return nil
 }
 
 // Ping implements Store.

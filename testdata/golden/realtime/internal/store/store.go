@@ -8,36 +8,33 @@ import (
 	"time"
 )
 
-// ErrNotFound is returned when no item has the id asked for; the handlers
-// answer 404 for it.
-var ErrNotFound = errors.New("item not found")
+var (
+	// ErrNotFound is returned when no room has the id asked for; the
+	// handlers answer 404 for it.
+	ErrNotFound = errors.New("room not found")
+	// ErrExists is returned when a room with the id exists already (409).
+	ErrExists = errors.New("a room with this id exists")
+)
 
-// Item is one row of the items table.
-type Item struct {
-	UpdatedAt time.Time
-	Name      string
-	ID        int64
-	Price     int64 // smallest currency unit
-	Quantity  int32
+// Room is one row of the rooms table. Its members live in the realtime
+// hub, not here.
+type Room struct {
+	CreatedAt time.Time
+	ID        string
+	Title     string
 }
 
-// ItemInput holds the fields a client may set.
-type ItemInput struct {
-	Name     string
-	Price    int64
-	Quantity int32
-}
-
-// Store reads and writes items. Implementations must be safe for concurrent use.
+// Store reads and writes rooms. Implementations must be safe for
+// concurrent use.
 type Store interface {
-	// GetItem returns the item or ErrNotFound.
-	GetItem(ctx context.Context, id int64) (Item, error)
-	// GetItems returns the items that exist among ids, in one round trip.
-	GetItems(ctx context.Context, ids []int64) ([]Item, error)
-	// CreateItem inserts an item and returns it with its id.
-	CreateItem(ctx context.Context, in ItemInput) (Item, error)
-	// UpdateItem replaces an item's fields, or returns ErrNotFound.
-	UpdateItem(ctx context.Context, id int64, in ItemInput) (Item, error)
+	// CreateRoom inserts a room, or returns ErrExists.
+	CreateRoom(ctx context.Context, id, title string) (Room, error)
+	// GetRoom returns the room or ErrNotFound.
+	GetRoom(ctx context.Context, id string) (Room, error)
+	// ListRooms returns up to limit rooms ordered by id.
+	ListRooms(ctx context.Context, limit int) ([]Room, error)
+	// DeleteRoom removes a room, or returns ErrNotFound.
+	DeleteRoom(ctx context.Context, id string) error
 	// Ping checks the backing database (readiness).
 	Ping(ctx context.Context) error
 }

@@ -30,7 +30,8 @@ func startService(tb testing.TB) string {
 	h := handler.New(st, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	cfg := config.Default()
 	cfg.Timeout.Default = time.Second
-	mux, err := app.NewMux(cfg, prometheus.NewRegistry(), h, st.Ping)
+	reg := prometheus.NewRegistry()
+	mux, err := app.NewMux(cfg, reg, h, st.Ping)
 	if err != nil {
 		tb.Fatal(err)
 	}

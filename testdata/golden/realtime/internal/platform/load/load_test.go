@@ -30,10 +30,23 @@ func startService(tb testing.TB) string {
 	h := handler.New(st, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	cfg := config.Default()
 	cfg.Timeout.Default = time.Second
-	mux, err := app.NewMux(cfg, prometheus.NewRegistry(), h, st.Ping)
+	reg := prometheus.NewRegistry()
+	mux, err := app.NewMux(cfg, reg, h, st.Ping)
 	if err != nil {
 		tb.Fatal(err)
 	}
+	hub, err := app.NewRealtime(cfg, reg, mux, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	h.Hub = hub
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := hub.Close(ctx); err != nil {
+			tb.Error(err)
+		}
+	})
 	ts := httptest.NewServer(mux)
 	tb.Cleanup(ts.Close)
 	return ts.URL

@@ -6,29 +6,28 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"strconv"
-	"strings"
 )
 
-// The mix, in percent; the rest are creates.
+// The mix, in percent; the rest are room lists.
 const (
-	getPercent   = 80
-	batchPercent = 15
-	batchSize    = 10
+	getRoomPercent = 60
+	publishPercent = 30
 )
 
-// itemsScenario is the entity starter's traffic: mostly GET by id, some
-// batch gets of batchSize ids, a few creates.
-type itemsScenario struct {
-	ids []int64 // seeded items; read-only once the mix starts
+// roomsScenario is the rooms starter's control-plane traffic: mostly GET
+// of one room (with its live member count), server messages published to
+// rooms, some lists. The WebSocket data plane has its own benchmark
+// (internal/platform/realtime).
+type roomsScenario struct {
+	ids []string // seeded rooms; read-only once the mix starts
 }
 
-func newScenario() scenario { return &itemsScenario{} }
+func newScenario() scenario { return &roomsScenario{} }
 
-func (s *itemsScenario) seed(ctx context.Context, c *client, n int) error {
-	for i := range n {
-		id, err := s.create(ctx, c, i)
-		if err != nil {
+func (s *roomsScenario) seed(ctx context.Context, c *client, n int) error {
+	for i := range max(n, 1) {
+		id := fmt.Sprintf("load-%08x-%d", rand.Uint32(), i) // unique across runs on one database
+		if err := c.post(ctx, "/rooms", fmt.Appendf(nil, `{"id":%q,"title":"Load room %d"}`, id, i), nil); err != nil {
 			return err
 		}
 		s.ids = append(s.ids, id)
@@ -36,31 +35,15 @@ func (s *itemsScenario) seed(ctx context.Context, c *client, n int) error {
 	return nil
 }
 
-func (s *itemsScenario) next(ctx context.Context, c *client, rng *rand.Rand) (string, error) {
+func (s *roomsScenario) next(ctx context.Context, c *client, rng *rand.Rand) (string, error) {
+	id := s.ids[rng.IntN(len(s.ids))]
 	switch p := rng.IntN(100); {
-	case p < getPercent:
-		return "get", c.get(ctx, "/items/"+strconv.FormatInt(s.ids[rng.IntN(len(s.ids))], 10))
-	case p < getPercent+batchPercent:
-		var b strings.Builder
-		b.WriteString("/items?ids=")
-		for i := range batchSize {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(strconv.FormatInt(s.ids[rng.IntN(len(s.ids))], 10))
-		}
-		return "batch get", c.get(ctx, b.String())
+	case p < getRoomPercent:
+		return "get room", c.get(ctx, "/rooms/"+id)
+	case p < getRoomPercent+publishPercent:
+		body := fmt.Appendf(nil, `{"type":"tick","data":{"seq":%d}}`, rng.IntN(1_000_000))
+		return "publish", c.post(ctx, "/rooms/"+id+"/messages", body, nil)
 	default:
-		_, err := s.create(ctx, c, rng.IntN(1_000_000))
-		return "create", err
+		return "list rooms", c.get(ctx, "/rooms?limit=50")
 	}
-}
-
-func (s *itemsScenario) create(ctx context.Context, c *client, n int) (int64, error) {
-	body := fmt.Appendf(nil, `{"name":"load item %d","quantity":%d,"price":%d}`, n, n%100, 100+n%10_000)
-	var out struct {
-		ID int64 `json:"id"`
-	}
-	err := c.post(ctx, "/items", body, &out)
-	return out.ID, err
 }

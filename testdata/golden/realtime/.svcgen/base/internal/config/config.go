@@ -19,6 +19,7 @@ import (
 	"example.com/golden-realtime/internal/platform/compress"
 	"example.com/golden-realtime/internal/platform/dbpool"
 	"example.com/golden-realtime/internal/platform/profiling"
+	"example.com/golden-realtime/internal/platform/realtime"
 	"example.com/golden-realtime/internal/platform/server"
 	"example.com/golden-realtime/internal/platform/timeout"
 )
@@ -40,6 +41,8 @@ type Config struct {
 	Store string
 	// Server configures the public HTTP server (HTTP_ADDR, HTTP_*).
 	Server server.Config
+	// Realtime tunes the WebSocket hub (REALTIME_*).
+	Realtime realtime.Config
 	// ShutdownTimeout bounds the drain of in-flight requests on SIGTERM.
 	ShutdownTimeout time.Duration
 	// DBTimeout is the budget of one database call.
@@ -49,7 +52,7 @@ type Config struct {
 }
 
 // OperationIDs are the API's operations, the keys of TIMEOUT_OPERATIONS.
-var OperationIDs = []string{"batchGetItems", "createItem", "getItem", "updateItem"}
+var OperationIDs = []string{"createRoom", "deleteRoom", "getRoom", "listRooms", "publishRoomMessage"}
 
 // Default returns the configuration used when no variable is set.
 func Default() Config {
@@ -75,6 +78,16 @@ func Default() Config {
 		},
 		Profiling: profiling.Config{
 			AppName: "golden-realtime",
+		},
+		Realtime: realtime.Config{
+			Path:            "/ws",
+			Origins:         []string{},
+			Tick:            50 * time.Millisecond,
+			PingInterval:    15 * time.Second,
+			PingTimeout:     5 * time.Second,
+			WriteTimeout:    2 * time.Second,
+			SendQueue:       256,
+			MaxMessageBytes: 4096,
 		},
 		Compress: compress.Config{
 			Frame: compress.FrameConfig{
@@ -137,6 +150,18 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 	r.duration("DB_MAX_CONN_LIFETIME", &c.DB.MaxConnLifetime)
 	r.duration("DB_MAX_CONN_IDLE_TIME", &c.DB.MaxConnIdleTime)
 	r.duration("DB_HEALTH_CHECK_PERIOD", &c.DB.HealthCheckPeriod)
+
+	r.str("REALTIME_PATH", &c.Realtime.Path)
+	r.list("REALTIME_ORIGINS", &c.Realtime.Origins)
+	r.duration("REALTIME_TICK", &c.Realtime.Tick)
+	r.duration("REALTIME_PING_INTERVAL", &c.Realtime.PingInterval)
+	r.duration("REALTIME_PING_TIMEOUT", &c.Realtime.PingTimeout)
+	r.duration("REALTIME_WRITE_TIMEOUT", &c.Realtime.WriteTimeout)
+	r.positive("REALTIME_SEND_QUEUE", &c.Realtime.SendQueue)
+	r.int64("REALTIME_MAX_MESSAGE_BYTES", &c.Realtime.MaxMessageBytes)
+	if err := c.Realtime.Validate(); err != nil && len(r.errs) == 0 {
+		r.errs = append(r.errs, err)
+	}
 
 	r.str("PYROSCOPE_SERVER_ADDRESS", &c.Profiling.ServerAddress)
 	r.str("PYROSCOPE_APP_NAME", &c.Profiling.AppName)
@@ -259,6 +284,36 @@ func (r *reader) level(name string, dst *slog.Level) {
 		return
 	}
 	*dst = l
+}
+
+// list reads a comma-separated list; "-" sets it empty.
+func (r *reader) list(name string, dst *[]string) {
+	v, ok := r.get(name)
+	if !ok {
+		return
+	}
+	out := []string{}
+	if v != "-" {
+		for part := range strings.SplitSeq(v, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				out = append(out, part)
+			}
+		}
+	}
+	*dst = out
+}
+
+func (r *reader) positive(name string, dst *int) {
+	v, ok := r.get(name)
+	if !ok {
+		return
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		r.bad(name, v, "a positive whole number")
+		return
+	}
+	*dst = n
 }
 
 // operations parses "getItem=20ms,batchGetItems=50ms" into dst.
