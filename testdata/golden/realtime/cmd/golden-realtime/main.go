@@ -30,6 +30,7 @@ import (
 	"example.com/golden-realtime/internal/platform/dbpool"
 	"example.com/golden-realtime/internal/platform/metrics"
 	"example.com/golden-realtime/internal/platform/profiling"
+	"example.com/golden-realtime/internal/platform/realtime"
 	"example.com/golden-realtime/internal/platform/server"
 	"example.com/golden-realtime/internal/store"
 	"example.com/golden-realtime/migrations"
@@ -115,6 +116,15 @@ func run() error {
 		return err
 	}
 	h.Hub = hub
+	// Clients may join only the rooms the API created.
+	hub.SetHooks(realtime.Hooks{OnJoin: func(ctx context.Context, _ *realtime.Client, room string) error {
+		_, err := st.GetRoom(ctx, room)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			log.ErrorContext(ctx, "realtime join: room lookup", "room", room, "error", err)
+			return errors.New("room lookup failed") // the cause stays in the log
+		}
+		return err
+	}})
 
 	// The team's own wiring (internal/app).
 	var hooks []func(context.Context) error

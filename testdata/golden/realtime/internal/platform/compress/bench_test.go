@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
+
 	"example.com/golden-realtime/internal/platform/compress"
 )
 
@@ -97,6 +99,31 @@ func BenchmarkFrame(b *testing.B) {
 				b.ReportMetric(ratio, "ratio")
 			})
 		}
+	}
+}
+
+// BenchmarkFrameBaseline is zstd at the same level without the dictionary,
+// the baseline of the zstd-dict ratios above: a single message does not
+// shrink without one.
+func BenchmarkFrameBaseline(b *testing.B) {
+	msgs := compress.MovementMessages(50, 42)
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderCRC(false))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, p := range []struct {
+		name string
+		data []byte
+	}{{"single", msgs[0]}, {"batch50", compress.MovementBatch(msgs)}} {
+		b.Run("zstd-nodict/"+p.name+"/encode", func(b *testing.B) {
+			dst := make([]byte, 0, 2*len(p.data)+64)
+			b.SetBytes(int64(len(p.data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				dst = enc.EncodeAll(p.data, dst[:0])
+			}
+			b.ReportMetric(float64(len(p.data))/float64(len(dst)), "ratio")
+		})
 	}
 }
 

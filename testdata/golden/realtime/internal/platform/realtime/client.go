@@ -59,7 +59,7 @@ func (c *Client) Leave(room string) { c.hub.leave(c, room) }
 
 // Send queues msg for this client alone; false if it was dropped for it.
 func (c *Client) Send(msg []byte) bool {
-	if len(msg) > MaxMessage {
+	if len(msg) > c.hub.MaxMessage() {
 		return false
 	}
 	if !c.hub.deliver(c, append([]byte(nil), msg...)) {

@@ -25,6 +25,7 @@ package realtime
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -46,15 +47,15 @@ const (
 	MaxRoomName = 128
 	// MaxRoomsPerClient is how many rooms one client may be in.
 	MaxRoomsPerClient = 32
-	// MaxBatchBytes bounds the uncompressed batch of one frame; a tick's
-	// messages beyond it go in further frames.
+	// MaxBatchBytes bounds the uncompressed batch of one frame (lower when
+	// the frame codec's MaxSize is); a tick's messages beyond it go in
+	// further frames.
 	MaxBatchBytes = 256 << 10
-	// MaxMessage is the largest message Publish and Broadcast take.
-	MaxMessage = MaxBatchBytes - 8
 )
 
-// ErrMessageTooLarge is returned for a message above MaxMessage.
-var ErrMessageTooLarge = fmt.Errorf("realtime: message above %d bytes", MaxMessage)
+// ErrMessageTooLarge is returned for a message that does not fit in a
+// frame (Hub.MaxMessage).
+var ErrMessageTooLarge = errors.New("realtime: message above the frame size limit")
 
 // Config tunes the hub; config.go fills it from REALTIME_* variables.
 type Config struct {
@@ -142,6 +143,7 @@ type Hub struct {
 	mu       sync.RWMutex // rooms, clients, Client.rooms, closed
 	dirtyMu  sync.Mutex
 	nextID   uint64
+	maxBatch int // bytes of batch per frame
 	closed   bool
 }
 
@@ -158,8 +160,12 @@ func newHub(cfg Config, frame compress.FrameConfig, reg prometheus.Registerer, n
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("realtime config: %w", err)
 	}
-	if frame.MaxSize != 0 && frame.MaxSize < MaxBatchBytes {
-		return nil, fmt.Errorf("realtime: the frame size limit (COMPRESS_FRAME_MAX_BYTES=%d) is below the hub's batch size of %d bytes", frame.MaxSize, MaxBatchBytes)
+	maxBatch := MaxBatchBytes
+	if frame.MaxSize > 0 && frame.MaxSize < maxBatch {
+		maxBatch = frame.MaxSize
+	}
+	if maxBatch < 1024 {
+		return nil, fmt.Errorf("realtime: the frame size limit (COMPRESS_FRAME_MAX_BYTES=%d) is too small for the hub: want 1024 bytes or more", frame.MaxSize)
 	}
 	m, err := NewMetrics(reg, namespace)
 	if err != nil {
@@ -177,7 +183,8 @@ func newHub(cfg Config, frame compress.FrameConfig, reg prometheus.Registerer, n
 			OriginPatterns:  cfg.Origins,
 			CompressionMode: websocket.CompressionDisabled, // frames are compressed by the hub, once per batch
 		},
-		cfg: cfg,
+		cfg:      cfg,
+		maxBatch: maxBatch,
 	}
 	h.framer, err = compress.NewFramer(h.frameCfg)
 	if err != nil {
@@ -189,6 +196,10 @@ func newHub(cfg Config, frame compress.FrameConfig, reg prometheus.Registerer, n
 	}
 	return h, nil
 }
+
+// MaxMessage is the largest message Publish, Broadcast and Client.Send
+// take: one must fit in a frame.
+func (h *Hub) MaxMessage() int { return h.maxBatch - binary.MaxVarintLen64 }
 
 // FrameConfig is the compress configuration of the hub's frames; a
 // Decoder built with it reads them.
@@ -366,7 +377,7 @@ func (h *Hub) Publish(room string, msg []byte) (int, error) {
 }
 
 func (h *Hub) publish(room string, msg []byte, from *Client) (int, error) {
-	if len(msg) > MaxMessage {
+	if len(msg) > h.MaxMessage() {
 		return 0, ErrMessageTooLarge
 	}
 	start := time.Now()
@@ -399,7 +410,7 @@ func (h *Hub) publish(room string, msg []byte, from *Client) (int, error) {
 
 // Broadcast queues msg for every connected client.
 func (h *Hub) Broadcast(msg []byte) (int, error) {
-	if len(msg) > MaxMessage {
+	if len(msg) > h.MaxMessage() {
 		return 0, ErrMessageTooLarge
 	}
 	start := time.Now()
@@ -481,7 +492,7 @@ func (h *Hub) Close(ctx context.Context) error {
 	}
 }
 
-// write sends msgs to c: one frame per MaxBatchBytes of batch with a tick,
+// write sends msgs to c: one frame per maxBatch bytes of batch with a tick,
 // one frame per message without.
 func (h *Hub) write(c *Client, msgs [][]byte) error {
 	if h.cfg.Tick == 0 {
@@ -494,13 +505,13 @@ func (h *Hub) write(c *Client, msgs [][]byte) error {
 	}
 	start, size := 0, 0
 	for i, m := range msgs {
-		if size+len(m)+8 > MaxBatchBytes && i > start {
+		if size+len(m)+binary.MaxVarintLen64 > h.maxBatch && i > start {
 			if err := h.writeFrame(c, msgs[start:i]); err != nil {
 				return err
 			}
 			start, size = i, 0
 		}
-		size += len(m) + 8
+		size += len(m) + binary.MaxVarintLen64
 	}
 	return h.writeFrame(c, msgs[start:])
 }

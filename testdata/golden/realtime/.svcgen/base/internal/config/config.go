@@ -160,7 +160,7 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 	r.positive("REALTIME_SEND_QUEUE", &c.Realtime.SendQueue)
 	r.int64("REALTIME_MAX_MESSAGE_BYTES", &c.Realtime.MaxMessageBytes)
 	if err := c.Realtime.Validate(); err != nil && len(r.errs) == 0 {
-		r.errs = append(r.errs, err)
+		r.errs = append(r.errs, err) // what parsed but cannot work, e.g. a path without "/"
 	}
 
 	r.str("PYROSCOPE_SERVER_ADDRESS", &c.Profiling.ServerAddress)
