@@ -138,6 +138,7 @@ type Hub struct {
 	dirty    []*Client // clients with queued messages, woken at the next tick
 	spare    []*Client
 	framer   *compress.Framer // safe for concurrent use
+	written  func(msgs int)   // benchmarks: called after each frame write; nil otherwise
 	cfg      Config
 	wg       sync.WaitGroup
 	mu       sync.RWMutex // rooms, clients, Client.rooms, closed
@@ -542,6 +543,9 @@ func (h *Hub) writeFrame(c *Client, msgs [][]byte) error {
 	}
 	h.metrics.sent.Add(float64(len(msgs)))
 	h.metrics.frame(out[0], len(out))
+	if h.written != nil {
+		h.written(len(msgs))
+	}
 	return nil
 }
 

@@ -3,6 +3,7 @@
 package realtime
 
 import (
+	"bufio"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -11,6 +12,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -71,8 +74,10 @@ func cpuTime(tb testing.TB) time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// benchHub is a hub on a loopback server with n connected clients that
-// read and discard (or hand each frame to onFrame).
+// benchHub is a hub on a loopback server with n connected clients: in a
+// child process that reads and discards (onFrame nil), so that the CPU
+// measured is the server's alone, or in this process, handing every frame
+// to onFrame.
 type benchHub struct {
 	hub     *Hub
 	ts      *httptest.Server
@@ -98,6 +103,11 @@ func newBenchHub(tb testing.TB, cfg Config, frame compress.FrameConfig, n int, o
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	url := "ws" + strings.TrimPrefix(b.ts.URL, "http") + "/ws"
+	if onFrame == nil {
+		startClientProcess(tb, url, n, benchRoomSize)
+		waitClients(tb, func() bool { return hub.Clients() == n && memberships(hub) == n })
+		return b
+	}
 	for i := range n {
 		conn, _, err := websocket.Dial(ctx, url, nil)
 		if err != nil {
@@ -129,6 +139,97 @@ func newBenchHub(tb testing.TB, cfg Config, frame compress.FrameConfig, n int, o
 	}
 	waitClients(tb, func() bool { return hub.Clients() == n })
 	return b
+}
+
+// benchClientsEnv makes the test binary a client process: "URL N ROOMSIZE".
+const benchClientsEnv = "REALTIME_BENCH_CLIENTS"
+
+// startClientProcess runs n clients in a child process (this test binary
+// again) that join rooms of roomSize and discard what they receive. It
+// ends when the hub closes the connections, or when this process goes.
+func startClientProcess(tb testing.TB, url string, n, roomSize int) {
+	tb.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s %d %d", benchClientsEnv, url, n, roomSize))
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("start the client process: %v", err)
+	}
+	tb.Cleanup(func() {
+		stdin.Close() // the child exits when its stdin closes
+		_ = cmd.Wait()
+	})
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || line != "ready\n" {
+		tb.Fatalf("client process: %q, %v", line, err)
+	}
+}
+
+// runBenchClients is the client process: spec is "URL N ROOMSIZE".
+func runBenchClients(spec string) int {
+	var (
+		url     string
+		n, size int
+		wg      sync.WaitGroup
+		ctx     = context.Background()
+	)
+	if _, err := fmt.Sscan(spec, &url, &n, &size); err != nil {
+		fmt.Fprintf(os.Stderr, "%s=%q: %v\n", benchClientsEnv, spec, err)
+		return 2
+	}
+	for i := range n {
+		dctx, cancel := context.WithTimeout(ctx, time.Minute)
+		conn, _, err := websocket.Dial(dctx, url, nil)
+		if err == nil {
+			conn.SetReadLimit(4 * MaxBatchBytes)
+			err = conn.Write(dctx, websocket.MessageText, fmt.Appendf(nil, `{"type":"join","room":"room-%d"}`, i/size))
+		}
+		cancel()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "client %d: %v\n", i, err)
+			return 1
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer conn.CloseNow()
+			for {
+				_, r, err := conn.Reader(ctx)
+				if err != nil {
+					return
+				}
+				if _, err := io.Copy(io.Discard, r); err != nil {
+					return
+				}
+			}
+		}()
+	}
+	fmt.Println("ready")
+	go func() {
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		os.Exit(0) // the benchmark is gone
+	}()
+	wg.Wait()
+	return 0
+}
+
+// memberships counts (client, room) pairs.
+func memberships(h *Hub) int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	n := 0
+	for _, members := range h.rooms {
+		n += len(members)
+	}
+	return n
 }
 
 func waitClients(tb testing.TB, cond func() bool) {
@@ -194,17 +295,44 @@ func replayMovement(tb testing.TB, rc replayCase, seconds int, timer func(start 
 	}
 	bh := newBenchHub(tb, cfg, rc.frame, benchPlayers, nil)
 	hub := bh.hub
-	players := make([]*Client, benchPlayers)
-	hub.mu.RLock()
-	for c := range hub.clients {
-		players[c.ID()-1] = c
-	}
-	hub.mu.RUnlock()
-	for i, c := range players {
-		if err := c.Join(fmt.Sprintf("room-%d", i/benchRoomSize)); err != nil {
-			tb.Fatal(err)
+	var written atomic.Int64
+	wrote := make(chan struct{}, 1)
+	hub.written = func(n int) { // set before any message is published
+		written.Add(int64(n))
+		select {
+		case wrote <- struct{}{}:
+		default:
 		}
 	}
+	// waitWritten waits until n messages have been written to the clients.
+	waitWritten := func(n int64) {
+		deadline := time.Now().Add(2 * time.Minute)
+		for written.Load() < n {
+			select {
+			case <-wrote:
+			case <-time.After(time.Second):
+				if d := dropped(hub); d > 0 {
+					tb.Fatalf("%s: %v clients dropped during the replay", rc.name, d)
+				}
+				if time.Now().After(deadline) {
+					tb.Fatalf("%s: %d of %d messages written after 2 minutes", rc.name, written.Load(), n)
+				}
+			}
+		}
+	}
+	// The players, with the rooms their clients joined.
+	type player struct {
+		c    *Client
+		room string
+	}
+	var players []player
+	hub.mu.RLock()
+	for room, members := range hub.rooms {
+		for c := range members {
+			players = append(players, player{c: c, room: room})
+		}
+	}
+	hub.mu.RUnlock()
 	// One second of updates, made before the clock starts; replayed each second.
 	msgs := make([][]byte, benchRate*benchPlayers)
 	for t := range benchRate {
@@ -220,8 +348,8 @@ func replayMovement(tb testing.TB, rc replayCase, seconds int, timer func(start 
 	var res replayResult
 	for range seconds {
 		for t := range benchRate {
-			for p, c := range players {
-				n, err := hub.publish(fmt.Sprintf("room-%d", p/benchRoomSize), msgs[t*benchPlayers+p], c)
+			for p, pl := range players {
+				n, err := hub.publish(pl.room, msgs[t*benchPlayers+p], pl.c)
 				if err != nil {
 					tb.Fatal(err)
 				}
@@ -229,18 +357,11 @@ func replayMovement(tb testing.TB, rc replayCase, seconds int, timer func(start 
 				res.updates++
 			}
 			hub.Flush()
+			// A tick lasts 50 ms in play: the writers are done long before
+			// the next. Waiting for them here keeps one tick in one batch
+			// while replaying faster than real time.
+			waitWritten(res.deliveries)
 		}
-	}
-	// Done when every delivery has been written to its connection.
-	deadline := time.Now().Add(2 * time.Minute)
-	for testutil.ToFloat64(hub.metrics.sent) < float64(res.deliveries) {
-		if time.Now().After(deadline) {
-			tb.Fatalf("%s: %v of %d messages written after 2 minutes", rc.name, testutil.ToFloat64(hub.metrics.sent), res.deliveries)
-		}
-		if n := dropped(hub); n > 0 {
-			tb.Fatalf("%s: %v clients dropped during the replay", rc.name, n)
-		}
-		time.Sleep(200 * time.Microsecond)
 	}
 	res.cpu = cpuTime(tb) - cpu0
 	res.wire = bh.written.Load() - wire0
@@ -264,18 +385,20 @@ var (
 )
 
 // BenchmarkMovement replays the movement stream through the hub for each
-// way of sending it and reports bytes on the wire and process CPU (server
-// and the local readers alike) per delivered message, with the wire bytes
+// way of sending it and reports bytes on the wire and the server's process
+// CPU (the clients run in a child process) per delivered message, with the wire bytes
 // as a ratio of raw per-message frames measured in the same run:
 //
 //	go test -run '^$' -bench Movement -benchtime 1x ./internal/platform/realtime
 func BenchmarkMovement(b *testing.B) {
 	for _, rc := range replayCases {
 		b.Run(rc.name, func(b *testing.B) {
-			rawOnce.Do(func() {
-				r := replayMovement(b, replayCases[0], 1, nil)
-				rawWire = float64(r.wire) / float64(r.deliveries)
-			})
+			if rc.name != replayCases[0].name { // the baseline, unless this is it
+				rawOnce.Do(func() {
+					r := replayMovement(b, replayCases[0], 1, nil)
+					rawWire = float64(r.wire) / float64(r.deliveries)
+				})
+			}
 			b.StopTimer()
 			res := replayMovement(b, rc, b.N, func(start bool) {
 				if start {
@@ -285,6 +408,7 @@ func BenchmarkMovement(b *testing.B) {
 				}
 			})
 			perMsg := float64(res.wire) / float64(res.deliveries)
+			rawOnce.Do(func() { rawWire = perMsg })
 			b.ReportMetric(perMsg, "wire-B/msg")
 			b.ReportMetric(float64(res.cpu.Nanoseconds())/float64(res.deliveries), "cpu-ns/msg")
 			b.ReportMetric(float64(res.cpu.Nanoseconds())/float64(res.updates), "cpu-ns/update")

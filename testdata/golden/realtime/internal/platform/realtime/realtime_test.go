@@ -13,6 +13,7 @@ import (
 	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -25,7 +26,12 @@ import (
 	"example.com/golden-realtime/internal/platform/compress"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if spec := os.Getenv(benchClientsEnv); spec != "" {
+		os.Exit(runBenchClients(spec)) // the benchmarks' client process
+	}
+	goleak.VerifyTestMain(m)
+}
 
 func testConfig() Config {
 	return Config{
@@ -183,21 +189,24 @@ func TestRoomsPublishAndBroadcast(t *testing.T) {
 }
 
 // movement is a ~300-byte JSON update like a game client sends 20 times a
-// second: a player id, centimetre positions, velocities and angles that
-// change every update, and a few fields that change rarely. The values come
+// second: a player id, centimetre positions (in the room's arena),
+// velocities and angles that change every update, and fields that change every second or two (hp,
+// stamina, animation, ping) or never (weapon, zone, team). The values come
 // from a generator seeded by (player, seq): the same call makes the same
 // bytes.
 func movement(player, seq int) []byte {
 	rng := mrand.New(mrand.NewPCG(uint64(player), uint64(seq)))
 	id := mrand.New(mrand.NewPCG(uint64(player), 0)) // a player's id stays the same
 	anims := []string{"idle", "walk", "run", "jump", "crouch"}
+	// Players of one room (ten in a row) play in the same 200 m arena.
+	cx, cy := float64((player/10)%20)*450-4500, float64((player/10)%7)*1200-3600
 	return fmt.Appendf(nil, `{"type":"move","player":"%08x-%04x-%04x-%04x-%012x","seq":%d,"ts":%d,`+
 		`"pos":{"x":%.2f,"y":%.2f,"z":%.2f},"vel":{"x":%.2f,"y":%.2f,"z":%.2f},"rot":{"yaw":%.1f,"pitch":%.1f},`+
 		`"anim":%q,"hp":%d,"stamina":%d,"weapon":"rifle-mk%d","zone":"sector-%d","team":%q,"ping_ms":%d}`,
 		id.Uint32(), id.Uint32()&0xffff, id.Uint32()&0xffff, id.Uint32()&0xffff, id.Uint64()&0xffffffffffff, seq, 1764324000000+int64(seq)*50+int64(rng.IntN(50)),
-		rng.Float64()*10000-5000, rng.Float64()*10000-5000, rng.Float64()*200,
+		cx+rng.Float64()*200-100, cy+rng.Float64()*200-100, rng.Float64()*50,
 		rng.Float64()*14-7, rng.Float64()*2-1, rng.Float64()*14-7, rng.Float64()*360, rng.Float64()*60-30,
-		anims[rng.IntN(len(anims))], 1+rng.IntN(100), rng.IntN(101), 1+player%3, player%12, []string{"red", "blue"}[player%2], 20+rng.IntN(80))
+		anims[(player+seq/40)%len(anims)], 100-(player+seq/20)%60, 100-(player*7+seq/10)%100, 1+player%3, player%12, []string{"red", "blue"}[player%2], 20+(player*13+seq/20)%80)
 }
 
 func TestTickBatchesIntoOneLZ4Frame(t *testing.T) {
