@@ -292,6 +292,9 @@ func (p *Params) validate() error {
 	if p.Partition.Premake < 0 || p.Partition.Retention < 0 {
 		return errors.New("params.partition: premake and retention cannot be negative")
 	}
+	if p.Batch.Wait < 0 || p.Batch.MaxBatch < 0 || p.Batch.CopyChunk < 0 {
+		return errors.New("params.batch: wait, max_batch and copy_chunk cannot be negative")
+	}
 	return nil
 }
 
