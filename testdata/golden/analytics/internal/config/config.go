@@ -37,15 +37,15 @@ type Config struct {
 	Profiling profiling.Config
 	// DB configures the Postgres pool (DATABASE_URL, DB_*).
 	DB dbpool.Config
-	// Batch tunes the read coalescing and COPY chunks (BATCH_*); its
-	// Timeout is DBTimeout.
-	Batch batch.Config
 	// AdminAddr serves /metrics and /debug/pprof/; keep it off the public network.
 	AdminAddr string
 	// Store is "postgres" or "memory" (no database; data lost on restart).
 	Store string
 	// Server configures the public HTTP server (HTTP_ADDR, HTTP_*).
 	Server server.Config
+	// Batch tunes the read coalescing and COPY chunks (BATCH_*); its
+	// Timeout is DBTimeout.
+	Batch batch.Config
 	// ShutdownTimeout bounds the drain of in-flight requests on SIGTERM.
 	ShutdownTimeout time.Duration
 	// DBTimeout is the budget of one database call.

@@ -35,9 +35,6 @@ type Config struct {
 	RedisURL string
 	// DB configures the Postgres pool (DATABASE_URL, DB_*).
 	DB dbpool.Config
-	// Batch tunes the read coalescing and COPY chunks (BATCH_*); its
-	// Timeout is DBTimeout.
-	Batch batch.Config
 	// AdminAddr serves /metrics and /debug/pprof/; keep it off the public network.
 	AdminAddr string
 	// Store is "postgres" or "memory" (no database; data lost on restart).
@@ -46,6 +43,9 @@ type Config struct {
 	Server server.Config
 	// Cache tunes the 3-tier cache (CACHE_*, TIMEOUT_CACHE).
 	Cache cache.Config
+	// Batch tunes the read coalescing and COPY chunks (BATCH_*); its
+	// Timeout is DBTimeout.
+	Batch batch.Config
 	// ShutdownTimeout bounds the drain of in-flight requests on SIGTERM.
 	ShutdownTimeout time.Duration
 	// DBTimeout is the budget of one database call.
