@@ -298,6 +298,9 @@ func (p *Params) validate() error {
 	if err := p.Realtime.validate(); err != nil {
 		return err
 	}
+	if p.Batch.Wait < 0 || p.Batch.MaxBatch < 0 || p.Batch.CopyChunk < 0 {
+		return errors.New("params.batch: wait, max_batch and copy_chunk cannot be negative")
+	}
 	return nil
 }
 

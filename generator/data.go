@@ -26,6 +26,21 @@ type Params struct {
 	Compression CompressionParams `yaml:"compression,omitempty" json:"compression,omitempty"`
 	// Realtime tunes the WebSocket hub (realtime feature).
 	Realtime RealtimeParams `yaml:"realtime,omitempty" json:"realtime,omitempty"`
+	// Batch tunes the request-coalescing loader and the COPY chunks (batch
+	// feature); a batch call's budget is Timeouts.DB.
+	Batch BatchParams `yaml:"batch,omitempty" json:"batch,omitempty"`
+}
+
+// BatchParams tune the batch feature.
+type BatchParams struct {
+	// Wait is how long the first read of a batch waits for others to join
+	// it: the most latency batching adds to a read.
+	Wait Duration `yaml:"wait" json:"wait"`
+	// MaxBatch is the most ids one `= ANY($1)` query gets; a full batch is
+	// sent at once, without waiting out Wait.
+	MaxBatch int `yaml:"max_batch" json:"max_batch"`
+	// CopyChunk is the most rows one COPY statement carries on bulk ingest.
+	CopyChunk int `yaml:"copy_chunk,omitempty" json:"copy_chunk,omitempty"`
 }
 
 // RealtimeParams tune the WebSocket hub of the realtime feature. The

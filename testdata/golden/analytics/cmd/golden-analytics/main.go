@@ -89,7 +89,10 @@ func run() error {
 		if err := reg.Register(dbpool.NewCollector(pool, app.MetricsNamespace)); err != nil {
 			return fmt.Errorf("register pool metrics: %w", err)
 		}
-		st = store.NewPostgres(pool, cfg.DBTimeout)
+		// Batch: ingest writes with COPY, BATCH_COPY_CHUNK rows per statement.
+		pg := store.NewPostgres(pool, cfg.DBTimeout)
+		pg.CopyChunk = cfg.Batch.CopyChunk
+		st = pg
 
 		// Partition upkeep at start, then every PARTITION_CHECK_EVERY;
 		// stopped (and waited for) before the pool closes.

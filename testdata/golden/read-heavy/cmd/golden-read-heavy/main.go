@@ -28,6 +28,7 @@ import (
 	"example.com/golden-read-heavy/internal/app"
 	"example.com/golden-read-heavy/internal/config"
 	"example.com/golden-read-heavy/internal/handler"
+	"example.com/golden-read-heavy/internal/platform/batch"
 	"example.com/golden-read-heavy/internal/platform/cache"
 	"example.com/golden-read-heavy/internal/platform/dbpool"
 	"example.com/golden-read-heavy/internal/platform/metrics"
@@ -90,6 +91,19 @@ func run() error {
 			return fmt.Errorf("register pool metrics: %w", err)
 		}
 		st = store.NewPostgres(pool, cfg.DBTimeout)
+
+		// Batch: concurrent single-item reads within BATCH_WAIT become one
+		// `= ANY($1)` query; under the cache, so only its misses wait.
+		batchMetrics, err := batch.NewMetrics(reg, app.MetricsNamespace)
+		if err != nil {
+			return err
+		}
+		batched, err := store.NewBatched(st, cfg.Batch, batchMetrics)
+		if err != nil {
+			return err
+		}
+		defer batched.Close()
+		st = batched
 	}
 
 	// Redis, the cache's L2. Redis being down degrades the cache (memory

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"example.com/golden-read-heavy/internal/platform/batch"
 	"example.com/golden-read-heavy/internal/platform/cache"
 	"example.com/golden-read-heavy/internal/platform/dbpool"
 	"example.com/golden-read-heavy/internal/platform/profiling"
@@ -42,6 +43,9 @@ type Config struct {
 	Server server.Config
 	// Cache tunes the 3-tier cache (CACHE_*, TIMEOUT_CACHE).
 	Cache cache.Config
+	// Batch tunes the read coalescing and COPY chunks (BATCH_*); its
+	// Timeout is DBTimeout.
+	Batch batch.Config
 	// ShutdownTimeout bounds the drain of in-flight requests on SIGTERM.
 	ShutdownTimeout time.Duration
 	// DBTimeout is the budget of one database call.
@@ -88,7 +92,13 @@ func Default() Config {
 			Budget:        10 * time.Millisecond,
 			RetryInterval: time.Second,
 		},
-		RedisURL:        "redis://127.0.0.1:6379/0",
+		RedisURL: "redis://127.0.0.1:6379/0",
+		Batch: batch.Config{
+			Wait:      1 * time.Millisecond,
+			MaxBatch:  256,
+			CopyChunk: 0,
+			Timeout:   50 * time.Millisecond,
+		},
 		AdminAddr:       "127.0.0.1:9090",
 		Store:           "postgres",
 		ShutdownTimeout: 20 * time.Second,
@@ -140,6 +150,11 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 	r.duration("DB_MAX_CONN_LIFETIME", &c.DB.MaxConnLifetime)
 	r.duration("DB_MAX_CONN_IDLE_TIME", &c.DB.MaxConnIdleTime)
 	r.duration("DB_HEALTH_CHECK_PERIOD", &c.DB.HealthCheckPeriod)
+
+	r.batchWait("BATCH_WAIT", &c.Batch.Wait)
+	r.batchCount("BATCH_MAX", &c.Batch.MaxBatch, 65535)
+	r.batchCount("BATCH_COPY_CHUNK", &c.Batch.CopyChunk, 1_000_000)
+	c.Batch.Timeout = c.DBTimeout
 
 	r.str("PYROSCOPE_SERVER_ADDRESS", &c.Profiling.ServerAddress)
 	r.str("PYROSCOPE_APP_NAME", &c.Profiling.AppName)
@@ -273,6 +288,35 @@ func (r *reader) level(name string, dst *slog.Level) {
 		return
 	}
 	*dst = l
+}
+
+// batchWait reads the coalescing window: above 0 (0 would send every read
+// alone) and at most 100ms (every read may wait that long).
+func (r *reader) batchWait(name string, dst *time.Duration) {
+	v, ok := r.get(name)
+	if !ok {
+		return
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 || d > 100*time.Millisecond {
+		r.bad(name, v, "a duration above 0 and at most 100ms, such as 500us or 2ms (every read may wait this long)")
+		return
+	}
+	*dst = d
+}
+
+// batchCount reads a batch size from 1 to most.
+func (r *reader) batchCount(name string, dst *int, most int) {
+	v, ok := r.get(name)
+	if !ok {
+		return
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > most {
+		r.bad(name, v, fmt.Sprintf("a whole number from 1 to %d", most))
+		return
+	}
+	*dst = n
 }
 
 // operations parses "getItem=20ms,batchGetItems=50ms" into dst.
