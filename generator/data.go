@@ -21,6 +21,37 @@ type Params struct {
 	// Cache3 tunes the 3-tier cache (cache3 feature); its Redis budget is
 	// Timeouts.Cache.
 	Cache3 Cache3Params `yaml:"cache3,omitempty" json:"cache3,omitempty"`
+	// Observability holds the alert thresholds of the observability
+	// feature (Prometheus rules and the Grafana dashboard).
+	Observability ObservabilityParams `yaml:"observability,omitempty" json:"observability,omitempty"`
+}
+
+// ObservabilityParams are the thresholds of the generated Prometheus alert
+// rules (deploy/observability). An alert fires when its condition has held
+// for For.
+type ObservabilityParams struct {
+	// LatencyP99 is the highest P99 request duration of an operation.
+	LatencyP99 Duration `yaml:"latency_p99" json:"latency_p99"`
+	// LatencyP95 is the highest P95 request duration of an operation.
+	LatencyP95 Duration `yaml:"latency_p95" json:"latency_p95"`
+	// ErrorRatio is the highest share of 5xx answers of an operation (0.01: 1%).
+	ErrorRatio float64 `yaml:"error_ratio" json:"error_ratio"`
+	// MemoryBytes is the highest resident memory of one replica, in bytes.
+	MemoryBytes int64 `yaml:"memory_bytes" json:"memory_bytes"`
+	// DBConns is the most open database connections of one replica.
+	DBConns int `yaml:"db_conns" json:"db_conns"`
+	// GCPauseP99 is the highest P99 stop-the-world GC pause.
+	GCPauseP99 Duration `yaml:"gc_pause_p99" json:"gc_pause_p99"`
+	// GoroutineGrowth is how many goroutines one replica may gain over
+	// GoroutineWindow before a leak is suspected.
+	GoroutineGrowth int `yaml:"goroutine_growth" json:"goroutine_growth"`
+	// GoroutineWindow is the window GoroutineGrowth is measured over.
+	GoroutineWindow Duration `yaml:"goroutine_window" json:"goroutine_window"`
+	// CacheHitRatio is the lowest share of cache lookups answered without
+	// the database (cache3 feature).
+	CacheHitRatio float64 `yaml:"cache_hit_ratio,omitempty" json:"cache_hit_ratio,omitempty"`
+	// For is how long a condition must hold before its alert fires.
+	For Duration `yaml:"for" json:"for"`
 }
 
 // Cache3Params tune the 3-tier cache: memory (L1), Redis (L2), Postgres.
