@@ -29,6 +29,9 @@ type Params struct {
 	// Batch tunes the request-coalescing loader and the COPY chunks (batch
 	// feature); a batch call's budget is Timeouts.DB.
 	Batch BatchParams `yaml:"batch,omitempty" json:"batch,omitempty"`
+	// Observability holds the alert thresholds of the observability
+	// feature (Prometheus rules and the Grafana dashboard).
+	Observability ObservabilityParams `yaml:"observability,omitempty" json:"observability,omitempty"`
 }
 
 // BatchParams tune the batch feature.
@@ -94,6 +97,34 @@ type CompressionParams struct {
 	// ZstdLevel is the zstd level of HTTP responses: fastest (default),
 	// default, better or best.
 	ZstdLevel string `yaml:"zstd_level,omitempty" json:"zstd_level,omitempty" jsonschema:"enum=fastest,enum=default,enum=better,enum=best"`
+}
+
+// ObservabilityParams are the thresholds of the generated Prometheus alert
+// rules (deploy/observability). An alert fires when its condition has held
+// for For.
+type ObservabilityParams struct {
+	// LatencyP99 is the highest P99 request duration of an operation.
+	LatencyP99 Duration `yaml:"latency_p99" json:"latency_p99"`
+	// LatencyP95 is the highest P95 request duration of an operation.
+	LatencyP95 Duration `yaml:"latency_p95" json:"latency_p95"`
+	// ErrorRatio is the highest share of 5xx answers of an operation (0.01: 1%).
+	ErrorRatio float64 `yaml:"error_ratio" json:"error_ratio"`
+	// MemoryBytes is the highest resident memory of one replica, in bytes.
+	MemoryBytes int64 `yaml:"memory_bytes" json:"memory_bytes"`
+	// DBConns is the most open database connections of one replica.
+	DBConns int `yaml:"db_conns" json:"db_conns"`
+	// GCPauseP99 is the highest P99 stop-the-world GC pause.
+	GCPauseP99 Duration `yaml:"gc_pause_p99" json:"gc_pause_p99"`
+	// GoroutineGrowth is how many goroutines one replica may gain over
+	// GoroutineWindow before a leak is suspected.
+	GoroutineGrowth int `yaml:"goroutine_growth" json:"goroutine_growth"`
+	// GoroutineWindow is the window GoroutineGrowth is measured over.
+	GoroutineWindow Duration `yaml:"goroutine_window" json:"goroutine_window"`
+	// CacheHitRatio is the lowest share of cache lookups answered without
+	// the database (cache3 feature).
+	CacheHitRatio float64 `yaml:"cache_hit_ratio,omitempty" json:"cache_hit_ratio,omitempty"`
+	// For is how long a condition must hold before its alert fires.
+	For Duration `yaml:"for" json:"for"`
 }
 
 // Cache3Params tune the 3-tier cache: memory (L1), Redis (L2), Postgres.

@@ -24,7 +24,7 @@ func TestFormatGoFastPath(t *testing.T) {
 		cases = append(cases, o)
 	}
 	bare := goldenOptions("hot-path")
-	bare.Features = []string{"-metrics", "-timeouts", "-pool", "-profiling", "-pgo", "-pprof"}
+	bare.Features = []string{"-observability", "-metrics", "-timeouts", "-pool", "-profiling", "-pgo", "-pprof"}
 	cases = append(cases, bare)
 	userSpec, err := os.ReadFile("../testdata/specs/matchmaking.yaml")
 	if err != nil {

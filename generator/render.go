@@ -69,7 +69,7 @@ func (r *renderer) execute(tmplPath string, d *Data) (content []byte, skip bool,
 	if !strings.HasSuffix(tmplPath, ".tmpl") {
 		return src, false, nil
 	}
-	t, err := template.New("templates/" + tmplPath).Funcs(r.funcs).Option("missingkey=error").Parse(string(src))
+	t, err := template.New("templates/" + tmplPath).Funcs(r.funcs).Funcs(template.FuncMap{"include": r.include}).Option("missingkey=error").Parse(string(src))
 	if err != nil {
 		return nil, false, err
 	}
@@ -81,6 +81,17 @@ func (r *renderer) execute(tmplPath string, d *Data) (content []byte, skip bool,
 		return nil, true, nil
 	}
 	return b.Bytes(), false, nil
+}
+
+// include renders another template of the tree (path from the templates
+// root, e.g. "observability/deploy/observability/rules.yml.tmpl") with d, so
+// two outputs can carry the same text (pipe it to indent to nest it).
+func (r *renderer) include(tmplPath string, d *Data) (string, error) {
+	b, _, err := r.execute(tmplPath, d)
+	if err != nil {
+		return "", fmt.Errorf("include %s: %w", tmplPath, err)
+	}
+	return string(b), nil
 }
 
 // matchGlob matches a slash path against a pattern where "**" stands for

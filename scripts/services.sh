@@ -13,6 +13,13 @@
 # SVCGEN_TEST_PG_URL or SVCGEN_TEST_REDIS_URL point anywhere else, this script
 # only checks that the server there answers; it never starts or installs one.
 #
+# It also makes sure promtool and the Prometheus server are on PATH (the
+# generated services' rules, scrape config and dashboards are checked with
+# them): installed with apt-get (package prometheus) when root, with the
+# package's own service kept stopped, so it neither holds port 9090 nor keeps
+# running; otherwise it exits 1 saying how to install them. Set
+# SVCGEN_PROMETHEUS_DIR to a folder holding both binaries to use others.
+#
 # It is idempotent: run it as often as you like.
 set -euo pipefail
 
@@ -248,3 +255,56 @@ is_loopback "$redis_host" && [[ $redis_port == 6379 ]] && redis_local=yes
 ensure pg PostgreSQL "$pg_local" "$pg_host:$pg_port"
 [[ $pg_local == yes ]] && pg_test_db
 ensure redis Redis "$redis_local" "$redis_host:$redis_port"
+
+# ---------------------------------------------------------------- Prometheus
+
+prom_help() {
+	cat >&2 <<EOF
+services: promtool and prometheus are not on PATH (svcgen's tests check the
+  generated rules with promtool and scrape a generated service with a real
+  Prometheus server). Install them (Debian/Ubuntu, as root):
+    apt-get update && apt-get install -y prometheus
+    (then stop the daemon the package started: service prometheus stop)
+  or download both from https://prometheus.io/download/ and put them on PATH,
+  or set SVCGEN_PROMETHEUS_DIR to the folder that holds them.
+EOF
+	exit 1
+}
+
+# prom_install installs the Debian package without letting its maintainer
+# scripts start the daemon (a policy-rc.d answering 101 "action forbidden",
+# removed afterwards), and disables the service if systemd enabled it.
+prom_install() {
+	[[ $(id -u) == 0 ]] && have apt-get || return 1
+	echo "services: installing prometheus (promtool and server) with apt-get ..." >&2
+	export DEBIAN_FRONTEND=noninteractive
+	local policy=/usr/sbin/policy-rc.d own_policy=no
+	if [[ ! -e $policy ]]; then
+		printf '#!/bin/sh\nexit 101\n' >"$policy"
+		chmod 755 "$policy"
+		own_policy=yes
+	fi
+	apt-get update -qq >/dev/null
+	if ! apt-get install -y -qq --no-install-recommends prometheus >/dev/null; then
+		[[ $own_policy == yes ]] && rm -f "$policy"
+		return 1
+	fi
+	[[ $own_policy == yes ]] && rm -f "$policy"
+	if have systemctl && [[ -d /run/systemd/system ]]; then
+		systemctl disable --now prometheus >/dev/null 2>&1 || true
+	elif [[ -x /etc/init.d/prometheus ]]; then
+		/etc/init.d/prometheus stop >/dev/null 2>&1 || true
+	fi
+	return 0
+}
+
+if [[ -n ${SVCGEN_PROMETHEUS_DIR:-} ]]; then
+	export PATH="$SVCGEN_PROMETHEUS_DIR:$PATH"
+fi
+if have promtool && have prometheus; then
+	say "Prometheus ok ($(command -v prometheus), already installed)"
+elif prom_install && have promtool && have prometheus; then
+	say "Prometheus ok ($(command -v prometheus), installed)"
+else
+	prom_help
+fi

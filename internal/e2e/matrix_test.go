@@ -115,7 +115,8 @@ func lintPackages(t *testing.T, dir string) []string {
 
 // TestMatrix generates every preset and proves the output: go build, go vet,
 // fieldalignment, and the service's own tests against the real PostgreSQL
-// and Redis.
+// and Redis; then, on the same tree, the observability pack against a real
+// Prometheus server (proveObservability).
 func TestMatrix(t *testing.T) {
 	c, err := generator.LoadCatalog("")
 	if err != nil {
@@ -129,8 +130,10 @@ func TestMatrix(t *testing.T) {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			name := "matrix-" + p.Name + "-svc"
-			dir := GenerateService(t, generator.Options{Name: name, Module: "example.com/" + name, Preset: p.Name}, nil)
+			o := generator.Options{Name: name, Module: "example.com/" + name, Preset: p.Name}
+			dir := GenerateService(t, o, nil)
 			prove(t, dir, fa)
+			proveObservability(t, dir, o)
 		})
 	}
 	// A real-world spec of the user's: 3.1, tags, path/query/header

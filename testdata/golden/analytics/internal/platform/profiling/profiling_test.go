@@ -3,16 +3,17 @@
 package profiling_test
 
 import (
-	"encoding/json"
+	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/pprof/profile"
 	"go.uber.org/goleak"
 
 	"example.com/golden-analytics/internal/platform/profiling"
@@ -37,12 +38,15 @@ func TestNeedsAppName(t *testing.T) {
 	}
 }
 
-// TestPushes starts the profiler against a local server that accepts the
-// pushes, and checks that CPU and allocation profiles arrive.
+// TestPushes starts the profiler against a local HTTP listener that takes
+// the pushes as Pyroscope's /ingest does, parses every pushed body as a
+// pprof profile and checks that a CPU profile with CPU samples and
+// allocation profiles with allocation samples arrive.
 func TestPushes(t *testing.T) {
 	var (
-		mu    sync.Mutex
-		types = map[string]bool{} // sample types seen: "cpu", "alloc_objects", ...
+		mu      sync.Mutex
+		got     = map[string]int64{} // sample type -> sum of its values over the pushes
+		badPush error
 	)
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/ingest" {
@@ -53,18 +57,26 @@ func TestPushes(t *testing.T) {
 			http.Error(w, "want a multipart profile", http.StatusBadRequest)
 			return
 		}
+		f, err := r.MultipartForm.File["profile"][0].Open()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		defer f.Close()
+		p, err := profile.Parse(f) // gzipped or not
+		if err == nil {
+			err = p.CheckValid()
+		}
 		mu.Lock()
 		defer mu.Unlock()
-		if strings.Contains(r.URL.Query().Get("name"), "otel.scope.name=com.grafana.pyroscope/go,") {
-			types["cpu"] = true // the CPU profiler's scope; the heap ones come from godeltaprof
+		if err != nil {
+			badPush = fmt.Errorf("pushed profile %s: %w", r.URL.Query().Get("name"), err)
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
 		}
-		if fh := r.MultipartForm.File["sample_type_config"]; fh != nil {
-			f, _ := fh[0].Open()
-			var cfg map[string]any
-			_ = json.NewDecoder(f).Decode(&cfg)
-			_ = f.Close()
-			for k := range cfg {
-				types[k] = true
+		for i, st := range p.SampleType {
+			for _, s := range p.Sample {
+				got[st.Type+"/"+st.Unit] += s.Value[i]
 			}
 		}
 	}))
@@ -72,35 +84,62 @@ func TestPushes(t *testing.T) {
 
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	stop, err := profiling.Start(profiling.Config{
-		ServerAddress: ts.URL, AppName: "svc", Tags: map[string]string{"env": "test"}, UploadRate: 100 * time.Millisecond,
+		ServerAddress: ts.URL, AppName: "svc", Tags: map[string]string{"env": "test"}, UploadRate: 200 * time.Millisecond,
 	}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"cpu", "alloc_objects", "alloc_space", "inuse_objects", "inuse_space"}
+	// Sample types whose values must add up to more than zero: CPU time
+	// from the CPU profiler, allocations from the heap profiler.
+	want := []string{"cpu/nanoseconds", "alloc_objects/count", "alloc_space/bytes"}
+	// The profiles must carry these types too (in-use values may be zero).
+	present := []string{"inuse_objects/count", "inuse_space/bytes"}
 	seen := func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		for _, w := range want {
-			if !types[w] {
+			if got[w] <= 0 {
+				return false
+			}
+		}
+		for _, w := range present {
+			if _, ok := got[w]; !ok {
 				return false
 			}
 		}
 		return true
 	}
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && !seen(); {
-		sink = make([]byte, 1<<10) // something to profile
-		time.Sleep(20 * time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && !seen(); {
+		burn(20 * time.Millisecond) // CPU and allocations to profile
 	}
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	ts.CloseClientConnections()
-	if !seen() {
-		mu.Lock()
-		defer mu.Unlock()
-		t.Errorf("profiles pushed: %v, want %v", types, want)
+	mu.Lock()
+	defer mu.Unlock()
+	if badPush != nil {
+		t.Error(badPush)
+	}
+	for _, w := range want {
+		if got[w] <= 0 {
+			t.Errorf("no %s samples pushed (got %v)", w, got)
+		}
+	}
+	for _, w := range present {
+		if _, ok := got[w]; !ok {
+			t.Errorf("no %s profile pushed (got %v)", w, got)
+		}
 	}
 }
 
 var sink []byte
+
+// burn spends about d of CPU, allocating as it goes.
+func burn(d time.Duration) {
+	h := fnv.New64a()
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		sink = make([]byte, 4<<10)
+		_, _ = h.Write(sink)
+	}
+}

@@ -94,7 +94,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		base: strings.TrimRight(cfg.BaseURL, "/"),
 	}
 	sc := newScenario()
-	if err := sc.seed(ctx, c, cfg.Seed); err != nil {
+	if err := seed(ctx, sc, c, cfg.Seed); err != nil {
 		return Result{}, fmt.Errorf("load: seeding: %w", err)
 	}
 
@@ -139,6 +139,27 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		}
 	}
 	return total, nil
+}
+
+// seedAttempts bounds the tries of seeding: it is setup, not measurement,
+// and a service on a busy machine may answer a write with its deadline's
+// 503 or 504 now and then.
+const seedAttempts = 3
+
+// seed runs sc.seed, again after a failure, up to seedAttempts times.
+func seed(ctx context.Context, sc scenario, c *client, n int) error {
+	var err error
+	for range seedAttempts {
+		if err = sc.seed(ctx, c, n); err == nil || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return err
 }
 
 // get sends a GET and expects a 2xx.

@@ -13,6 +13,7 @@ package metrics
 import (
 	"errors"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"sync"
@@ -35,13 +36,20 @@ var DurationBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 
 // Pre-creating every code would export operations x codes zero series.
 var commonCodes = []int{200, 201, 204, 500}
 
+// gcPauses selects the runtime/metrics histogram of GC stop-the-world pauses.
+var gcPauses = regexp.MustCompile(`^/sched/pauses/total/gc:seconds$`)
+
 // NewRegistry returns a registry with the Go runtime and process collectors.
-// Use it instead of prometheus.DefaultRegisterer so tests and libraries cannot
+// Besides the default Go metrics it exports the runtime's histogram of GC
+// stop-the-world pauses (go_sched_pauses_total_gc_seconds), whose P99 the
+// alert rules watch. Use it instead of prometheus.DefaultRegisterer so tests and libraries cannot
 // add to it behind the service's back.
 func NewRegistry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
-		collectors.NewGoCollector(),
+		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(
+			collectors.GoRuntimeMetricsRule{Matcher: gcPauses},
+		)),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	return reg

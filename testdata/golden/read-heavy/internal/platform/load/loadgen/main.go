@@ -10,11 +10,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -53,7 +50,7 @@ func run() error {
 	profErr := make(chan error, 1)
 	if *out != "" {
 		secs := max(int(cfg.Duration.Seconds()), 1)
-		go func() { profErr <- fetchProfile(ctx, *admin, secs, *out) }()
+		go func() { profErr <- load.FetchProfile(ctx, *admin, secs, *out) }()
 	} else {
 		profErr <- nil
 	}
@@ -68,41 +65,6 @@ func run() error {
 	}
 	if *out != "" {
 		fmt.Printf("CPU profile written to %s\n", *out)
-	}
-	return nil
-}
-
-// fetchProfile saves /debug/pprof/profile?seconds=secs from the admin server.
-func fetchProfile(ctx context.Context, admin string, secs int, path string) error {
-	url := fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", admin, secs)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	client := &http.Client{Timeout: time.Duration(secs+30) * time.Second}
-	defer client.CloseIdleConnections()
-	resp, err := client.Do(req)
-	if err != nil {
-		return fmt.Errorf("fetch profile: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return fmt.Errorf("fetch profile: %s answered %s: %s", url, resp.Status, msg)
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(f, resp.Body); err != nil {
-		f.Close()
-		return fmt.Errorf("fetch profile: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if fi, err := os.Stat(path); err == nil && fi.Size() == 0 {
-		return errors.New("fetch profile: empty profile")
 	}
 	return nil
 }
