@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
+	"net/url"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -44,11 +46,47 @@ func TestScript(t *testing.T) {
 			}
 			return nil
 		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"pgdb": cmdPGDB,
+		},
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 	})
 }
 
+// cmdPGDB is the script command "pgdb NAME": it (re)creates the database
+// NAME on the test PostgreSQL and points DATABASE_URL at it, so scripts
+// running in parallel do not share tables and migrations.
+func cmdPGDB(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: pgdb NAME")
+	}
+	u, err := freshDatabase(ts.Getenv("DATABASE_URL"), args[0])
+	if err != nil {
+		ts.Fatalf("%v", err)
+	}
+	ts.Setenv("DATABASE_URL", u)
+}
+
+// freshDatabase drops and creates the database name with psql on the
+// server of the URL base, and returns the URL of the new database.
+func freshDatabase(base, name string) (string, error) {
+	psql, err := exec.LookPath("psql")
+	if err != nil {
+		return "", fmt.Errorf("psql is not on PATH: install the PostgreSQL client (apt-get install postgresql-client)")
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", fmt.Errorf("database URL: %w", err)
+	}
+	for _, q := range []string{"DROP DATABASE IF EXISTS " + name + " WITH (FORCE)", "CREATE DATABASE " + name} {
+		if out, err := exec.Command(psql, base, "-v", "ON_ERROR_STOP=1", "-qc", q).CombinedOutput(); err != nil {
+			return "", fmt.Errorf("psql %s: %v\n%s(is PostgreSQL running on %s? ./scripts/test.sh starts it)", q, err, out, u.Host)
+		}
+	}
+	u.Path = "/" + name
+	return u.String(), nil
+}
 func envOr(k, def string) string {
 	if v := os.Getenv(k); v != "" {
 		return v
