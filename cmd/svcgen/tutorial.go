@@ -338,13 +338,27 @@ func (t *tutorial) checkOne(w io.Writer, n int) error {
 	return nil
 }
 
+// list prints every step with the result of its check: ✓ passed, ✗ failed
+// (a step done earlier), - needs the running service, … not done yet.
+// Steps done earlier are checked for what they leave behind for good, as
+// walk does.
 func (t *tutorial) list(w io.Writer) error {
-	for n, s := range tutorialSteps {
-		mark := "…"
-		if s.check(t, false) == nil {
-			mark = "✓"
+	for i, s := range tutorialSteps {
+		n := i + 1
+		prior := n < t.prog.Next
+		err := s.check(t, prior)
+		var live *notRunningError
+		mark := "✓"
+		switch {
+		case err == nil:
+		case prior && errors.As(err, &live):
+			mark = "-"
+		case prior:
+			mark = "✗"
+		default:
+			mark = "…"
 		}
-		fmt.Fprintf(w, "%s  %2d. %s\n", mark, n+1, s.title)
+		fmt.Fprintf(w, "%s  %2d. %s\n", mark, n, s.title)
 	}
 	return nil
 }
@@ -386,6 +400,9 @@ func (t *tutorial) script(n int) string {
 
 // interactive walks the steps with the wizard: show, wait, check, go on.
 func (t *tutorial) interactive(p wizard.Prompter, out io.Writer) error {
+	// The step the newcomer stopped at is shown again, not reported as
+	// failed: they are about to do it.
+	t.prog.Shown = t.prog.Next - 1
 	next, err := t.walk(out, true)
 	if err != nil {
 		fmt.Fprintf(out, "\n%v\n", err)

@@ -142,7 +142,7 @@ var tutorialSteps = []tutorialStep{
 	{
 		title: "Add an operation to the spec",
 		why: func(t *tutorial) string {
-			return "api/openapi.yaml is the source of truth of the API. You add an operation there, never in the generated code: GET /ping, answering {\"message\": \"pong\"}."
+			return "api/openapi.yaml is the source of truth of the API. You add an operation there, never in the generated code: GET /ping, answering {\"message\": \"pong\"}, and the spec's JSON error for anything else (the default response every operation shares keeps the handlers' signatures simple: they return an error, NewError turns it into the answer)."
 		},
 		commands: func(t *tutorial) []string {
 			return []string{"cd " + shq(t.dir), pingSpecEdit}
@@ -297,6 +297,8 @@ const pingSpecEdit = `awk '{print} /^paths:/{while ((getline line < "/dev/stdin"
                 properties:
                   message:
                     type: string
+        default:
+          $ref: "#/components/responses/Error"
 YAML
 mv api/openapi.yaml.new api/openapi.yaml`
 
