@@ -2,11 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -15,6 +17,17 @@ import (
 // TestMain puts this test binary on PATH as "svcgen" (testscript.Main runs
 // Run when the binary is started under that name).
 func TestMain(m *testing.M) {
+	// The tutorial scripts wait on servers and databases much of the time:
+	// run all four at once unless -parallel says otherwise.
+	// (Not when this binary runs as svcgen: its arguments are svcgen's.)
+	if filepath.Base(os.Args[0]) != "svcgen" {
+		flag.Parse()
+		explicit := false
+		flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+		if !explicit && runtime.GOMAXPROCS(0) < 4 {
+			_ = flag.Set("test.parallel", "4")
+		}
+	}
 	testscript.Main(m, map[string]func(){
 		"svcgen": func() { os.Exit(Run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
 	})

@@ -68,7 +68,7 @@ Every step shows its commands and why they matter. Before going on, the
 tutorial checks that the step really happened, by what it left behind: the
 manifest and a clean svcgen check, a passing test report newer than the
 sources, /healthz answering, the new operation in the spec and its handler
-file, the handler answering instead of 501, the metric above zero, a
+file, the handler answering instead of 501, the signature metric moved by the step's calls, a
 benchmark report with results, the new preset in the manifest. A failed check
 says what is missing and the command that fixes it.
 
