@@ -288,6 +288,10 @@ type Data struct {
 	Security []Operation
 	// Modules are the Go modules the enabled features require, sorted.
 	Modules []Module
+	// Explain is set by svcgen new --explain: the templates add newcomer
+	// comments ("Explain KEY: ..." lines, the targets of the line function)
+	// and TUTORIAL.md.
+	Explain bool
 	// features holds the enabled features.
 	features map[string]bool
 }

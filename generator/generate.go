@@ -96,6 +96,7 @@ func Generate(ctx context.Context, req Request) (Result, error) {
 		Operations:  og.ops,
 		HasNewError: og.newError,
 		Security:    og.security,
+		Explain:     o.Explain,
 		features:    map[string]bool{},
 	}
 	for _, f := range features {
@@ -125,6 +126,9 @@ func Generate(ctx context.Context, req Request) (Result, error) {
 		jobs = append(jobs, fj...)
 	}
 	if err := renderAll(ctx, r, jobs); err != nil {
+		return res, err
+	}
+	if err := resolveLines(jobs); err != nil {
 		return res, err
 	}
 	for _, j := range jobs {

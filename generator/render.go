@@ -31,6 +31,7 @@ func funcs() template.FuncMap {
 	f := sprig.TxtFuncMap()
 	f["snake"] = snakeCase
 	f["goQuote"] = func(s string) string { return fmt.Sprintf("%q", s) }
+	f["line"] = linePlaceholder
 	return f
 }
 

@@ -58,6 +58,9 @@ type Options struct {
 	// instead of failing (ogen's names, as printed in the error; "all" skips
 	// everything unsupported). Skipped operations get no handler.
 	SkipUnsupported []string `yaml:"skip_unsupported,omitempty" json:"skip_unsupported,omitempty"`
+	// Explain adds TUTORIAL.md, a feature tour in README.md with links to
+	// the exact lines, and short comments where a newcomer reads first.
+	Explain bool `yaml:"explain,omitempty" json:"explain,omitempty"`
 }
 
 // Duration is a time.Duration that reads and writes as "50ms" in YAML.

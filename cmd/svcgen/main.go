@@ -16,6 +16,7 @@
 //	svcgen presets                  list the presets
 //	svcgen presets show NAME        a preset's features and parameters
 //	svcgen explain [FEATURE]        what a feature solves, its files, parameters and metrics
+//	svcgen tutorial [--preset P]    a guided, checked walk: generate, test, run, change, measure
 //	svcgen version                  svcgen's and Go's versions
 //	svcgen completion SHELL         shell completion (bash, zsh, fish, powershell)
 //
@@ -34,6 +35,8 @@
 //	--http-port N       public API port
 //	--admin-port N      /metrics and /debug/pprof/ port (bound to 127.0.0.1)
 //	--skip-unsupported  parts of the spec ogen cannot generate yet, to skip
+//	--explain           TUTORIAL.md, a code tour in README.md with links to the
+//	                    exact lines, newcomer comments in the code (kept on regen)
 //
 // On a terminal, svcgen new without --yes or --answers asks for what the flags
 // did not say, then prints the equivalent non-interactive command so the run

@@ -30,6 +30,7 @@ type newFlags struct {
 	yes        bool
 	dryRun     bool
 	noTidy     bool
+	explain    bool
 }
 
 func newNewCmd(e *env) *cobra.Command {
@@ -67,6 +68,7 @@ The target directory (--out, default ./NAME) must not exist or be empty.`,
 	fl.BoolVarP(&f.yes, "yes", "y", false, "never prompt; a missing answer is an error")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "list the files that would be written, write nothing")
 	fl.BoolVar(&f.noTidy, "no-tidy", false, "do not run 'go mod tidy' after writing")
+	fl.BoolVar(&f.explain, "explain", false, "for newcomers: TUTORIAL.md, a code tour with line links in README.md, and comments where to start reading (kept on regen)")
 	_ = cmd.MarkFlagFilename("spec", "yaml", "yml", "json")
 	_ = cmd.MarkFlagFilename("answers", "yaml", "yml")
 	_ = cmd.MarkFlagDirname("out")
@@ -110,6 +112,7 @@ func runNew(cmd *cobra.Command, e *env, f *newFlags, args []string) error {
 	set("http-port", func() { opts.HTTPPort = f.httpPort })
 	set("admin-port", func() { opts.AdminPort = f.adminPort })
 	set("skip-unsupported", func() { opts.SkipUnsupported = f.skip })
+	set("explain", func() { opts.Explain = f.explain })
 
 	if !f.yes && f.answers == "" {
 		if p, out, ok := e.prompter(); ok {
