@@ -308,6 +308,11 @@ func (l *Loader[K, V]) run(p *pending[K, V]) {
 // call runs Fetch for p under the loader's own deadline.
 func (l *Loader[K, V]) call(p *pending[K, V]) {
 	defer p.cancel()
+	if err := p.ctx.Err(); err != nil { // every caller gave up before it went
+		p.err = err
+		close(p.done)
+		return
+	}
 	ctx, cancel := context.WithTimeout(p.ctx, l.cfg.Timeout)
 	defer cancel()
 
