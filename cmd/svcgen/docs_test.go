@@ -122,7 +122,7 @@ make() {
 	command make "$@"
 }
 DOCS_BG=""
-trap 'for p in $DOCS_BG; do kill -INT -- "-$p" 2>/dev/null; sleep 1; kill -KILL -- "-$p" 2>/dev/null; done; true' EXIT
+trap 'for p in $DOCS_BG; do kill -INT -- "-$p" 2>/dev/null || true; sleep 1; kill -KILL -- "-$p" 2>/dev/null || true; done' EXIT
 `
 
 // TestDocs runs every ```sh block of README.md and of the Markdown files
