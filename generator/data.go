@@ -1,6 +1,9 @@
 package generator
 
-import "slices"
+import (
+	"slices"
+	"time"
+)
 
 // Params are the tuning parameters that features read. A preset sets them;
 // an answers file or the service's config can override them. Every field has
@@ -75,6 +78,36 @@ type RealtimeParams struct {
 	// MaxMessageBytes is the largest message a client may send; a larger
 	// one closes the connection with 1009 (message too big).
 	MaxMessageBytes int64 `yaml:"max_message_bytes" json:"max_message_bytes"`
+}
+
+// WithDefaults returns r with svcgen's defaults in its zero fields, so a
+// preset that turns realtime on without a realtime block still gets a
+// working hub. Tick 0 is kept (it means "no batching") unless the whole
+// block is absent, which gets the 50ms default.
+func (r RealtimeParams) WithDefaults() RealtimeParams {
+	if r.Path == "" && r.Tick == 0 && r.SendQueue == 0 && r.MaxMessageBytes == 0 &&
+		r.PingInterval == 0 && r.PingTimeout == 0 && r.WriteTimeout == 0 && len(r.Origins) == 0 {
+		r.Tick = Duration(50 * time.Millisecond)
+	}
+	if r.Path == "" {
+		r.Path = "/ws"
+	}
+	if r.PingInterval == 0 {
+		r.PingInterval = Duration(15 * time.Second)
+	}
+	if r.PingTimeout == 0 {
+		r.PingTimeout = Duration(5 * time.Second)
+	}
+	if r.WriteTimeout == 0 {
+		r.WriteTimeout = Duration(2 * time.Second)
+	}
+	if r.SendQueue == 0 {
+		r.SendQueue = 256
+	}
+	if r.MaxMessageBytes == 0 {
+		r.MaxMessageBytes = 4096
+	}
+	return r
 }
 
 // CompressionParams tune the compression feature. Zero values take the
