@@ -340,6 +340,14 @@ func (c *Catalog) Feature(name string) (*Feature, error) {
 	return nil, fmt.Errorf("unknown feature %q%s (known: %s)", name, suggest(name, c.featureNames()), strings.Join(c.featureNames(), ", "))
 }
 
+// Starter returns the named starter API (templates/starters/<name>).
+func (c *Catalog) Starter(name string) (*Feature, error) {
+	if f, ok := c.starters[name]; ok {
+		return f, nil
+	}
+	return nil, fmt.Errorf("unknown starter %q%s (known: %s)", name, suggest(name, c.starterNames()), strings.Join(c.starterNames(), ", "))
+}
+
 func (c *Catalog) presetNames() []string  { return sortedKeys(c.presets) }
 func (c *Catalog) featureNames() []string { return sortedKeys(c.features) }
 func (c *Catalog) starterNames() []string { return sortedKeys(c.starters) }

@@ -256,7 +256,11 @@ var tutorialSteps = []tutorialStep{
 			return fmt.Sprintf("A preset is data: the service's answers say which one it follows, and svcgen regen --preset switches it. From %s to %s, the features only one of them has come and go; your handlers, your edits to the Makefile and the new ping operation stay. svcgen presets show %s says what changes.", t.prog.Preset, t.prog.To, t.prog.To)
 		},
 		commands: func(t *tutorial) []string {
-			return []string{"cd " + shq(t.dir), "svcgen regen --preset " + t.prog.To, "go build ./...", "svcgen check"}
+			regen := "svcgen regen --preset " + t.prog.To
+			if keep := t.starterKeeps(); len(keep) > 0 {
+				regen += " --features +" + strings.Join(keep, ",+") + "    # the starter API's code needs them"
+			}
+			return []string{"cd " + shq(t.dir), regen, "go build ./...", "svcgen check"}
 		},
 		lookFor: func(t *tutorial) string {
 			return fmt.Sprintf("the files added and removed in regen's output, preset: %s in .svcgen.yaml, and svcgen check saying \"up to date\".", t.prog.To)
@@ -275,6 +279,31 @@ var tutorialSteps = []tutorialStep{
 			return t.drift()
 		},
 	},
+}
+
+// starterKeeps lists the features the service's starter API needs that the
+// preset switched to lacks (the rooms starter's handlers use the realtime
+// hub): the switch keeps them with --features.
+func (t *tutorial) starterKeeps() []string {
+	st, err := t.cat.Starter(t.starter)
+	if err != nil {
+		return nil
+	}
+	to, err := t.cat.Preset(t.prog.To)
+	if err != nil {
+		return nil
+	}
+	have, err := t.cat.ResolveFeatures(to, nil)
+	if err != nil {
+		return nil
+	}
+	var keep []string
+	for _, f := range st.Requires {
+		if !slices.Contains(have, f) {
+			keep = append(keep, f)
+		}
+	}
+	return keep
 }
 
 // dbEnv points the service and its tests at the local databases unless the
@@ -326,6 +355,12 @@ func starterCalls(t *tutorial) []string {
 			`id=$(curl -sf -X POST ` + base + `/items -H 'Content-Type: application/json' -d '{"name":"sword","quantity":1,"price":1500}' | sed -n 's/.*"id":\([0-9]*\).*/\1/p')`,
 			`curl -sf ` + base + `/items/$id`,
 		}
+	case "rooms":
+		return []string{
+			`id=lobby-$$    # a new room each time: room ids are unique`,
+			`curl -sf -X POST ` + base + `/rooms -H 'Content-Type: application/json' -d "{\"id\":\"$id\",\"title\":\"Lobby\"}"`,
+			`curl -sf ` + base + `/rooms/$id`,
+		}
 	case "events":
 		return []string{
 			`curl -sf -X POST ` + base + `/events -H 'Content-Type: application/json' -d "[{\"player_id\":1,\"type\":\"match_end\",\"payload\":{\"score\":10},\"created_at\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"}]"`,
@@ -333,6 +368,18 @@ func starterCalls(t *tutorial) []string {
 		}
 	}
 	return []string{"# call one of the operations of api/openapi.yaml, for example:", "curl -s " + base + "/healthz"}
+}
+
+// starterRead is the path of a read starterCalls made possible ($id is
+// set by them).
+func starterRead(t *tutorial) string {
+	switch t.starter {
+	case "rooms":
+		return "/rooms/$id"
+	case "events":
+		return "/leaderboard?limit=10"
+	}
+	return "/items/$id"
 }
 
 // signature is a preset's signature metric: the one that shows its main
@@ -353,7 +400,7 @@ var signatures = []signature{
 		feature: "cache3", metric: "cache_hits_total", min: 1,
 		why: "The read-heavy preset puts a 3-tier cache in front of PostgreSQL: memory (L1), Redis (L2), the database (L3). Read the same item twice and the second read is a hit, counted per tier.",
 		commands: func(t *tutorial) []string {
-			return append(starterCalls(t), fmt.Sprintf("curl -sf http://127.0.0.1:%d/items/$id    # the same item again: a hit", t.httpPort),
+			return append(starterCalls(t), fmt.Sprintf("curl -sf http://127.0.0.1:%d%s    # the same again: a hit", t.httpPort, starterRead(t)),
 				fmt.Sprintf("curl -s http://127.0.0.1:%d/metrics | grep -E 'cache_(hits|misses)_total'", t.adminPort))
 		},
 	},
@@ -372,7 +419,7 @@ var signatures = []signature{
 		why: "The preset's tuned pgx pool (size, lifetimes, health checks) is exported at every scrape: acquires, waits on an empty pool, connections opened. Twenty reads are twenty acquires; a hot path shows here first when the pool is too small (empty_acquires_total climbing).",
 		commands: func(t *tutorial) []string {
 			return append(starterCalls(t),
-				fmt.Sprintf("for i in $(seq 20); do curl -sf http://127.0.0.1:%d/items/$id > /dev/null; done", t.httpPort),
+				fmt.Sprintf("for i in $(seq 20); do curl -sf \"http://127.0.0.1:%d%s\" > /dev/null; done", t.httpPort, starterRead(t)),
 				fmt.Sprintf("curl -s http://127.0.0.1:%d/metrics | grep -E 'db_pool_(acquires_total|empty_acquires_total|max_conns)'", t.adminPort))
 		},
 	},
