@@ -229,8 +229,12 @@ func proveObservability(t *testing.T, dir string, o generator.Options) {
 	dbURL := createDatabase(t, "obs_"+strings.ReplaceAll(o.Name, "-", "_"))
 	httpAddr, _ := loadbench.FreeAddr()
 	adminAddr, _ := loadbench.FreeAddr()
+	// Generous deadlines: the machine running the matrix may be busy, and
+	// the scenario's seeding must not fail on hot-path's 100ms; the checks
+	// below do not depend on the preset's deadlines.
 	env := append(os.Environ(), "STORE=postgres", "DATABASE_URL="+dbURL, "REDIS_URL="+redisURL(),
-		"HTTP_ADDR="+httpAddr, "ADMIN_ADDR="+adminAddr, "LOG_LEVEL=warn")
+		"HTTP_ADDR="+httpAddr, "ADMIN_ADDR="+adminAddr, "LOG_LEVEL=warn",
+		"TIMEOUT_DEFAULT=10s", "TIMEOUT_DB=5s")
 	mig := exec.CommandContext(ctx, bin, "-migrate", "up")
 	mig.Env = env
 	if out, err := mig.CombinedOutput(); err != nil {
