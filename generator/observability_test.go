@@ -59,12 +59,12 @@ func TestObservabilityPack(t *testing.T) {
 				UID    string `json:"uid"`
 				Panels []struct {
 					Datasource struct{ UID string } `json:"datasource"`
-					Title      string              `json:"title"`
-					Type       string              `json:"type"`
+					Title      string               `json:"title"`
+					Type       string               `json:"type"`
 					Targets    []struct {
 						Datasource struct{ UID string } `json:"datasource"`
-						Expr       string              `json:"expr"`
-						RefID      string              `json:"refId"`
+						Expr       string               `json:"expr"`
+						RefID      string               `json:"refId"`
 					} `json:"targets"`
 					ID int `json:"id"`
 				} `json:"panels"`
@@ -199,4 +199,3 @@ func TestObservabilityPack(t *testing.T) {
 		})
 	}
 }
-
