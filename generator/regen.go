@@ -70,6 +70,9 @@ type RegenOptions struct {
 	Restore bool
 	// MergeLabel names svcgen's side in conflict markers ("svcgen v1.2.3").
 	MergeLabel string
+	// Catalog, when set, lets the plan refuse to drop a feature whose
+	// packages the team's files still import.
+	Catalog *Catalog
 }
 
 // Plan is a regeneration worked out in memory: nothing is written until
@@ -228,6 +231,9 @@ func PlanRegen(dir string, m Manifest, res Result, opts RegenOptions) (*Plan, er
 		p.Changes = append(p.Changes, c)
 	}
 	sort.Slice(p.Changes, func(i, j int) bool { return p.Changes[i].Path < p.Changes[j].Path })
+	if err := checkRemovedPackages(dir, m, res, p, opts.Catalog); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 

@@ -106,6 +106,9 @@ func planService(ctx context.Context, cat *generator.Catalog, dir string, change
 			return nil, res, err
 		}
 	}
+	if opts.Catalog == nil {
+		opts.Catalog = cat
+	}
 	p, err := generator.PlanRegen(dir, m, res, opts)
 	return p, res, err
 }

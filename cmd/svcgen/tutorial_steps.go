@@ -281,10 +281,12 @@ var tutorialSteps = []tutorialStep{
 	},
 }
 
-// starterKeeps lists the features the service's starter API needs that the
-// preset switched to lacks (the rooms starter's handlers use the realtime
-// hub): the switch keeps them with --features.
+// starterKeeps lists the features the switch must keep with --features:
+// those the starter API needs (the rooms handlers use the realtime hub) and
+// those whose packages the service's own files import (the events store
+// ingests through the batch package), found by planning the switch.
 func (t *tutorial) starterKeeps() []string {
+	var keep []string
 	st, err := t.cat.Starter(t.starter)
 	if err != nil {
 		return nil
@@ -297,11 +299,25 @@ func (t *tutorial) starterKeeps() []string {
 	if err != nil {
 		return nil
 	}
-	var keep []string
 	for _, f := range st.Requires {
 		if !slices.Contains(have, f) {
 			keep = append(keep, f)
 		}
+	}
+	if _, err := os.Stat(filepath.Join(t.dir, generator.ManifestPath)); err != nil {
+		return keep
+	}
+	plus := slices.Clone(keep)
+	_, _, err = planService(context.Background(), t.cat, t.dir, func(o *generator.Options) error {
+		o.Preset = t.prog.To
+		if len(plus) > 0 {
+			o.Features = generator.MergeFeatureOverrides(o.Features, generator.ParseFeatureFlag("+"+strings.Join(plus, ",+")))
+		}
+		return nil
+	}, generator.RegenOptions{})
+	var inUse *generator.FeaturesInUseError
+	if errors.As(err, &inUse) {
+		keep = append(keep, inUse.Keep...)
 	}
 	return keep
 }

@@ -89,10 +89,7 @@ func run() error {
 		if err := reg.Register(dbpool.NewCollector(pool, app.MetricsNamespace)); err != nil {
 			return fmt.Errorf("register pool metrics: %w", err)
 		}
-		// Batch: ingest writes with COPY, BATCH_COPY_CHUNK rows per statement.
-		pg := store.NewPostgres(pool, cfg.DBTimeout)
-		pg.CopyChunk = cfg.Batch.CopyChunk
-		st = pg
+		st = store.NewPostgres(pool, cfg.DBTimeout)
 
 		// Partition upkeep at start, then every PARTITION_CHECK_EVERY;
 		// stopped (and waited for) before the pool closes.

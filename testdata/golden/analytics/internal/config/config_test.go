@@ -71,10 +71,6 @@ func TestBadValues(t *testing.T) {
 		{map[string]string{"STORE": "memory", "TIMEOUT_OPERATIONS": "noSuchOperation=1s"}, []string{"TIMEOUT_OPERATIONS", `"noSuchOperation"`, "getLeaderboard"}},
 		{map[string]string{"STORE": "memory", "TIMEOUT_OPERATIONS": "getLeaderboard"}, []string{"TIMEOUT_OPERATIONS", "operationId=duration"}},
 		{map[string]string{"STORE": "memory", "DB_MIN_CONNS": "90"}, []string{"DB_MIN_CONNS", "DB_MAX_CONNS"}},
-		{map[string]string{"STORE": "memory", "BATCH_WAIT": "0s"}, []string{"BATCH_WAIT", `"0s"`, "above 0"}},
-		{map[string]string{"STORE": "memory", "BATCH_WAIT": "1s"}, []string{"BATCH_WAIT", "at most 100ms"}},
-		{map[string]string{"STORE": "memory", "BATCH_MAX": "0"}, []string{"BATCH_MAX", `"0"`, "from 1 to 65535"}},
-		{map[string]string{"STORE": "memory", "BATCH_COPY_CHUNK": "many"}, []string{"BATCH_COPY_CHUNK", `"many"`, "whole number"}},
 		{map[string]string{}, []string{"DATABASE_URL", "STORE=memory"}},
 	} {
 		_, err := FromEnv(env(tc.env))
@@ -97,24 +93,5 @@ func TestAllErrorsAtOnce(t *testing.T) {
 	_, err := FromEnv(env(map[string]string{"STORE": "memory", "HTTP_IDLE_TIMEOUT": "x", "DB_MAX_CONNS": "y"}))
 	if err == nil || !strings.Contains(err.Error(), "HTTP_IDLE_TIMEOUT") || !strings.Contains(err.Error(), "DB_MAX_CONNS") {
 		t.Fatalf("want both variables named, got %v", err)
-	}
-}
-
-func TestBatchOverrides(t *testing.T) {
-	c, err := FromEnv(env(map[string]string{
-		"STORE":            "memory",
-		"BATCH_WAIT":       "500us",
-		"BATCH_MAX":        "64",
-		"BATCH_COPY_CHUNK": "5000",
-		"TIMEOUT_DB":       "75ms",
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.Batch.Wait != 500*time.Microsecond || c.Batch.MaxBatch != 64 || c.Batch.CopyChunk != 5000 {
-		t.Fatalf("batch overrides not applied: %+v", c.Batch)
-	}
-	if c.Batch.Timeout != 75*time.Millisecond {
-		t.Fatalf("Batch.Timeout = %s, want TIMEOUT_DB (75ms)", c.Batch.Timeout)
 	}
 }

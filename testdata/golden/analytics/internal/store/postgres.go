@@ -10,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	batching "example.com/golden-analytics/internal/platform/batch"
 	"example.com/golden-analytics/internal/platform/timeout"
 )
 
@@ -23,10 +22,6 @@ const CopyThreshold = 50
 type Postgres struct {
 	pool      *pgxpool.Pool
 	dbTimeout time.Duration
-	// CopyChunk is the most rows one COPY statement carries
-	// (BATCH_COPY_CHUNK); a larger ingest is several COPYs in one
-	// transaction. 0 means batch.DefaultCopyChunk.
-	CopyChunk int
 }
 
 // NewPostgres returns a Store on pool; dbTimeout bounds each call.
@@ -49,7 +44,15 @@ func (p *Postgres) IngestEvents(ctx context.Context, events []EventInput) (int64
 	ctx, cancel := p.budget(ctx)
 	defer cancel()
 	if len(events) > CopyThreshold {
-		return p.copyEvents(ctx, events)
+		n, err := p.pool.CopyFrom(ctx, pgx.Identifier{"events"}, eventColumns,
+			pgx.CopyFromSlice(len(events), func(i int) ([]any, error) {
+				e := &events[i]
+				return []any{e.PlayerID, e.Type, string(payloadOrNull(e.Payload)), e.CreatedAt}, nil
+			}))
+		if err != nil {
+			return 0, fmt.Errorf("ingest %d events (copy): %w", len(events), err)
+		}
+		return n, nil
 	}
 
 	var sql strings.Builder
@@ -69,39 +72,7 @@ func (p *Postgres) IngestEvents(ctx context.Context, events []EventInput) (int64
 		return 0, fmt.Errorf("ingest %d events: %w", len(events), err)
 	}
 	return tag.RowsAffected(), nil
-}
-
-// copyEvents writes events with COPY, CopyChunk rows per statement; more
-// than one chunk runs in a transaction, so an ingest is all or nothing.
-func (p *Postgres) copyEvents(ctx context.Context, events []EventInput) (int64, error) {
-	row := func(i int) ([]any, error) {
-		e := &events[i]
-		return []any{e.PlayerID, e.Type, string(payloadOrNull(e.Payload)), e.CreatedAt}, nil
-	}
-	chunk := p.CopyChunk
-	if chunk <= 0 {
-		chunk = batching.DefaultCopyChunk
-	}
-	table := pgx.Identifier{"events"}
-	var (
-		n   int64
-		err error
-	)
-	if len(events) <= chunk {
-		n, err = batching.Copy(ctx, p.pool, table, eventColumns, len(events), chunk, row)
-	} else {
-		err = pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
-			n, err = batching.Copy(ctx, tx, table, eventColumns, len(events), chunk, row)
-			return err
-		})
-	}
-	if err != nil {
-		return 0, fmt.Errorf("ingest %d events (copy): %w", len(events), err)
-	}
-	return n, nil
-}
-
-// The time-range queries: both use an index (see the migration), and
+} // The time-range queries: both use an index (see the migration), and
 // the planner scans only the partitions the range overlaps.
 const (
 	rangeQuery = "SELECT id, player_id, type, payload, created_at FROM events " +

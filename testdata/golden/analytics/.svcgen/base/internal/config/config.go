@@ -16,7 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"example.com/golden-analytics/internal/platform/batch"
 	"example.com/golden-analytics/internal/platform/compress"
 	"example.com/golden-analytics/internal/platform/dbpool"
 	"example.com/golden-analytics/internal/platform/matview"
@@ -47,9 +46,6 @@ type Config struct {
 	Store string
 	// Server configures the public HTTP server (HTTP_ADDR, HTTP_*).
 	Server server.Config
-	// Batch tunes the read coalescing and COPY chunks (BATCH_*); its
-	// Timeout is DBTimeout.
-	Batch batch.Config
 	// ShutdownTimeout bounds the drain of in-flight requests on SIGTERM.
 	ShutdownTimeout time.Duration
 	// DBTimeout is the budget of one database call.
@@ -95,12 +91,6 @@ func Default() Config {
 			Premake:    3,
 			Retention:  12,
 			CheckEvery: 1 * time.Hour,
-		},
-		Batch: batch.Config{
-			Wait:      1 * time.Millisecond,
-			MaxBatch:  256,
-			CopyChunk: 10000,
-			Timeout:   10 * time.Second,
 		},
 		Matview: matview.Config{
 			Views:        []string{"leaderboard"}, // none: the refresher does not run
@@ -173,11 +163,6 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 	r.duration("DB_MAX_CONN_LIFETIME", &c.DB.MaxConnLifetime)
 	r.duration("DB_MAX_CONN_IDLE_TIME", &c.DB.MaxConnIdleTime)
 	r.duration("DB_HEALTH_CHECK_PERIOD", &c.DB.HealthCheckPeriod)
-
-	r.batchWait("BATCH_WAIT", &c.Batch.Wait)
-	r.batchCount("BATCH_MAX", &c.Batch.MaxBatch, 65535)
-	r.batchCount("BATCH_COPY_CHUNK", &c.Batch.CopyChunk, 1_000_000)
-	c.Batch.Timeout = c.DBTimeout
 
 	r.str("PYROSCOPE_SERVER_ADDRESS", &c.Profiling.ServerAddress)
 	r.str("PYROSCOPE_APP_NAME", &c.Profiling.AppName)
@@ -313,35 +298,6 @@ func (r *reader) level(name string, dst *slog.Level) {
 		return
 	}
 	*dst = l
-}
-
-// batchWait reads the coalescing window: above 0 (0 would send every read
-// alone) and at most 100ms (every read may wait that long).
-func (r *reader) batchWait(name string, dst *time.Duration) {
-	v, ok := r.get(name)
-	if !ok {
-		return
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 || d > 100*time.Millisecond {
-		r.bad(name, v, "a duration above 0 and at most 100ms, such as 500us or 2ms (every read may wait this long)")
-		return
-	}
-	*dst = d
-}
-
-// batchCount reads a batch size from 1 to most.
-func (r *reader) batchCount(name string, dst *int, most int) {
-	v, ok := r.get(name)
-	if !ok {
-		return
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > most {
-		r.bad(name, v, fmt.Sprintf("a whole number from 1 to %d", most))
-		return
-	}
-	*dst = n
 }
 
 // operations parses "getItem=20ms,batchGetItems=50ms" into dst.
