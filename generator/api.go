@@ -18,6 +18,10 @@ type Request struct {
 	// its starter files (store, tests, helpers) stay part of the render
 	// after the team has edited the spec.
 	FromStarter bool
+	// Starter is the starter API the service began with; regen passes the
+	// recorded one so a preset switch keeps the service's store and tests
+	// (the new preset's starter may be another). Empty: the preset's.
+	Starter string
 	// API, when its Key matches this render's, is ogen's output from the
 	// last generation, used instead of running ogen again (regen and check
 	// of an unchanged spec).

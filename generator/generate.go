@@ -45,6 +45,14 @@ func Generate(ctx context.Context, req Request) (Result, error) {
 	if err != nil {
 		return res, err
 	}
+	if req.Starter != "" && req.Starter != preset.Starter {
+		if _, err := c.Starter(req.Starter); err != nil {
+			return res, fmt.Errorf("the service's starter: %w", err)
+		}
+		p := *preset
+		p.Starter = req.Starter
+		preset = &p
+	}
 	features, err := c.ResolveFeatures(preset, o.Features)
 	if err != nil {
 		return res, err
@@ -151,7 +159,7 @@ func Generate(ctx context.Context, req Request) (Result, error) {
 		}
 	}
 	files := g.sorted()
-	m, err := buildManifest(Manifest{Answers: o, StarterSpec: starterSpec, Features: features, APIKey: key}, files)
+	m, err := buildManifest(Manifest{Answers: o, StarterSpec: starterSpec, Starter: preset.Starter, Features: features, APIKey: key}, files)
 	if err != nil {
 		return res, err
 	}
@@ -369,6 +377,9 @@ type Manifest struct {
 	Answers Options `yaml:"answers"`
 	// StarterSpec records that api/openapi.yaml started as the preset's starter.
 	StarterSpec bool `yaml:"starter_spec"`
+	// Starter is the starter API the service began with (its store,
+	// migrations and tests); it stays across preset switches.
+	Starter string `yaml:"starter,omitempty"`
 	// Adopted is set when the service was adopted (svcgen adopt): svcgen
 	// then manages only the files it lists.
 	Adopted *Adoption `yaml:"adopted,omitempty"`

@@ -145,12 +145,19 @@ func RegenRequest(c *Catalog, dir string, m Manifest) (Request, error) {
 	req.SpecName = filepath.Join(dir, SpecPath)
 	req.FromStarter = m.StarterSpec
 	req.API = lastAPI(dir, m)
-	if m.StarterSpec {
+	// The service keeps the starter it began with, also when the preset
+	// changes; manifests written before svcgen recorded it name the
+	// preset's.
+	req.Starter = m.Starter
+	if req.Starter == "" {
 		if p, err := c.Preset(m.Answers.Preset); err == nil {
-			starter, err := fs.ReadFile(c.tmpl, path.Join(startersDir, p.Starter, SpecPath))
-			if err == nil && bytes.Equal(starter, spec) {
-				return req, nil
-			}
+			req.Starter = p.Starter
+		}
+	}
+	if m.StarterSpec && req.Starter != "" {
+		starter, err := fs.ReadFile(c.tmpl, path.Join(startersDir, req.Starter, SpecPath))
+		if err == nil && bytes.Equal(starter, spec) {
+			return req, nil
 		}
 	}
 	req.Spec = spec
