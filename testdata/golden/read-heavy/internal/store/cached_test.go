@@ -378,11 +378,14 @@ func TestCachedInvalidationAcrossInstances(t *testing.T) {
 		got, err := a.GetItem(ctx, it.ID)
 		return err == nil && got.Name == "v2"
 	})
-	if got := metric(t, b.reg, "test_cache_invalidations_sent_total", "item") - sent; got != 1 {
-		t.Errorf("b sent %v invalidations, want 1", got)
+	// Delivery is at least once: a publish that outlived its budget counts
+	// as failed and is replayed once Redis answers in time again, although
+	// Redis may have delivered the first one too.
+	if got := metric(t, b.reg, "test_cache_invalidations_sent_total", "item") - sent; got < 1 {
+		t.Errorf("b sent %v invalidations, want at least 1", got)
 	}
-	if got := metric(t, a.reg, "test_cache_invalidations_received_total", "item") - received; got != 1 {
-		t.Errorf("a received %v invalidations, want 1", got)
+	if got := metric(t, a.reg, "test_cache_invalidations_received_total", "item") - received; got < 1 {
+		t.Errorf("a received %v invalidations, want at least 1", got)
 	}
 }
 
