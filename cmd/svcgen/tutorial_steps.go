@@ -282,44 +282,23 @@ var tutorialSteps = []tutorialStep{
 }
 
 // starterKeeps lists the features the switch must keep with --features:
-// those the starter API needs (the rooms handlers use the realtime hub) and
-// those whose packages the service's own files import (the events store
-// ingests through the batch package), found by planning the switch.
+// those whose packages the service's own files import (the events store's
+// tests use matview and partition), found by planning the switch. What the
+// starter API requires needs no flag: regen keeps the service's starter and
+// its requires.
 func (t *tutorial) starterKeeps() []string {
-	var keep []string
-	st, err := t.cat.Starter(t.starter)
-	if err != nil {
-		return nil
-	}
-	to, err := t.cat.Preset(t.prog.To)
-	if err != nil {
-		return nil
-	}
-	have, err := t.cat.ResolveFeatures(to, nil)
-	if err != nil {
-		return nil
-	}
-	for _, f := range st.Requires {
-		if !slices.Contains(have, f) {
-			keep = append(keep, f)
-		}
-	}
 	if _, err := os.Stat(filepath.Join(t.dir, generator.ManifestPath)); err != nil {
-		return keep
+		return nil
 	}
-	plus := slices.Clone(keep)
-	_, _, err = planService(context.Background(), t.cat, t.dir, func(o *generator.Options) error {
+	_, _, err := planService(context.Background(), t.cat, t.dir, func(o *generator.Options) error {
 		o.Preset = t.prog.To
-		if len(plus) > 0 {
-			o.Features = generator.MergeFeatureOverrides(o.Features, generator.ParseFeatureFlag("+"+strings.Join(plus, ",+")))
-		}
 		return nil
 	}, generator.RegenOptions{})
 	var inUse *generator.FeaturesInUseError
 	if errors.As(err, &inUse) {
-		keep = append(keep, inUse.Keep...)
+		return inUse.Keep
 	}
-	return keep
+	return nil
 }
 
 // dbEnv points the service and its tests at the local databases unless the
