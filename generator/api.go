@@ -79,6 +79,9 @@ type Feature struct {
 	Modules   []Module `yaml:"modules" json:"modules,omitempty"`
 	Scaffold  []string `yaml:"scaffold" json:"scaffold,omitempty"`
 	Merged    []string `yaml:"merged" json:"merged,omitempty"`
+	// Generated are output globs that stay svcgen's inside a scaffold
+	// glob (internal/handler/errors.go in the team's internal/handler).
+	Generated []string `yaml:"generated" json:"generated,omitempty"`
 	// Explain is the feature's explain.md: what it solves, what tunes it and
 	// how to see it working (`svcgen explain`); empty when the folder has none.
 	Explain string `yaml:"-" json:"-"`

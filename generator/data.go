@@ -251,11 +251,14 @@ type MatviewParams struct {
 }
 
 // Operation is one API operation of the service's OpenAPI spec, as ogen
-// names it.
+// names it. Key is the one name to key it by (its operationId, else
+// ogen's Name).
 type Operation struct {
 	// Name is ogen's Go method name on the Handler interface, e.g. "GetItem".
 	Name string
-	// OperationID is the spec's operationId ("" when the spec has none).
+	// OperationID is the spec's operationId exactly as written ("find pet
+	// by id" too), the value ogen's Route.OperationID returns; "" when the
+	// spec has none.
 	OperationID string
 	// Method is the HTTP method, upper case.
 	Method string
@@ -273,6 +276,18 @@ type Operation struct {
 	// Starter is true when the preset's starter has an implementation for
 	// this operation (templates/starters/<starter>/ops/<Name>.go.tmpl).
 	Starter bool
+}
+
+// Key is the operation's one name everywhere a service keys by
+// operation (metrics labels, TIMEOUT_OPERATIONS, config.OperationIDs): the
+// spec's operationId, or ogen's Name where the spec has none. It equals
+// what the service computes at run time from ogen's route:
+// Route.OperationID(), or Route.Name() when that is "".
+func (op Operation) Key() string {
+	if op.OperationID != "" {
+		return op.OperationID
+	}
+	return op.Name
 }
 
 // Data is what every template receives. Put
@@ -310,12 +325,18 @@ type Data struct {
 	Params Params
 	// Operations are the spec's operations, in spec order.
 	Operations []Operation
+	// Probes are requests synthesized from the spec, one per operation in
+	// Operations order (generator/probe.go): the generated API tests and
+	// the load scenario of a user spec send them.
+	Probes []Probe
 	// Op is the operation a per-operation template renders ("__op__" in
 	// its path); nil elsewhere.
 	Op *Operation
 	// HasNewError is true when ogen generated a NewError method on the
 	// Handler (the spec has a default error response).
 	HasNewError bool
+	// Errors is the spec's error shape: how errors are answered.
+	Errors ErrorShape
 	// Security are the methods of ogen's SecurityHandler, one per security
 	// scheme of the spec; empty when the spec has none.
 	Security []Operation

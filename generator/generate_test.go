@@ -415,3 +415,53 @@ paths:
 		t.Error("the supported operation must still get its handler")
 	}
 }
+
+// TestGenerateUserSpecIsFirstClass: a spec of the user's own gets no
+// starter's store, tables, deadlines or docs, and a spec with no
+// operations is a service too.
+func TestGenerateUserSpecIsFirstClass(t *testing.T) {
+	c, err := LoadCatalog("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, _ := os.ReadFile("testdata/petstore.yaml")
+	for _, preset := range []string{"read-heavy", "analytics", "realtime", "hot-path"} {
+		res := generate(t, c, Options{Name: "pets", Preset: preset, Spec: "pets.yaml"}, spec)
+		files := byPath(res)
+		for p, f := range files {
+			if strings.HasPrefix(p, BaseDir) || strings.HasPrefix(p, "internal/platform/") {
+				continue // platform tests make tables of their own
+			}
+			for _, leftover := range []string{"/items", `"batchGetItems"`, "store.Item", "store.Room", "store.Event", "CREATE TABLE", "GetLeaderboard"} {
+				if strings.Contains(string(f.Content), leftover) && p != "api/openapi.yaml" {
+					t.Errorf("%s: %s mentions the starter's %q", preset, p, leftover)
+				}
+			}
+		}
+		var migrations []string
+		for p := range files {
+			if strings.HasPrefix(p, "migrations/") && strings.HasSuffix(p, ".sql") {
+				migrations = append(migrations, p)
+			}
+		}
+		if len(migrations) != 1 || migrations[0] != "migrations/00001_init.sql" {
+			t.Errorf("%s: migrations %v, want only the empty first one", preset, migrations)
+		}
+		if f, ok := files["internal/handler/errors.go"]; !ok || f.Class != Generated {
+			t.Errorf("%s: internal/handler/errors.go missing or not generated: %+v", preset, f.Class)
+		}
+		if f := files["internal/handler/handler.go"]; f.Class != Scaffold || strings.Contains(string(f.Content), "NewError") {
+			t.Errorf("%s: handler.go is %s and declares NewError; want scaffold without it", preset, f.Class)
+		}
+	}
+
+	empty := []byte("openapi: 3.0.3\ninfo: {title: none, version: \"1\"}\npaths: {}\n")
+	res := generate(t, c, Options{Name: "empty", Preset: "read-heavy", Spec: "empty.yaml"}, empty)
+	if len(res.Operations) != 0 {
+		t.Fatalf("operations of an empty spec: %v", res.Operations)
+	}
+	files := byPath(res)
+	if !strings.Contains(string(files["internal/app/stack.go"].Content), "apierr.NotFound(handler.WriteError)") {
+		t.Error("a spec without operations must answer 404 in the error shape")
+	}
+}

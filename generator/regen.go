@@ -50,6 +50,10 @@ type Change struct {
 	// written (nil when nothing is).
 	Old []byte `json:"-"`
 	New []byte `json:"-"`
+	// render is the new render of a scaffold file that is kept: what
+	// TypeCheckPlan writes instead when the file was never edited and no
+	// longer compiles.
+	render []byte
 }
 
 // writes reports whether applying the change touches the disk.
@@ -85,6 +89,8 @@ type Plan struct {
 	// ManifestChanged is true when the manifest itself changes (a new
 	// svcgen version, changed answers).
 	ManifestChanged bool `json:"manifest_changed"`
+	// prev are the previous manifest's hashes by path.
+	prev map[string]string
 }
 
 // Paths returns the paths whose change has the given action.
@@ -241,7 +247,55 @@ func PlanRegen(dir string, m Manifest, res Result, opts RegenOptions) (*Plan, er
 	if err := checkRemovedPackages(dir, m, res, p, opts.Catalog); err != nil {
 		return nil, err
 	}
+	p.prev = map[string]string{}
+	for _, f := range m.Files {
+		p.prev[f.Path] = f.SHA256
+	}
+	if err := p.recordWritten(dir); err != nil {
+		return nil, err
+	}
 	return p, nil
+}
+
+// recordWritten makes the new manifest record, for a scaffold file the
+// plan keeps, the hash of what svcgen last wrote (from the previous
+// manifest) rather than of the new render it does not write: the hash
+// then still says whether the team edited the file.
+func (p *Plan) recordWritten(dir string) error {
+	if p.Manifest == nil {
+		return nil
+	}
+	want := map[string]string{}
+	for _, c := range p.Changes {
+		switch {
+		case c.Class != Scaffold:
+		case c.Action == Keep && p.prev[c.Path] != "":
+			want[c.Path] = p.prev[c.Path]
+		case c.Action == Update || c.Action == Create:
+			want[c.Path] = hashOf(c.New)
+		}
+	}
+	m, err := unmarshalManifest(p.Manifest)
+	if err != nil {
+		return fmt.Errorf("reading the new manifest: %w", err)
+	}
+	changed := false
+	for i, f := range m.Files {
+		if h, ok := want[f.Path]; ok && h != f.SHA256 {
+			m.Files[i].SHA256, changed = h, true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	out, err := yaml.Marshal(m)
+	if err != nil {
+		return err
+	}
+	p.Manifest = append([]byte(manifestHeader), out...)
+	old, _ := os.ReadFile(filepath.Join(dir, ManifestPath))
+	p.ManifestChanged = !bytes.Equal(old, p.Manifest)
+	return nil
 }
 
 func planFile(dir string, f File, prev map[string]ManifestFile, opts RegenOptions) (Change, error) {
@@ -270,7 +324,7 @@ func planFile(dir string, f File, prev map[string]ManifestFile, opts RegenOption
 	}
 	switch f.Class {
 	case Scaffold:
-		c.Action = Keep
+		c.Action, c.render = Keep, f.Content
 	case Generated:
 		edited := !known || hashOf(old) != mf.SHA256
 		switch {
@@ -587,7 +641,7 @@ func GitDirty(dir string) ([]string, error) {
 	return dirty, nil
 }
 
-// marshalManifest is used by tests to read a manifest back.
+// unmarshalManifest reads a manifest back.
 func unmarshalManifest(b []byte) (Manifest, error) {
 	var m Manifest
 	err := yaml.Unmarshal(b, &m)

@@ -152,6 +152,23 @@ func runRegen(cmd *cobra.Command, e *env, f *regenFlags, dir string) error {
 	for _, w := range res.Warnings {
 		fmt.Fprintf(e.stderr, "svcgen: warning: %s\n", w)
 	}
+	// The tree as it would be after the apply must compile; a plan with
+	// hand edits is refused below anyway.
+	var rep *generator.TypeCheckReport
+	deferred := false // the check runs after go mod tidy instead
+	if len(p.Paths(generator.HandEdit)) == 0 {
+		rep, err = generator.TypeCheckPlan(cmd.Context(), dir, p)
+		var le *generator.LoadError
+		switch {
+		case errors.As(err, &le) && goModChanged(p) && !f.dryRun && !f.noTidy:
+			// New requirements are not in go.sum until go mod tidy has run.
+			deferred = true
+		case errors.As(err, &le):
+			fmt.Fprintf(e.stderr, "svcgen: warning: %v; the regen goes ahead unchecked\n", err)
+		case err != nil:
+			return err
+		}
+	}
 	out := e.stdout
 	switch {
 	case f.json:
@@ -160,6 +177,8 @@ func runRegen(cmd *cobra.Command, e *env, f *regenFlags, dir string) error {
 		}
 	case f.dryRun:
 		printDiff(out, p)
+	case rep != nil && len(rep.Findings) > 0:
+		// Refused below: nothing to list as done.
 	default:
 		printPlan(out, dir, p)
 	}
@@ -172,6 +191,11 @@ func runRegen(cmd *cobra.Command, e *env, f *regenFlags, dir string) error {
 			}
 		}
 		return fmt.Errorf("generated files edited by hand: %s; nothing was written. Move the change into a scaffold file (internal/app, internal/handler) or rerun with --force to overwrite them (the edits are kept under .svcgen/backup/)", strings.Join(edits, ", "))
+	}
+	if rep != nil {
+		if err := reportTypeCheck(e.stderr, rep); err != nil {
+			return err
+		}
 	}
 	if f.dryRun {
 		return nil
@@ -187,8 +211,62 @@ func runRegen(cmd *cobra.Command, e *env, f *regenFlags, dir string) error {
 			return err
 		}
 	}
+	if deferred {
+		q := p.Scaffolds()
+		rep, err := generator.TypeCheckPlan(cmd.Context(), dir, q)
+		if err == nil && len(rep.Rewrites) > 0 {
+			if err := generator.Apply(dir, q); err != nil {
+				return err
+			}
+			for _, r := range rep.Rewrites {
+				fmt.Fprintf(e.stdout, "  %s\n", r)
+			}
+		}
+		var le *generator.LoadError
+		switch {
+		case errors.As(err, &le):
+			fmt.Fprintf(e.stderr, "svcgen: warning: %v; the regen was written unchecked\n", err)
+		case err != nil:
+			return err
+		case len(rep.Findings) > 0:
+			generator.FormatFindings(e.stderr, rep.Findings)
+			return fmt.Errorf("the service does not compile after this regen (checked after go mod tidy, which its new requirements needed): %d problem(s), listed above; the regen is written: fix them, or undo it with git", len(rep.Findings))
+		default:
+			fmt.Fprintf(e.stderr, "type check after go mod tidy: the service compiles (%.1fs)\n", rep.Took.Seconds())
+		}
+	}
 	if conflicts := p.Paths(generator.Conflict); len(conflicts) > 0 {
 		return fmt.Errorf("%w in %s: resolve the <<<<<<< markers, then run svcgen regen again", errConflicts, strings.Join(conflicts, ", "))
+	}
+	return reportUnserved(e.stderr, dir, p, res)
+}
+
+// reportUnserved prints the team's implementations that serve no
+// operation after this regen, and fails the run while there are any.
+func reportUnserved(w io.Writer, dir string, p *generator.Plan, res generator.Result) error {
+	un, err := unservedHandlers(dir, p, res)
+	if err != nil || len(un) == 0 {
+		return err
+	}
+	generator.FormatFindings(w, un)
+	return fmt.Errorf("%d implementation(s) serve no operation of the spec any more (listed above): the regen is written; move their code to the operations that replace them and delete the files (svcgen check fails until then)", len(un))
+}
+
+// reportTypeCheck prints the rewrites and findings of a type check and
+// returns the refusal when the tree would not compile.
+func reportTypeCheck(w io.Writer, rep *generator.TypeCheckReport) error {
+	for _, r := range rep.Rewrites {
+		fmt.Fprintln(w, r)
+	}
+	switch {
+	case rep.Skipped != "":
+		fmt.Fprintf(w, "type check skipped: %s\n", rep.Skipped)
+	case len(rep.Findings) > 0:
+		fmt.Fprintf(w, "type check: the regenerated service would not compile (%.1fs):\n", rep.Took.Seconds())
+		generator.FormatFindings(w, rep.Findings)
+		return &generator.BrokenTreeError{Findings: rep.Findings}
+	default:
+		fmt.Fprintf(w, "type check: the regenerated service compiles (%.1fs)\n", rep.Took.Seconds())
 	}
 	return nil
 }
@@ -350,8 +428,9 @@ func runCheck(ctx context.Context, e *env, f *checkFlags, dirs []string) error {
 		return err
 	}
 	type result struct {
-		err   error
-		drift []string
+		err      error
+		drift    []string
+		findings []generator.Finding
 	}
 	results := make([]result, len(dirs))
 	var wg sync.WaitGroup
@@ -362,7 +441,7 @@ func runCheck(ctx context.Context, e *env, f *checkFlags, dirs []string) error {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			results[i].drift, results[i].err = checkService(ctx, cat, dir)
+			results[i].drift, results[i].findings, results[i].err = checkService(ctx, cat, dir)
 		}()
 	}
 	wg.Wait()
@@ -373,31 +452,64 @@ func runCheck(ctx context.Context, e *env, f *checkFlags, dirs []string) error {
 		case r.err != nil:
 			bad++
 			fmt.Fprintf(e.stdout, "%s: error: %v\n", dir, r.err)
-		case len(r.drift) > 0:
+		case len(r.drift) > 0 || len(r.findings) > 0:
 			bad++
-			fmt.Fprintf(e.stdout, "%s: regen would change %d file(s):\n", dir, len(r.drift))
-			for _, d := range r.drift {
-				fmt.Fprintf(e.stdout, "  %s\n", d)
+			if len(r.drift) > 0 {
+				fmt.Fprintf(e.stdout, "%s: regen would change %d file(s):\n", dir, len(r.drift))
+				for _, d := range r.drift {
+					fmt.Fprintf(e.stdout, "  %s\n", d)
+				}
+			}
+			broken, unserved := splitUnserved(r.findings)
+			if len(broken) > 0 {
+				fmt.Fprintf(e.stdout, "%s: does not compile (as regen would leave it): %d problem(s):\n", dir, len(broken))
+				var b strings.Builder
+				generator.FormatFindings(&b, broken)
+				fmt.Fprint(e.stdout, indentLines(b.String(), "  "))
+			}
+			if len(unserved) > 0 {
+				fmt.Fprintf(e.stdout, "%s: %d implementation(s) serve no operation of the spec:\n", dir, len(unserved))
+				var b strings.Builder
+				generator.FormatFindings(&b, unserved)
+				fmt.Fprint(e.stdout, indentLines(b.String(), "  "))
 			}
 		default:
 			fmt.Fprintf(e.stdout, "%s: up to date\n", dir)
 		}
 	}
 	if bad > 0 {
-		return fmt.Errorf("%d of %d service(s) drifted; run svcgen regen in each (or fix the errors above)", bad, len(dirs))
+		return fmt.Errorf("%d of %d service(s) drifted or do not compile; run svcgen regen in each (or fix the problems above)", bad, len(dirs))
 	}
 	return nil
 }
 
-// checkService lists what a regen of dir would change, without writing;
-// a pending interrupted regen counts as drift.
-func checkService(ctx context.Context, cat *generator.Catalog, dir string) ([]string, error) {
+// checkService lists what a regen of dir would change, without writing,
+// and why the service would not compile after it (type-checked as regen
+// does, with the same rewrites of untouched stubs); a pending interrupted
+// regen counts as drift.
+func checkService(ctx context.Context, cat *generator.Catalog, dir string) ([]string, []generator.Finding, error) {
 	if _, err := os.Stat(filepath.Join(dir, ".svcgen", "stage")); err == nil {
-		return []string{"an interrupted regen is pending (.svcgen/stage): run svcgen regen"}, nil
+		return []string{"an interrupted regen is pending (.svcgen/stage): run svcgen regen"}, nil, nil
 	}
-	p, _, err := planService(ctx, cat, dir, nil, generator.RegenOptions{})
+	p, res, err := planService(ctx, cat, dir, nil, generator.RegenOptions{})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	var findings []generator.Finding
+	if len(p.Paths(generator.HandEdit)) == 0 {
+		rep, err := generator.TypeCheckPlan(ctx, dir, p)
+		var le *generator.LoadError
+		switch {
+		case errors.As(err, &le):
+			// go.mod drifts (regen tidies, then type-checks), or the
+			// service's dependencies are not in go.sum yet (a service
+			// written with --no-tidy): what cannot be loaded cannot be
+			// checked, and go build says the same; the drift check stands.
+		case err != nil:
+			return nil, nil, err
+		default:
+			findings = rep.Findings
+		}
 	}
 	var drift []string
 	for _, c := range p.Changes {
@@ -405,12 +517,62 @@ func checkService(ctx context.Context, cat *generator.Catalog, dir string) ([]st
 		case generator.Unchanged, generator.Keep, generator.Deleted, generator.Orphan:
 		default:
 			if !strings.HasPrefix(c.Path, generator.BaseDir+"/") {
-				drift = append(drift, actionWord(c.Action)+" "+c.Path)
+				d := actionWord(c.Action) + " " + c.Path
+				if strings.HasPrefix(c.Note, "rewrote untouched") || strings.HasPrefix(c.Note, "removed untouched") {
+					d += " (" + c.Note + ")"
+				}
+				drift = append(drift, d)
 			}
 		}
 	}
 	if p.ManifestChanged && len(drift) == 0 {
 		drift = append(drift, "updated "+generator.ManifestPath+" (svcgen version or answers)")
 	}
-	return drift, nil
+	un, err := unservedHandlers(dir, p, res)
+	if err != nil {
+		return nil, nil, err
+	}
+	return drift, append(findings, un...), nil
+}
+
+// unservedHandlers are the team's implementations of operations gone from
+// the spec, in the tree as the plan leaves it (none in an adopted service,
+// whose handlers are its own).
+func unservedHandlers(dir string, p *generator.Plan, res generator.Result) ([]generator.Finding, error) {
+	m, err := generator.ReadManifest(dir)
+	if err != nil || m.Adopted != nil {
+		return nil, err
+	}
+	files := map[string][]byte{}
+	for _, c := range p.Changes {
+		if c.New != nil {
+			files[c.Path] = c.New
+		}
+	}
+	return generator.UnservedHandlers(dir, res.Operations, files)
+}
+
+// splitUnserved separates the findings of code that serves no operation
+// from those of code that does not compile.
+func splitUnserved(fs []generator.Finding) (broken, unserved []generator.Finding) {
+	for _, f := range fs {
+		if f.Kind == generator.FindUnserved {
+			unserved = append(unserved, f)
+		} else {
+			broken = append(broken, f)
+		}
+	}
+	return broken, unserved
+}
+
+// indentLines puts indent before every line of s.
+func indentLines(s, indent string) string {
+	lines := strings.SplitAfter(s, "\n")
+	var b strings.Builder
+	for _, l := range lines {
+		if l != "" {
+			b.WriteString(indent + l)
+		}
+	}
+	return b.String()
 }

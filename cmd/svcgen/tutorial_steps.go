@@ -142,7 +142,7 @@ var tutorialSteps = []tutorialStep{
 	{
 		title: "Add an operation to the spec",
 		why: func(t *tutorial) string {
-			return "api/openapi.yaml is the source of truth of the API. You add an operation there, never in the generated code: GET /ping, answering {\"message\": \"pong\"}, and the spec's JSON error for anything else (the default response every operation shares keeps the handlers' signatures simple: they return an error, NewError turns it into the answer)."
+			return "api/openapi.yaml is the source of truth of the API. You add an operation there, never in the generated code: GET /ping, answering {\"message\": \"pong\"}, and the spec's JSON error for anything else (the default response every operation shares keeps the handlers' signatures simple: they return an error, and the generated NewError in internal/handler/errors.go turns it into the answer)."
 		},
 		commands: func(t *tutorial) []string {
 			return []string{"cd " + shq(t.dir), pingSpecEdit}
@@ -185,7 +185,7 @@ var tutorialSteps = []tutorialStep{
 	{
 		title: "Implement the new handler",
 		why: func(t *tutorial) string {
-			return "The stub answers 501 Not Implemented until you write it. The handler returns ogen's typed response; errors go through handler.go's NewError, which maps them to JSON error answers. Restart the service to serve the new code."
+			return "The stub answers 501 Not Implemented until you write it. The handler returns ogen's typed response; errors go through ErrorStatus in handler.go (yours: map your domain errors there) and answer in the spec's JSON error shape. Restart the service to serve the new code."
 		},
 		commands: func(t *tutorial) []string {
 			return []string{"cd " + shq(t.dir), strings.ReplaceAll(pingHandler, "MODULE", t.module),
@@ -445,12 +445,15 @@ func labelText(l string) string {
 
 // drift fails when svcgen check would.
 func (t *tutorial) drift() error {
-	drift, err := checkService(context.Background(), t.cat, t.dir)
+	drift, findings, err := checkService(context.Background(), t.cat, t.dir)
 	if err != nil {
 		return err
 	}
 	if len(drift) > 0 {
 		return fmt.Errorf("svcgen check: regen would change %s", summarize(drift, 3))
+	}
+	if len(findings) > 0 {
+		return fmt.Errorf("svcgen check: the service does not compile: %s", strings.TrimSpace(findings[0].String()))
 	}
 	return nil
 }

@@ -114,6 +114,19 @@ func run() error {
 		}
 	}
 
+	// The store's own layers over the platform (internal/app/store.go:
+	// what the service's store puts between the handlers and the database).
+	st, closeStore, err := app.WrapStore(st, app.StoreLayers{
+		Config:   cfg,
+		Registry: reg,
+		Logger:   log,
+		Postgres: pool != nil,
+	})
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+
 	stopProfiling, err := profiling.Start(cfg.Profiling, log)
 	if err != nil {
 		return err
@@ -146,6 +159,7 @@ func run() error {
 		return fmt.Errorf("app setup: %w", err)
 	}
 
+	cfg.Server.Errors = handler.WriteError // 431 in the API's error shape
 	public := server.New(cfg.Server, mux)
 	// The admin server has no write timeout: a CPU profile streams for
 	// as many seconds as asked.

@@ -55,7 +55,11 @@ func TestStackProbesAndUnknownPaths(t *testing.T) {
 	if rec := serve(h, "GET", "/readyz"); rec.Code != http.StatusServiceUnavailable || strings.Contains(rec.Body.String(), "unreachable") {
 		t.Errorf("/readyz while down: %d %s; want 503 without the cause", rec.Code, rec.Body)
 	}
-	if rec := serve(h, "GET", "/no/such/path"); rec.Code != http.StatusNotFound {
-		t.Errorf("unknown path: %d, want 404", rec.Code)
+	rec := serve(h, "GET", "/no/such/path")
+	if want := handler.ErrorBody(http.StatusNotFound, "no operation at /no/such/path"); rec.Code != http.StatusNotFound || rec.Body.String() != string(want) {
+		t.Errorf("unknown path: %d %s, want 404 %s (the spec's error shape)", rec.Code, rec.Body, want)
+	}
+	if ct := rec.Header().Get("Content-Type"); !strings.Contains(ct, "json") {
+		t.Errorf("unknown path: Content-Type %q, want the spec's JSON error", ct)
 	}
 }

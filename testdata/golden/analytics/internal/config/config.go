@@ -300,7 +300,7 @@ func (r *reader) level(name string, dst *slog.Level) {
 	*dst = l
 }
 
-// operations parses "getItem=20ms,batchGetItems=50ms" into dst.
+// operations parses "opA=20ms,opB=50ms" (operationIds) into dst.
 func (r *reader) operations(name string, dst map[string]time.Duration) {
 	v, ok := r.get(name)
 	if !ok {
@@ -312,12 +312,12 @@ func (r *reader) operations(name string, dst map[string]time.Duration) {
 		if part == "" {
 			continue
 		}
-		op, ds, found := strings.Cut(part, "=")
-		op = strings.TrimSpace(op)
-		if !found {
+		i := strings.LastIndex(part, "=") // an operationId may hold spaces or "="
+		if i < 0 {
 			r.bad(name, v, form)
 			return
 		}
+		op, ds := strings.TrimSpace(part[:i]), part[i+1:]
 		if !slices.Contains(OperationIDs, op) {
 			r.bad(name, v, fmt.Sprintf("%s, where %q is not an operation (known: %s)",
 				form, op, strings.Join(OperationIDs, ", ")))

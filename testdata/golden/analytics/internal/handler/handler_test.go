@@ -16,7 +16,6 @@ import (
 	"go.uber.org/goleak"
 
 	"example.com/golden-analytics/internal/api"
-	"example.com/golden-analytics/internal/platform/apierr"
 	"example.com/golden-analytics/internal/platform/timeout"
 	"example.com/golden-analytics/internal/store"
 )
@@ -29,7 +28,7 @@ func newServer(tb testing.TB, s store.Store, deadline time.Duration) *api.Server
 	tb.Helper()
 	h := New(s, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	srv, err := api.NewServer(h,
-		api.WithErrorHandler(apierr.ErrorHandler),
+		api.WithErrorHandler(ErrorHandler(h)),
 		api.WithMiddleware(timeout.Middleware(timeout.Config{Default: deadline})),
 	)
 	if err != nil {

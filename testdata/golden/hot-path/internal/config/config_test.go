@@ -69,7 +69,7 @@ func TestBadValues(t *testing.T) {
 		{map[string]string{"STORE": "memory", "DB_MAX_CONNS": "-1"}, []string{"DB_MAX_CONNS", `"-1"`, "whole number"}},
 		{map[string]string{"STORE": "memory", "LOG_LEVEL": "loud"}, []string{"LOG_LEVEL", `"loud"`, "debug, info"}},
 		{map[string]string{"STORE": "memory", "TIMEOUT_OPERATIONS": "noSuchOperation=1s"}, []string{"TIMEOUT_OPERATIONS", `"noSuchOperation"`, "batchGetItems"}},
-		{map[string]string{"STORE": "memory", "TIMEOUT_OPERATIONS": "batchGetItems"}, []string{"TIMEOUT_OPERATIONS", "operationId=duration"}},
+		{map[string]string{"STORE": "memory", "TIMEOUT_OPERATIONS": "noDuration"}, []string{"TIMEOUT_OPERATIONS", "operationId=duration"}},
 		{map[string]string{"STORE": "memory", "DB_MIN_CONNS": "90"}, []string{"DB_MIN_CONNS", "DB_MAX_CONNS"}},
 		{map[string]string{}, []string{"DATABASE_URL", "STORE=memory"}},
 	} {

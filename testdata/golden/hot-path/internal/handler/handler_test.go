@@ -15,7 +15,6 @@ import (
 	"go.uber.org/goleak"
 
 	"example.com/golden-hot-path/internal/api"
-	"example.com/golden-hot-path/internal/platform/apierr"
 	"example.com/golden-hot-path/internal/platform/timeout"
 	"example.com/golden-hot-path/internal/store"
 )
@@ -28,7 +27,7 @@ func newServer(tb testing.TB, s store.Store, deadline time.Duration) *api.Server
 	tb.Helper()
 	h := New(s, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	srv, err := api.NewServer(h,
-		api.WithErrorHandler(apierr.ErrorHandler),
+		api.WithErrorHandler(ErrorHandler(h)),
 		api.WithMiddleware(timeout.Middleware(timeout.Config{Default: deadline})),
 	)
 	if err != nil {

@@ -28,7 +28,6 @@ import (
 	"example.com/golden-read-heavy/internal/app"
 	"example.com/golden-read-heavy/internal/config"
 	"example.com/golden-read-heavy/internal/handler"
-	"example.com/golden-read-heavy/internal/platform/batch"
 	"example.com/golden-read-heavy/internal/platform/cache"
 	"example.com/golden-read-heavy/internal/platform/dbpool"
 	"example.com/golden-read-heavy/internal/platform/metrics"
@@ -91,19 +90,6 @@ func run() error {
 			return fmt.Errorf("register pool metrics: %w", err)
 		}
 		st = store.NewPostgres(pool, cfg.DBTimeout)
-
-		// Batch: concurrent single-item reads within BATCH_WAIT become one
-		// `= ANY($1)` query; under the cache, so only its misses wait.
-		batchMetrics, err := batch.NewMetrics(reg, app.MetricsNamespace)
-		if err != nil {
-			return err
-		}
-		batched, err := store.NewBatched(st, cfg.Batch, batchMetrics)
-		if err != nil {
-			return err
-		}
-		defer batched.Close()
-		st = batched
 	}
 
 	// Redis, the cache's L2. Redis being down degrades the cache (memory
@@ -118,16 +104,20 @@ func run() error {
 	} else {
 		log.Warn("REDIS_URL is empty: the cache runs on memory and the database only")
 	}
-	cacheMetrics, err := cache.NewMetrics(reg, app.MetricsNamespace)
+
+	// The store's own layers over the platform (internal/app/store.go:
+	// what the service's store puts between the handlers and the database).
+	st, closeStore, err := app.WrapStore(st, app.StoreLayers{
+		Config:   cfg,
+		Registry: reg,
+		Logger:   log,
+		Postgres: pool != nil,
+		Redis:    rdb,
+	})
 	if err != nil {
 		return err
 	}
-	cached, err := store.NewCached(st, rdb, cfg.Cache, cacheMetrics, log)
-	if err != nil {
-		return err
-	}
-	defer cached.Close()
-	st = cached
+	defer closeStore()
 
 	stopProfiling, err := profiling.Start(cfg.Profiling, log)
 	if err != nil {
@@ -162,6 +152,7 @@ func run() error {
 		return fmt.Errorf("app setup: %w", err)
 	}
 
+	cfg.Server.Errors = handler.WriteError // 431 in the API's error shape
 	public := server.New(cfg.Server, mux)
 	// The admin server has no write timeout: a CPU profile streams for
 	// as many seconds as asked.

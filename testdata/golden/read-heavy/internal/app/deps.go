@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"example.com/golden-read-heavy/internal/config"
 	"example.com/golden-read-heavy/internal/handler"
 )
 
@@ -36,4 +37,20 @@ type Deps struct {
 	// OnShutdown registers a function run after the servers have drained,
 	// before the database pool is closed (last registered runs first).
 	OnShutdown func(func(context.Context) error)
+}
+
+// StoreLayers is what main hands WrapStore (internal/app/store.go): the
+// platform pieces the service's store may put between the handlers and the
+// database.
+type StoreLayers struct {
+	// Registry collects the layers' metrics.
+	Registry *prometheus.Registry
+	// Logger is the service's JSON logger.
+	Logger *slog.Logger
+	// Redis is the cache's L2; nil when REDIS_URL is empty.
+	Redis redis.UniversalClient
+	// Config is the service's configuration.
+	Config config.Config
+	// Postgres is false with STORE=memory (no database behind the store).
+	Postgres bool
 }

@@ -30,7 +30,6 @@ import (
 	"example.com/golden-realtime/internal/platform/dbpool"
 	"example.com/golden-realtime/internal/platform/metrics"
 	"example.com/golden-realtime/internal/platform/profiling"
-	"example.com/golden-realtime/internal/platform/realtime"
 	"example.com/golden-realtime/internal/platform/server"
 	"example.com/golden-realtime/internal/store"
 	"example.com/golden-realtime/migrations"
@@ -91,6 +90,19 @@ func run() error {
 		st = store.NewPostgres(pool, cfg.DBTimeout)
 	}
 
+	// The store's own layers over the platform (internal/app/store.go:
+	// what the service's store puts between the handlers and the database).
+	st, closeStore, err := app.WrapStore(st, app.StoreLayers{
+		Config:   cfg,
+		Registry: reg,
+		Logger:   log,
+		Postgres: pool != nil,
+	})
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+
 	stopProfiling, err := profiling.Start(cfg.Profiling, log)
 	if err != nil {
 		return err
@@ -116,15 +128,7 @@ func run() error {
 		return err
 	}
 	h.Hub = hub
-	// Clients may join only the rooms the API created.
-	hub.SetHooks(realtime.Hooks{OnJoin: func(ctx context.Context, _ *realtime.Client, room string) error {
-		_, err := st.GetRoom(ctx, room)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			log.ErrorContext(ctx, "realtime join: room lookup", "room", room, "error", err)
-			return errors.New("room lookup failed") // the cause stays in the log
-		}
-		return err
-	}})
+	hub.SetHooks(app.RealtimeHooks(st, log)) // what the store lets clients join (internal/app/store.go)
 
 	// The team's own wiring (internal/app).
 	var hooks []func(context.Context) error
@@ -142,6 +146,7 @@ func run() error {
 		return fmt.Errorf("app setup: %w", err)
 	}
 
+	cfg.Server.Errors = handler.WriteError // 431 in the API's error shape
 	public := server.New(cfg.Server, mux)
 	// The admin server has no write timeout: a CPU profile streams for
 	// as many seconds as asked.

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"example.com/golden-realtime/internal/config"
 	"example.com/golden-realtime/internal/handler"
 	"example.com/golden-realtime/internal/platform/realtime"
 )
@@ -37,4 +38,18 @@ type Deps struct {
 	// OnShutdown registers a function run after the servers have drained,
 	// before the database pool is closed (last registered runs first).
 	OnShutdown func(func(context.Context) error)
+}
+
+// StoreLayers is what main hands WrapStore (internal/app/store.go): the
+// platform pieces the service's store may put between the handlers and the
+// database.
+type StoreLayers struct {
+	// Registry collects the layers' metrics.
+	Registry *prometheus.Registry
+	// Logger is the service's JSON logger.
+	Logger *slog.Logger
+	// Config is the service's configuration.
+	Config config.Config
+	// Postgres is false with STORE=memory (no database behind the store).
+	Postgres bool
 }

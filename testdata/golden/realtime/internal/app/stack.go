@@ -30,7 +30,11 @@ const MetricsNamespace = "golden_realtime"
 // main serves it; tests and benchmarks build the same chain through it.
 func NewMux(cfg config.Config, reg *prometheus.Registry, h *handler.Handler, ready func(context.Context) error) (*http.ServeMux, error) {
 	apiServer, err := api.NewServer(h,
-		api.WithErrorHandler(apierr.ErrorHandler),
+		// Every error answer in the spec's shape (internal/handler/errors.go):
+		// ogen's, unknown paths (404) and methods a path does not serve (405).
+		api.WithErrorHandler(handler.ErrorHandler(h)),
+		api.WithNotFound(apierr.NotFound(handler.WriteError)),
+		api.WithMethodNotAllowed(apierr.MethodNotAllowed(handler.WriteError)),
 		api.WithMiddleware(timeout.Middleware(cfg.Timeout)),
 	)
 	if err != nil {

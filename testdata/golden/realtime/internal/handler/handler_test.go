@@ -17,7 +17,6 @@ import (
 
 	"example.com/golden-realtime/internal/api"
 	"example.com/golden-realtime/internal/config"
-	"example.com/golden-realtime/internal/platform/apierr"
 	"example.com/golden-realtime/internal/platform/realtime"
 	"example.com/golden-realtime/internal/platform/timeout"
 	"example.com/golden-realtime/internal/store"
@@ -40,7 +39,7 @@ func newService(t *testing.T, s store.Store) (*httptest.Server, *realtime.Hub) {
 	h := New(s, log)
 	h.Hub = hub
 	srv, err := api.NewServer(h,
-		api.WithErrorHandler(apierr.ErrorHandler),
+		api.WithErrorHandler(ErrorHandler(h)),
 		api.WithMiddleware(timeout.Middleware(timeout.Config{Default: 5 * time.Second})),
 	)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -124,6 +125,43 @@ func TestPublicMux(t *testing.T) {
 	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(b), `"code":413`) {
 		t.Errorf("body past MaxBodyBytes: %d %s, want 413", resp.StatusCode, b)
+	}
+	if err := stop(); err != nil {
+		t.Errorf("clean shutdown returned %v", err)
+	}
+}
+
+// TestHeaderLimit: headers past MaxHeaderBytes get 431 in the Errors
+// shape, from the handler chain rather than net/http's plain text.
+func TestHeaderLimit(t *testing.T) {
+	write := func(w http.ResponseWriter, status int, msg string) {
+		apierr.WriteBody(w, status, "application/problem+json", []byte(`{"status":`+strconv.Itoa(status)+`}`))
+	}
+	srv := server.New(server.Config{Addr: "unused", ReadHeaderTimeout: time.Second, MaxHeaderBytes: 4096, Errors: write},
+		http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	urls, stop := run(t, 5*time.Second, srv)
+	defer http.DefaultClient.CloseIdleConnections()
+	for _, c := range []struct {
+		size int
+		want int
+	}{
+		{100, http.StatusNoContent},
+		{5000, http.StatusRequestHeaderFieldsTooLarge},
+	} {
+		req, _ := http.NewRequest("GET", urls[0]+"/x", nil)
+		req.Header.Set("X-Pad", strings.Repeat("p", c.size))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("%d-byte header: %d %s, want %d", c.size, resp.StatusCode, b, c.want)
+		}
+		if c.want == http.StatusRequestHeaderFieldsTooLarge && (string(b) != `{"status":431}` || resp.Header.Get("Content-Type") != "application/problem+json") {
+			t.Errorf("431 body %q (%s), want the Errors shape", b, resp.Header.Get("Content-Type"))
+		}
 	}
 	if err := stop(); err != nil {
 		t.Errorf("clean shutdown returned %v", err)

@@ -15,6 +15,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -24,6 +25,9 @@ import (
 
 // Config bounds one run.
 type Config struct {
+	// Header is sent with every request: the credentials of a secured API
+	// (see HeaderFromEnv).
+	Header http.Header
 	// BaseURL is the service's public address, e.g. http://127.0.0.1:8080.
 	BaseURL string
 	// Duration stops the run after this long.
@@ -43,6 +47,10 @@ type Result struct {
 	Elapsed  time.Duration
 	Requests int64 // all requests of the mix, seeding excluded
 	Errors   int64 // transport errors and unexpected statuses
+	// Refused counts the answers 401 and 403, seeding included: a secured
+	// API without credentials (set LOAD_AUTH_HEADER or LOAD_BEARER_TOKEN)
+	// profiles its refusal, not its work.
+	Refused int64
 }
 
 // String is a one-line summary.
@@ -60,8 +68,43 @@ func (r Result) String() string {
 		}
 		fmt.Fprintf(&b, "%d %s", r.ByKind[k], k)
 	}
-	return fmt.Sprintf("%d requests in %s (%.0f/s): %s; %d errors",
+	out := fmt.Sprintf("%d requests in %s (%.0f/s): %s; %d errors",
 		r.Requests, r.Elapsed.Round(time.Millisecond), rps, b.String(), r.Errors)
+	if r.Refused > 0 {
+		out += fmt.Sprintf("; %d refused (401/403: set LOAD_AUTH_HEADER or LOAD_BEARER_TOKEN)", r.Refused)
+	}
+	return out
+}
+
+// HeaderFromEnv reads the credentials the load sends with every request:
+// LOAD_AUTH_HEADER, "Name: value" headers one a line (e.g.
+// "X-API-Key: KEY"), and LOAD_BEARER_TOKEN, sent as "Authorization:
+// Bearer TOKEN". Both unset: no header.
+func HeaderFromEnv() (http.Header, error) {
+	h := http.Header{}
+	for line := range strings.Lines(os.Getenv("LOAD_AUTH_HEADER")) {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		if err := AddHeader(h, line); err != nil {
+			return nil, fmt.Errorf("LOAD_AUTH_HEADER: %w", err)
+		}
+	}
+	if tok := strings.TrimSpace(os.Getenv("LOAD_BEARER_TOKEN")); tok != "" {
+		h.Set("Authorization", "Bearer "+tok)
+	}
+	return h, nil
+}
+
+// AddHeader adds one "Name: value" header to h.
+func AddHeader(h http.Header, line string) error {
+	name, value, ok := strings.Cut(line, ":")
+	name = strings.TrimSpace(name)
+	if !ok || name == "" || strings.ContainsAny(name, " \t") {
+		return fmt.Errorf("%q: want \"Name: value\"", strings.TrimSpace(line))
+	}
+	h.Add(name, strings.TrimSpace(value))
+	return nil
 }
 
 // scenario is the traffic of one API: seed prepares data, next sends one
@@ -73,8 +116,10 @@ type scenario interface {
 
 // client sends requests to the service.
 type client struct {
-	http *http.Client
-	base string
+	http    *http.Client
+	header  http.Header
+	base    string
+	refused atomic.Int64 // answers 401 and 403
 }
 
 // Run seeds cfg.Seed items of data, then drives the mix with cfg.Workers
@@ -90,8 +135,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	tr := &http.Transport{MaxIdleConns: cfg.Workers, MaxIdleConnsPerHost: cfg.Workers, IdleConnTimeout: 30 * time.Second}
 	defer tr.CloseIdleConnections()
 	c := &client{
-		http: &http.Client{Transport: tr, Timeout: 10 * time.Second},
-		base: strings.TrimRight(cfg.BaseURL, "/"),
+		http:   &http.Client{Transport: tr, Timeout: 10 * time.Second},
+		header: cfg.Header,
+		base:   strings.TrimRight(cfg.BaseURL, "/"),
 	}
 	sc := newScenario()
 	if err := seed(ctx, sc, c, cfg.Seed); err != nil {
@@ -130,7 +176,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	wg.Wait()
 
-	total := Result{ByKind: map[string]int64{}, Elapsed: time.Since(start)}
+	total := Result{ByKind: map[string]int64{}, Elapsed: time.Since(start), Refused: c.refused.Load()}
 	for _, res := range results {
 		total.Requests += res.Requests
 		total.Errors += res.Errors
@@ -184,7 +230,7 @@ func (c *client) post(ctx context.Context, path string, body []byte, out any) er
 // do sends req and expects a 2xx; it decodes the body into out when out is
 // not nil, and drains it otherwise so the connection is reused.
 func (c *client) do(req *http.Request, out any) error {
-	resp, err := c.http.Do(req)
+	resp, err := c.send(req)
 	if err != nil {
 		return err
 	}
@@ -198,6 +244,18 @@ func (c *client) do(req *http.Request, out any) error {
 	}
 	_, err = io.Copy(io.Discard, resp.Body)
 	return err
+}
+
+// send sends req with the configured headers and counts a refusal.
+func (c *client) send(req *http.Request) (*http.Response, error) {
+	for k, v := range c.header {
+		req.Header[k] = v
+	}
+	resp, err := c.http.Do(req)
+	if err == nil && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden) {
+		c.refused.Add(1)
+	}
+	return resp, err
 }
 
 // WaitReady polls baseURL/readyz until it answers 200 or ctx is done.

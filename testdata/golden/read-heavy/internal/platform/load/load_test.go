@@ -6,7 +6,9 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,6 +28,13 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // with the handler chain main serves.
 func startService(tb testing.TB) string {
 	tb.Helper()
+	return startServiceWith(tb, nil)
+}
+
+// startServiceWith is startService with wrap around the handler chain
+// (nil: none).
+func startServiceWith(tb testing.TB, wrap func(http.Handler) http.Handler) string {
+	tb.Helper()
 	st := store.NewMemory()
 	h := handler.New(st, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	cfg := config.Default()
@@ -35,7 +44,11 @@ func startService(tb testing.TB) string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ts := httptest.NewServer(mux)
+	var srv http.Handler = mux
+	if wrap != nil {
+		srv = wrap(mux)
+	}
+	ts := httptest.NewServer(srv)
 	tb.Cleanup(ts.Close)
 	return ts.URL
 }
@@ -80,5 +93,46 @@ func TestRunBoundedByTime(t *testing.T) {
 func TestRunFailsWhenServiceIsDown(t *testing.T) {
 	if _, err := Run(context.Background(), Config{BaseURL: "http://127.0.0.1:1", Duration: time.Second, Seed: 1}); err == nil {
 		t.Fatal("want an error when the service is unreachable")
+	}
+}
+
+func TestRunSendsHeader(t *testing.T) {
+	var seen, missing atomic.Int64
+	url := startServiceWith(t, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			seen.Add(1)
+			if r.Header.Get("Authorization") != "Bearer load-token" || r.Header.Get("X-Api-Key") != "k" {
+				missing.Add(1)
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	h := http.Header{}
+	h.Set("Authorization", "Bearer load-token")
+	if err := AddHeader(h, "X-API-Key: k"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), Config{BaseURL: url, Duration: 10 * time.Second, MaxRequests: 50, Workers: 2, Seed: 5, Header: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Errors != 0 || seen.Load() == 0 || missing.Load() != 0 {
+		t.Fatalf("%v: %d requests reached the service, %d without the headers; want all with them", res, seen.Load(), missing.Load())
+	}
+}
+
+func TestHeaderFromEnv(t *testing.T) {
+	t.Setenv("LOAD_AUTH_HEADER", "X-API-Key: k1\nX-Tenant:  t ")
+	t.Setenv("LOAD_BEARER_TOKEN", "tok")
+	h, err := HeaderFromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Get("X-Api-Key") != "k1" || h.Get("X-Tenant") != "t" || h.Get("Authorization") != "Bearer tok" {
+		t.Fatalf("%v", h)
+	}
+	t.Setenv("LOAD_AUTH_HEADER", "no colon")
+	if _, err := HeaderFromEnv(); err == nil {
+		t.Fatal("want an error for a line without a colon")
 	}
 }

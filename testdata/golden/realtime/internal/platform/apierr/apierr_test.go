@@ -160,3 +160,62 @@ func TestErrorHandlerClientGone(t *testing.T) {
 		t.Errorf("answered a client that has gone: %q", w.Body.String())
 	}
 }
+
+// TestCustomShape: the service's own writer and status mapping answer
+// every error ogen meets, unknown paths (404) and methods a path does not
+// serve (405 with Allow; a CORS preflight stays 204).
+func TestCustomShape(t *testing.T) {
+	errDomain := errors.New("no such thing")
+	status := func(err error) int {
+		if errors.Is(err, errDomain) {
+			return http.StatusNotFound
+		}
+		return apierr.Status(err)
+	}
+	write := func(w http.ResponseWriter, code int, msg string) {
+		apierr.WriteBody(w, code, "application/problem+json", []byte(fmt.Sprintf(`{"status":%d,"detail":%q}`, code, msg)))
+	}
+	srv, err := ogentest.NewServer(ogentest.UnimplementedHandler{},
+		ogentest.WithErrorHandler(apierr.NewErrorHandler(status, write)),
+		ogentest.WithNotFound(apierr.NotFound(write)),
+		ogentest.WithMethodNotAllowed(apierr.MethodNotAllowed(write)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		method, path, allow string
+		want                int
+	}{
+		{"GET", "/things/abc", "", 400},
+		{"GET", "/things/1", "", 501},
+		{"GET", "/nothing/here", "", 404},
+		{"DELETE", "/things/1", "GET", 405},
+		{"OPTIONS", "/things/1", "", 204},
+	} {
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, httptest.NewRequest(c.method, c.path, nil))
+		if rec.Code != c.want {
+			t.Errorf("%s %s: %d, want %d", c.method, c.path, rec.Code, c.want)
+			continue
+		}
+		if c.want == 204 {
+			continue
+		}
+		var body struct {
+			Detail string `json:"detail"`
+			Status int    `json:"status"`
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body.Status != c.want || body.Detail == "" ||
+			rec.Header().Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s %s: body %q (%v), content type %q", c.method, c.path, rec.Body, err, rec.Header().Get("Content-Type"))
+		}
+		if c.allow != "" && rec.Header().Get("Allow") != c.allow {
+			t.Errorf("%s %s: Allow %q, want %q", c.method, c.path, rec.Header().Get("Allow"), c.allow)
+		}
+	}
+	rec := httptest.NewRecorder()
+	apierr.NewErrorHandler(status, write)(context.Background(), rec, httptest.NewRequest("GET", "/things/1", nil), fmt.Errorf("lookup: %w", errDomain))
+	if rec.Code != http.StatusNotFound {
+		t.Errorf("domain error: %d, want 404", rec.Code)
+	}
+}

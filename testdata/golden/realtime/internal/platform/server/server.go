@@ -18,6 +18,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"example.com/golden-realtime/internal/platform/apierr"
 )
 
 // ReadyTimeout bounds one /readyz check.
@@ -25,6 +27,9 @@ const ReadyTimeout = time.Second
 
 // Config tunes the public server.
 type Config struct {
+	// Errors writes the server's own error answers (431) in the API's
+	// error shape (main passes handler.WriteError); nil: apierr.Write.
+	Errors apierr.WriteFunc
 	// Addr is the listen address, ":8080".
 	Addr string
 	// ReadTimeout bounds reading a whole request, body included.
@@ -38,10 +43,23 @@ type Config struct {
 	IdleTimeout time.Duration
 	// MaxBodyBytes limits request bodies; larger ones get 413. Zero: no limit.
 	MaxBodyBytes int64
+	// MaxHeaderBytes limits the request line and headers; larger ones get
+	// 431 in the Errors shape. Zero: 1 MiB, net/http's default.
+	MaxHeaderBytes int
 }
 
-// New returns an http.Server for h with cfg's timeouts and body limit.
+// New returns an http.Server for h with cfg's timeouts, header and body
+// limits.
 func New(cfg Config, h http.Handler) *http.Server {
+	limit := cfg.MaxHeaderBytes
+	if limit <= 0 {
+		limit = http.DefaultMaxHeaderBytes
+	}
+	write := cfg.Errors
+	if write == nil {
+		write = apierr.Write
+	}
+	h = limitHeaders(h, limit, write)
 	if cfg.MaxBodyBytes > 0 {
 		h = http.MaxBytesHandler(h, cfg.MaxBodyBytes)
 	}
@@ -52,7 +70,29 @@ func New(cfg Config, h http.Handler) *http.Server {
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		WriteTimeout:      cfg.WriteTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
+		// net/http refuses headers past this itself, in plain text and
+		// before any handler: twice the limit leaves the answer to
+		// limitHeaders for all but absurd requests.
+		MaxHeaderBytes: 2 * limit,
 	}
+}
+
+// limitHeaders answers 431 in write's shape to a request whose request
+// line and headers are larger than limit bytes.
+func limitHeaders(h http.Handler, limit int, write apierr.WriteFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := len(r.Method) + len(r.RequestURI) + len(" HTTP/1.1\r\n")
+		for k, vs := range r.Header {
+			for _, v := range vs {
+				n += len(k) + len(": \r\n") + len(v)
+			}
+		}
+		if n > limit {
+			write(w, http.StatusRequestHeaderFieldsTooLarge, "request headers too large")
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // NewMux mounts the API at "/" beside the probes:

@@ -6,12 +6,18 @@
 //
 //	go run ./internal/platform/load/loadgen -url http://127.0.0.1:8080 -duration 30s \
 //	    -profile-out cmd/golden-analytics/default.pgo
+//
+// A secured API needs credentials, sent with every request: -header
+// "Name: value" (repeatable), or LOAD_AUTH_HEADER ("Name: value" lines)
+// and LOAD_BEARER_TOKEN ("Authorization: Bearer TOKEN") in the
+// environment; the flags come on top of the environment.
 package main
 
 import (
 	"context"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -29,6 +35,14 @@ func main() {
 
 func run() error {
 	var cfg load.Config
+	header, err := load.HeaderFromEnv()
+	if err != nil {
+		return err
+	}
+	cfg.Header = header
+	flag.Func("header", "`Name: value` header sent with every request, e.g. credentials (repeatable)", func(v string) error {
+		return load.AddHeader(cfg.Header, v)
+	})
 	flag.StringVar(&cfg.BaseURL, "url", "http://127.0.0.1:8080", "public address of the service")
 	flag.DurationVar(&cfg.Duration, "duration", 30*time.Second, "how long the mix runs")
 	flag.Int64Var(&cfg.MaxRequests, "requests", 0, "stop after this many requests (0: no limit)")
@@ -60,6 +74,10 @@ func run() error {
 		return err
 	}
 	fmt.Println(res)
+	if res.Refused > 0 {
+		fmt.Fprintf(os.Stderr, "loadgen: %d answers were %d/%d: the profile covers the refusals; pass the API's credentials with -header or LOAD_AUTH_HEADER\n",
+			res.Refused, http.StatusUnauthorized, http.StatusForbidden)
+	}
 	if err := <-profErr; err != nil {
 		return err
 	}

@@ -9,6 +9,9 @@
 //
 //	go run ./internal/platform/load/pgobench -rounds 4 -duration 10s
 //
+// The load sends the credentials of LOAD_AUTH_HEADER and LOAD_BEARER_TOKEN
+// (see load.HeaderFromEnv) with every request.
+//
 // -profile uses an existing profile (e.g. cmd/golden-hot-path/default.pgo) instead
 // of recording one. The last line is machine-readable:
 //
@@ -22,6 +25,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -44,6 +48,8 @@ func main() {
 
 // options are the command's flags.
 type options struct {
+	header http.Header // from the environment
+
 	profile        string
 	store          string
 	duration       time.Duration
@@ -79,6 +85,11 @@ func run() error {
 	flag.IntVar(&o.workers, "workers", 8, "concurrent clients")
 	flag.IntVar(&o.seed, "seed", 200, "data the scenario creates before the mix starts")
 	flag.Parse()
+	header, err := load.HeaderFromEnv()
+	if err != nil {
+		return err
+	}
+	o.header = header
 	if o.rounds < 1 || o.duration <= 0 {
 		return errors.New("-rounds must be at least 1 and -duration positive")
 	}
@@ -161,7 +172,7 @@ func record(ctx context.Context, bin, profile string, o options) error {
 	return withService(ctx, bin, o, func(base, admin string, _ int) error {
 		errc := make(chan error, 1)
 		go func() { errc <- load.FetchProfile(ctx, admin, o.profileSeconds, profile) }()
-		cfg := load.Config{BaseURL: base, Duration: time.Duration(o.profileSeconds) * time.Second, Workers: o.workers, Seed: o.seed}
+		cfg := load.Config{BaseURL: base, Duration: time.Duration(o.profileSeconds) * time.Second, Workers: o.workers, Seed: o.seed, Header: o.header}
 		res, err := load.Run(ctx, cfg)
 		if err != nil {
 			return err
@@ -180,14 +191,14 @@ func measure(ctx context.Context, bin string, o options) (sample, error) {
 	var s sample
 	err := withService(ctx, bin, o, func(base, _ string, pid int) error {
 		// The warm-up run seeds the data; the measured run adds one item.
-		if _, err := load.Run(ctx, load.Config{BaseURL: base, Duration: o.warmup, Workers: o.workers, Seed: o.seed}); err != nil {
+		if _, err := load.Run(ctx, load.Config{BaseURL: base, Duration: o.warmup, Workers: o.workers, Seed: o.seed, Header: o.header}); err != nil {
 			return err
 		}
 		before, err := procCPU(pid)
 		if err != nil {
 			return err
 		}
-		res, err := load.Run(ctx, load.Config{BaseURL: base, Duration: o.duration, Workers: o.workers, Seed: 1})
+		res, err := load.Run(ctx, load.Config{BaseURL: base, Duration: o.duration, Workers: o.workers, Seed: 1, Header: o.header})
 		if err != nil {
 			return err
 		}
