@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	udiff "github.com/aymanbagabas/go-udiff"
 	"golang.org/x/mod/modfile"
@@ -50,6 +51,9 @@ type Change struct {
 	// written (nil when nothing is).
 	Old []byte `json:"-"`
 	New []byte `json:"-"`
+	// Feature is, for an orphan svcgen no longer produces, the feature
+	// whose templates made it ("" when unknown or a handler file).
+	Feature string `json:"feature,omitempty"`
 	// render is the new render of a scaffold file that is kept: what
 	// TypeCheckPlan writes instead when the file was never edited and no
 	// longer compiles.
@@ -67,9 +71,9 @@ func (c Change) writes() bool {
 
 // RegenOptions change how a plan treats the user's files.
 type RegenOptions struct {
-	// Force overwrites hand-edited generated files (after backing them up
-	// under .svcgen/backup/).
-	Force bool
+	// Overwrite overwrites hand-edited generated files (after backing
+	// them up under BackupDir).
+	Overwrite bool
 	// Restore recreates files the user deleted.
 	Restore bool
 	// MergeLabel names svcgen's side in conflict markers ("svcgen v1.2.3").
@@ -89,6 +93,14 @@ type Plan struct {
 	// ManifestChanged is true when the manifest itself changes (a new
 	// svcgen version, changed answers).
 	ManifestChanged bool `json:"manifest_changed"`
+	// Uncommitted are the paths with uncommitted changes in git (set by
+	// the caller before Apply): Apply backs up those it changes.
+	Uncommitted map[string]bool `json:"-"`
+	// Command is the command line recorded in the backup's index.
+	Command string `json:"-"`
+	// Backup is what Apply saved before writing (nil when nothing needed
+	// saving).
+	Backup *Backup `json:"-"`
 	// prev are the previous manifest's hashes by path.
 	prev map[string]string
 }
@@ -240,6 +252,12 @@ func PlanRegen(dir string, m Manifest, res Result, opts RegenOptions) (*Plan, er
 			c.Action = Remove
 		default:
 			c.Action, c.Note = Orphan, "no longer produced (its feature or operation is gone), but edited: kept; delete it once nothing uses it"
+			if opts.Catalog != nil {
+				c.Feature = opts.Catalog.PackageFeature(path.Dir(mf.Path))
+			}
+			if c.Feature != "" {
+				c.Note = "feature " + c.Feature + " is off, but you edited this file: kept; delete it once nothing uses it (or keep the feature: --features +" + c.Feature + ")"
+			}
 		}
 		p.Changes = append(p.Changes, c)
 	}
@@ -330,8 +348,8 @@ func planFile(dir string, f File, prev map[string]ManifestFile, opts RegenOption
 		switch {
 		case !edited:
 			c.Action, c.New = Update, f.Content
-		case opts.Force:
-			c.Action, c.New, c.Note = Overwrite, f.Content, "hand edit overwritten; the edited file is saved under "+backupPath(f.Path)
+		case opts.Overwrite:
+			c.Action, c.New, c.Note = Overwrite, f.Content, "hand edit overwritten; the edited file is saved under "+BackupDir+"/"
 		default:
 			c.Action, c.New = HandEdit, f.Content
 			c.Note = "generated file edited by hand; move the change into a scaffold file (internal/app, internal/handler) or rerun with --force to overwrite it"
@@ -366,9 +384,6 @@ func planFile(dir string, f File, prev map[string]ManifestFile, opts RegenOption
 	}
 	return c, nil
 }
-
-// backupPath is where --force keeps a hand-edited generated file.
-func backupPath(p string) string { return path.Join(".svcgen/backup", p) }
 
 func readMaybe(p string) ([]byte, error) {
 	b, err := os.ReadFile(p)
@@ -526,10 +541,12 @@ var ApplyHook func(path string)
 
 // Apply writes the plan: every new content is first staged under
 // .svcgen/stage with a journal, then renamed into place, removals follow, and
-// the manifest is renamed last. A plan with hand edits is refused.
+// the manifest is renamed last. What the plan replaces that svcgen could not
+// render again (p.backups) is saved first, in a backup of its own under
+// BackupDir, recorded in p.Backup. A plan with hand edits is refused.
 func Apply(dir string, p *Plan) error {
 	if edits := p.Paths(HandEdit); len(edits) > 0 {
-		return fmt.Errorf("generated files edited by hand: %s; nothing was written (rerun with --force to overwrite them; the edits are then saved under .svcgen/backup/)", strings.Join(edits, ", "))
+		return fmt.Errorf("generated files edited by hand: %s; nothing was written (rerun with --overwrite to overwrite them; the edits are then saved under %s/)", strings.Join(edits, ", "), BackupDir)
 	}
 	stage := filepath.Join(dir, stageDir)
 	if err := os.MkdirAll(stage, 0o755); err != nil {
@@ -544,13 +561,28 @@ func Apply(dir string, p *Plan) error {
 		j.Renames = append(j.Renames, rename{From: from, To: to})
 		return nil
 	}
-	for _, c := range p.Changes {
-		switch {
-		case c.Action == Overwrite:
-			if err := add(backupPath(c.Path), c.Old); err != nil {
+	if saved := p.backups(); len(saved) > 0 {
+		b := Backup{ID: newBackupID(dir, time.Now()), Time: time.Now().UTC().Truncate(time.Second), Command: p.Command, Svcgen: Version, Files: saved}
+		old := map[string][]byte{}
+		for _, c := range p.Changes {
+			old[c.Path] = c.Old
+		}
+		for _, f := range saved {
+			if err := add(path.Join(b.Dir(), f.Path), old[f.Path]); err != nil {
 				return err
 			}
-			fallthrough
+		}
+		idx, err := backupIndex(b)
+		if err != nil {
+			return err
+		}
+		if err := add(BackupDir+"/"+b.ID+".json", idx); err != nil {
+			return err
+		}
+		p.Backup = &b
+	}
+	for _, c := range p.Changes {
+		switch {
 		case c.writes() && c.Action != Remove:
 			if err := add(c.Path, c.New); err != nil {
 				return err
@@ -575,24 +607,25 @@ func Apply(dir string, p *Plan) error {
 	if err := os.Rename(filepath.Join(stage, "journal.tmp"), filepath.Join(dir, journalPath)); err != nil {
 		return err
 	}
-	return Resume(dir)
+	_, err = Resume(dir)
+	return err
 }
 
 // Resume completes an interrupted Apply: it performs the journal's renames
 // whose staged files are still there, then its removals, then clears the
-// stage. It does nothing when there is no journal.
-func Resume(dir string) error {
+// stage. It reports whether there was a journal to complete; a stage
+// without one was never committed to and is dropped.
+func Resume(dir string) (bool, error) {
 	data, err := os.ReadFile(filepath.Join(dir, journalPath))
 	if errors.Is(err, fs.ErrNotExist) {
-		// A stage without a journal was never committed to: drop it.
-		return os.RemoveAll(filepath.Join(dir, stageDir))
+		return false, os.RemoveAll(filepath.Join(dir, stageDir))
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	var j journal
 	if err := json.Unmarshal(data, &j); err != nil {
-		return fmt.Errorf("%s is damaged (%v); delete %s and regen again", journalPath, err, stageDir)
+		return false, fmt.Errorf("%s is damaged (%v); delete %s and regen again", journalPath, err, stageDir)
 	}
 	for _, r := range j.Renames {
 		from := filepath.Join(dir, filepath.FromSlash(r.From))
@@ -601,44 +634,92 @@ func Resume(dir string) error {
 		}
 		to := filepath.Join(dir, filepath.FromSlash(r.To))
 		if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
-			return err
+			return true, err
 		}
 		if ApplyHook != nil {
 			ApplyHook(r.To)
 		}
 		if err := os.Rename(from, to); err != nil {
-			return err
+			return true, err
 		}
 	}
 	for _, rm := range j.Removes {
 		if err := os.Remove(filepath.Join(dir, filepath.FromSlash(rm))); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
+			return true, err
 		}
 	}
-	return os.RemoveAll(filepath.Join(dir, stageDir))
+	return true, os.RemoveAll(filepath.Join(dir, stageDir))
 }
 
-// GitDirty returns the uncommitted changes of the git work tree dir is in,
-// or nil when it is clean or not in a work tree.
+// Pending reports whether an interrupted Apply waits in dir for Resume.
+func Pending(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, journalPath))
+	return err == nil
+}
+
+// TidyPendingPath marks a regen whose go mod tidy has not finished: written
+// before a regen that changes go.mod is applied, removed once tidy is done,
+// so an interrupted one is tidied by the next regen.
+const TidyPendingPath = ".svcgen/tidy-pending"
+
+// ownWorkFiles are svcgen's working files: git changes there are never the
+// team's uncommitted work.
+var ownWorkFiles = []string{stageDir, BackupDir, TidyPendingPath}
+
+// GitDirty returns the uncommitted changes (git status lines) of the git
+// work tree dir is in, below dir, or nil when there are none or dir is not
+// in a work tree. svcgen's own working files do not count.
 func GitDirty(dir string) ([]string, error) {
+	lines, _, err := gitStatus(dir)
+	return lines, err
+}
+
+// GitUncommitted returns the paths (relative to dir, slash-separated) with
+// uncommitted changes, as GitDirty counts them.
+func GitUncommitted(dir string) (map[string]bool, error) {
+	_, paths, err := gitStatus(dir)
+	return paths, err
+}
+
+func gitStatus(dir string) ([]string, map[string]bool, error) {
 	if _, err := exec.LookPath("git"); err != nil {
-		return nil, nil
+		return nil, nil, nil
 	}
-	inside, err := exec.Command("git", "-C", dir, "rev-parse", "--is-inside-work-tree").Output()
-	if err != nil || strings.TrimSpace(string(inside)) != "true" {
-		return nil, nil
-	}
-	out, err := exec.Command("git", "-C", dir, "status", "--porcelain", "--", ".").Output()
+	prefix, err := exec.Command("git", "-C", dir, "rev-parse", "--is-inside-work-tree", "--show-prefix").Output()
 	if err != nil {
-		return nil, fmt.Errorf("git status in %s: %w", dir, err)
+		return nil, nil, nil
 	}
-	var dirty []string
-	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		if l != "" {
-			dirty = append(dirty, l)
+	fields := strings.Split(strings.TrimRight(string(prefix), "\n"), "\n")
+	if len(fields) == 0 || fields[0] != "true" {
+		return nil, nil, nil
+	}
+	pre := ""
+	if len(fields) > 1 {
+		pre = fields[1]
+	}
+	args := []string{"-C", dir, "status", "--porcelain", "-z", "--untracked-files=all", "--", "."}
+	for _, p := range ownWorkFiles {
+		args = append(args, ":(exclude)"+p)
+	}
+	out, err := exec.Command("git", args...).Output()
+	if err != nil {
+		return nil, nil, fmt.Errorf("git status in %s: %w", dir, err)
+	}
+	var lines []string
+	paths := map[string]bool{}
+	recs := strings.Split(string(out), "\x00")
+	for i := 0; i < len(recs); i++ {
+		r := recs[i]
+		if len(r) < 4 {
+			continue
+		}
+		lines = append(lines, strings.TrimSpace(r))
+		paths[strings.TrimPrefix(r[3:], pre)] = true
+		if r[0] == 'R' || r[0] == 'C' {
+			i++ // the rename's source follows
 		}
 	}
-	return dirty, nil
+	return lines, paths, nil
 }
 
 // unmarshalManifest reads a manifest back.

@@ -107,15 +107,61 @@ func TestRegenHandEditToGeneratedFile(t *testing.T) {
 		t.Fatal("the refused regen changed the file")
 	}
 
-	p = plan(t, dir, render(t, nil, nil), RegenOptions{Force: true})
+	p = plan(t, dir, render(t, nil, nil), RegenOptions{Overwrite: true})
 	if err := Apply(dir, p); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(readFile(t, dir, main), "my tweak") {
-		t.Error("--force should overwrite the generated file")
+		t.Error("--overwrite should overwrite the generated file")
 	}
-	if readFile(t, dir, ".svcgen/backup/"+main) != edited {
-		t.Error("--force must keep the hand edit under .svcgen/backup/")
+	if p.Backup == nil || readFile(t, dir, p.Backup.Dir()+"/"+main) != edited {
+		t.Fatalf("--overwrite must keep the hand edit in a backup of its own, got %+v", p.Backup)
+	}
+	first := p.Backup.ID
+
+	// A second edit overwritten in the same second gets a backup of its
+	// own: the first one is still there.
+	second := readFile(t, dir, main) + "// another tweak\n"
+	if err := os.WriteFile(filepath.Join(dir, main), []byte(second), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p = plan(t, dir, render(t, nil, nil), RegenOptions{Overwrite: true})
+	if err := Apply(dir, p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Backup == nil || p.Backup.ID == first {
+		t.Fatalf("the second overwrite reused backup %s: %+v", first, p.Backup)
+	}
+	list, err := ListBackups(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || list[0].ID != first || list[1].ID != p.Backup.ID {
+		t.Fatalf("backups: %+v, want %s then %s", list, first, p.Backup.ID)
+	}
+	if readFile(t, dir, list[0].Dir()+"/"+main) != edited || readFile(t, dir, list[1].Dir()+"/"+main) != second {
+		t.Error("each backup must hold the edit its run overwrote")
+	}
+	if f := list[1].Files; len(f) != 1 || f[0].Path != main || f[0].Reason != ReasonOverwritten {
+		t.Errorf("backup index: %+v", f)
+	}
+
+	// Restoring the first edit saves what it replaces, so that is kept too.
+	restored, saved, err := RestoreBackup(dir, first, nil, "svcgen backup restore "+first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(restored) != 1 || readFile(t, dir, main) != edited {
+		t.Fatalf("restore wrote %v; the file is not the first edit", restored)
+	}
+	if saved == nil || len(saved.Files) != 1 || !strings.HasPrefix(saved.Files[0].Reason, ReasonRestore) {
+		t.Fatalf("restore must back up what it replaces: %+v", saved)
+	}
+	if _, _, err := RestoreBackup(dir, "nope", nil, ""); err == nil || !strings.Contains(err.Error(), first) {
+		t.Errorf("an unknown backup must be refused naming the ones there are: %v", err)
+	}
+	if _, _, err := RestoreBackup(dir, first, []string{"README.md"}, ""); err == nil || !strings.Contains(err.Error(), main) {
+		t.Errorf("a file not in the backup must be refused naming the ones it has: %v", err)
 	}
 }
 
@@ -246,8 +292,8 @@ func TestRegenInterrupted(t *testing.T) {
 			_ = Apply(dir, p)
 		}()
 		// The next regen first completes the journal, then finds nothing to do.
-		if err := Resume(dir); err != nil {
-			t.Fatal(err)
+		if resumed, err := Resume(dir); err != nil || !resumed {
+			t.Fatalf("resume: %v, completed a journal: %v", err, resumed)
 		}
 		if p := plan(t, dir, render(t, v2, nil), RegenOptions{}); p.Drift() {
 			t.Errorf("stop %d: the tree is not complete after resuming", stopAfter)

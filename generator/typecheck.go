@@ -706,11 +706,31 @@ func (d *diagnosis) classOf(rel string) Class {
 	return ""
 }
 
-// orphanFinding explains the errors of the handler file of an operation
-// gone from the spec.
+// orphanFinding explains the errors of a file the plan keeps as an
+// orphan: the handler file of an operation gone from the spec, or an edited
+// file of a feature turned off.
 func (d *diagnosis) orphanFinding(file string, errs []rawErr) Finding {
 	sort.Slice(errs, func(i, j int) bool { return errs[i].line < errs[j].line })
 	first := errs[0]
+	more := ""
+	if len(errs) > 1 {
+		more = fmt.Sprintf(" (and %d more error(s))", len(errs)-1)
+	}
+	if !strings.HasPrefix(file, "internal/handler/") {
+		feature := ""
+		for _, c := range d.plan.Changes {
+			if c.Path == file {
+				feature = c.Feature
+			}
+		}
+		what, fix := "svcgen no longer produces this file", "move what you still need of it elsewhere and delete "+file
+		if feature != "" {
+			what = "feature " + feature + " is off, so svcgen no longer produces this file"
+			fix = "keep the feature: add --features +" + feature + " to this regen; or " + fix
+		}
+		return Finding{Kind: FindOrphan, File: file, Line: first.line, Col: first.col,
+			Msg: fmt.Sprintf("%s; it is kept because you edited it, and it no longer compiles: %s%s", what, first.msg, more), Fix: fix}
+	}
 	base := strings.TrimSuffix(path.Base(file), ".go")
 	what := "its operation"
 	for _, op := range d.old.methods {
@@ -718,10 +738,7 @@ func (d *diagnosis) orphanFinding(file string, errs []rawErr) Finding {
 			what = "operation " + opLabel(op)
 		}
 	}
-	msg := fmt.Sprintf("%s is no longer in the spec, and this file no longer compiles: %s", what, first.msg)
-	if len(errs) > 1 {
-		msg += fmt.Sprintf(" (and %d more error(s))", len(errs)-1)
-	}
+	msg := fmt.Sprintf("%s is no longer in the spec, and this file no longer compiles: %s%s", what, first.msg, more)
 	f := Finding{Kind: FindOrphan, File: file, Line: first.line, Col: first.col, Msg: msg}
 	// Operations new in this render are candidates for a rename.
 	var added []Operation

@@ -25,6 +25,8 @@ type regenFlags struct {
 	presetsDir string
 	dryRun     bool
 	force      bool
+	overwrite  bool
+	allowDirty bool
 	restore    bool
 	json       bool
 	noTidy     bool
@@ -43,7 +45,8 @@ api/openapi.yaml and this svcgen, with --preset and --features changing the
 recorded answers.
 
 By ownership class: generated files are rewritten (a hand edit stops the run
-unless --force, which keeps the edit under .svcgen/backup/); scaffold files
+unless --overwrite, which keeps the edit in a backup of that run under
+.svcgen/backup/, see svcgen backup); scaffold files
 are never touched (a new operation gets a new handler file; a removed one
 leaves its file, reported as orphaned); merged files get a three-way merge
 (git merge-file) of svcgen's previous render, your file and the new render,
@@ -52,7 +55,10 @@ with git conflict markers where both changed the same lines (exit 1).
 Everything is rendered and merged in memory first; files are staged and
 renamed into place with a journal, the manifest last, so an interrupted
 regen is completed by the next one. It refuses a git work tree with
-uncommitted changes unless --force.`,
+uncommitted changes unless --allow-dirty (svcgen's own files under .svcgen/
+do not count), and a service with unresolved conflict markers in any merged
+or scaffold file. --dry-run exits 1 when the regen would conflict or not
+compile.`,
 		Example: `  svcgen regen                       # after editing api/openapi.yaml
   svcgen regen --dry-run             # the unified diff of what would change
   svcgen regen --preset read-heavy   # switch presets
@@ -71,7 +77,9 @@ uncommitted changes unless --force.`,
 	fl.StringVar(&f.features, "features", "", "feature changes to the recorded ones, e.g. +pool,-pgo")
 	fl.StringVar(&f.presetsDir, "presets-dir", "", "directory of extra preset YAML files")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "print the unified diff of what would change, write nothing")
-	fl.BoolVar(&f.force, "force", false, "overwrite hand-edited generated files (backed up) and run on a dirty git tree")
+	fl.BoolVar(&f.overwrite, "overwrite", false, "overwrite hand-edited generated files (each run's are backed up under .svcgen/backup/)")
+	fl.BoolVar(&f.allowDirty, "allow-dirty", false, "run on a git tree with uncommitted changes (the files it changes are backed up first)")
+	fl.BoolVar(&f.force, "force", false, "both --overwrite and --allow-dirty")
 	fl.BoolVar(&f.restore, "restore", false, "recreate files you deleted")
 	fl.BoolVar(&f.json, "json", false, "print one JSON object per file: {path, class, action, note}")
 	fl.BoolVar(&f.noTidy, "no-tidy", false, "do not run 'go mod tidy' after a change to go.mod")
@@ -121,14 +129,8 @@ func runRegen(cmd *cobra.Command, e *env, f *regenFlags, dir string) error {
 	if err != nil {
 		return err
 	}
-	if !f.force && !f.dryRun {
-		dirty, err := generator.GitDirty(dir)
-		if err != nil {
-			return err
-		}
-		if len(dirty) > 0 {
-			return fmt.Errorf("%s has uncommitted changes (%s): commit or stash them first, so the regen's own changes can be reviewed and undone, or pass --force", dir, summarize(dirty, 3))
-		}
+	if f.force {
+		f.overwrite, f.allowDirty = true, true
 	}
 	change := func(o *generator.Options) error {
 		if f.preset != "" {
@@ -140,15 +142,49 @@ func runRegen(cmd *cobra.Command, e *env, f *regenFlags, dir string) error {
 		o.Features = generator.MergeFeatureOverrides(o.Features, generator.ParseFeatureFlag(f.features))
 		return nil
 	}
+	resumed := false
 	if !f.dryRun {
-		if err := generator.Resume(dir); err != nil {
+		// svcgen's own unfinished work first: it is not the team's.
+		if resumed, err = generator.Resume(dir); err != nil {
 			return fmt.Errorf("completing the interrupted regen in %s: %w", dir, err)
 		}
+		if resumed {
+			fmt.Fprintf(e.stderr, "completed the interrupted regen in %s\n", dir)
+		}
+		if err := finishTidy(cmd.Context(), e, dir, f.noTidy); err != nil {
+			return err
+		}
 	}
-	p, res, err := planService(cmd.Context(), cat, dir, change, generator.RegenOptions{Force: f.force, Restore: f.restore})
+	if err := refuseMarkers(e.stderr, dir); err != nil {
+		return err
+	}
+	var dirty []string
+	if !f.allowDirty && !f.dryRun {
+		if dirty, err = generator.GitDirty(dir); err != nil {
+			return err
+		}
+		if len(dirty) > 0 && !resumed {
+			return fmt.Errorf("%s has uncommitted changes (%s): commit or stash them first, so the regen's own changes can be reviewed and undone, or pass --allow-dirty (the files the regen changes are then backed up first)", dir, summarize(dirty, 3))
+		}
+	}
+	p, res, err := planService(cmd.Context(), cat, dir, change, generator.RegenOptions{Overwrite: f.overwrite, Restore: f.restore})
 	if err != nil {
 		return err
 	}
+	if len(dirty) > 0 && resumed {
+		// The tree holds the completed regen, uncommitted.
+		if p.Drift() {
+			return fmt.Errorf("the interrupted regen in %s is complete now, and uncommitted; this run would change more: review and commit it (git add -A && git commit), then run svcgen regen again", dir)
+		}
+		fmt.Fprintf(e.stdout, "%s: the interrupted regen is complete; nothing more to change. Review and commit it.\n", dir)
+		return nil
+	}
+	if f.allowDirty && !f.dryRun {
+		if p.Uncommitted, err = generator.GitUncommitted(dir); err != nil {
+			return err
+		}
+	}
+	p.Command = "svcgen " + strings.Join(os.Args[1:], " ")
 	for _, w := range res.Warnings {
 		fmt.Fprintf(e.stderr, "svcgen: warning: %s\n", w)
 	}
@@ -190,7 +226,7 @@ func runRegen(cmd *cobra.Command, e *env, f *regenFlags, dir string) error {
 				}
 			}
 		}
-		return fmt.Errorf("generated files edited by hand: %s; nothing was written. Move the change into a scaffold file (internal/app, internal/handler) or rerun with --force to overwrite them (the edits are kept under .svcgen/backup/)", strings.Join(edits, ", "))
+		return fmt.Errorf("generated files edited by hand: %s; nothing was written. Move the change into a scaffold file (internal/app, internal/handler) or rerun with --overwrite to overwrite them (the edits are then kept in a backup of this run under .svcgen/backup/)", strings.Join(edits, ", "))
 	}
 	if rep != nil {
 		if err := reportTypeCheck(e.stderr, rep); err != nil {
@@ -198,16 +234,32 @@ func runRegen(cmd *cobra.Command, e *env, f *regenFlags, dir string) error {
 		}
 	}
 	if f.dryRun {
+		if conflicts := p.Paths(generator.Conflict); len(conflicts) > 0 {
+			return fmt.Errorf("%w predicted in %s; nothing was written: run it without --dry-run to get the <<<<<<< markers to resolve, or change the lines both sides changed first", errConflicts, strings.Join(conflicts, ", "))
+		}
 		return nil
 	}
 	if os.Getenv("SVCGEN_TEST_CRASH_AFTER_WRITES") != "" {
 		crashAfterWrites(os.Getenv("SVCGEN_TEST_CRASH_AFTER_WRITES"))
 	}
+	tidy := !f.noTidy && goModChanged(p)
+	if tidy {
+		if err := os.WriteFile(filepath.Join(dir, generator.TidyPendingPath), []byte("go mod tidy has not finished after the regen of go.mod; svcgen regen runs it\n"), 0o644); err != nil {
+			return err
+		}
+	}
 	if err := generator.Apply(dir, p); err != nil {
 		return err
 	}
-	if !f.noTidy && goModChanged(p) {
-		if err := generator.Tidy(cmd.Context(), dir, e.stderr); err != nil {
+	if b := p.Backup; b != nil {
+		w := e.stdout
+		if f.json {
+			w = e.stderr
+		}
+		fmt.Fprintf(w, "backed up %d file(s) this regen replaced to %s/ (svcgen backup list %s; svcgen backup restore %s)\n", len(b.Files), b.Dir(), dir, b.ID)
+	}
+	if tidy {
+		if err := finishTidy(cmd.Context(), e, dir, false); err != nil {
 			return err
 		}
 	}
@@ -333,23 +385,35 @@ func printJSON(w io.Writer, p *generator.Plan) error {
 	return nil
 }
 
+// printDiff prints the diff of every change, then one summary line.
 func printDiff(w io.Writer, p *generator.Plan) {
 	changed := 0
+	counts := map[string]int{}
 	for _, c := range p.Changes {
 		switch c.Action {
 		case generator.Unchanged, generator.Keep, generator.Deleted, generator.Orphan, generator.HandEdit:
 			continue
 		}
 		changed++
+		counts[actionWord(c.Action)]++
 		fmt.Fprint(w, c.Diff())
 	}
 	if p.ManifestChanged {
 		changed++
+		counts["updated"]++
 		fmt.Fprintf(w, "# %s would be rewritten\n", generator.ManifestPath)
 	}
 	if changed == 0 {
-		fmt.Fprintln(w, "nothing would change")
+		fmt.Fprintln(w, "dry run: nothing would change")
+		return
 	}
+	var parts []string
+	for _, word := range []string{"created", "updated", "merged", "conflict", "removed"} {
+		if counts[word] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[word], word))
+		}
+	}
+	fmt.Fprintf(w, "dry run: %d file(s) would change (%s); nothing was written\n", changed, strings.Join(parts, ", "))
 }
 
 // printPlan prints one line per file that is not unchanged, then counts.
@@ -460,7 +524,13 @@ func runCheck(ctx context.Context, e *env, f *checkFlags, dirs []string) error {
 					fmt.Fprintf(e.stdout, "  %s\n", d)
 				}
 			}
-			broken, unserved := splitUnserved(r.findings)
+			broken, unserved, markers := splitFindings(r.findings)
+			if len(markers) > 0 {
+				fmt.Fprintf(e.stdout, "%s: %d unresolved merge conflict(s):\n", dir, len(markers))
+				var b strings.Builder
+				generator.FormatFindings(&b, markers)
+				fmt.Fprint(e.stdout, indentLines(b.String(), "  "))
+			}
 			if len(broken) > 0 {
 				fmt.Fprintf(e.stdout, "%s: does not compile (as regen would leave it): %d problem(s):\n", dir, len(broken))
 				var b strings.Builder
@@ -488,8 +558,24 @@ func runCheck(ctx context.Context, e *env, f *checkFlags, dirs []string) error {
 // does, with the same rewrites of untouched stubs); a pending interrupted
 // regen counts as drift.
 func checkService(ctx context.Context, cat *generator.Catalog, dir string) ([]string, []generator.Finding, error) {
-	if _, err := os.Stat(filepath.Join(dir, ".svcgen", "stage")); err == nil {
-		return []string{"an interrupted regen is pending (.svcgen/stage): run svcgen regen"}, nil, nil
+	if generator.Pending(dir) {
+		return []string{"an interrupted regen is pending (.svcgen/stage): run svcgen regen, which completes it"}, nil, nil
+	}
+	var tidyPending []string
+	if _, err := os.Stat(filepath.Join(dir, generator.TidyPendingPath)); err == nil {
+		tidyPending = []string{"go mod tidy did not finish after the last regen: run svcgen regen (or go mod tidy)"}
+	}
+	m, err := generator.ReadManifest(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	markers, err := generator.ConflictMarkers(dir, m)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(markers) > 0 {
+		// What the files mean is unknown until they are resolved.
+		return tidyPending, markers, nil
 	}
 	p, res, err := planService(ctx, cat, dir, nil, generator.RegenOptions{})
 	if err != nil {
@@ -528,6 +614,7 @@ func checkService(ctx context.Context, cat *generator.Catalog, dir string) ([]st
 	if p.ManifestChanged && len(drift) == 0 {
 		drift = append(drift, "updated "+generator.ManifestPath+" (svcgen version or answers)")
 	}
+	drift = append(drift, tidyPending...)
 	un, err := unservedHandlers(dir, p, res)
 	if err != nil {
 		return nil, nil, err
@@ -552,17 +639,58 @@ func unservedHandlers(dir string, p *generator.Plan, res generator.Result) ([]ge
 	return generator.UnservedHandlers(dir, res.Operations, files)
 }
 
-// splitUnserved separates the findings of code that serves no operation
-// from those of code that does not compile.
-func splitUnserved(fs []generator.Finding) (broken, unserved []generator.Finding) {
+// splitFindings separates the findings of code that serves no operation
+// and of conflict markers from those of code that does not compile.
+func splitFindings(fs []generator.Finding) (broken, unserved, markers []generator.Finding) {
 	for _, f := range fs {
-		if f.Kind == generator.FindUnserved {
+		switch f.Kind {
+		case generator.FindUnserved:
 			unserved = append(unserved, f)
-		} else {
+		case generator.FindConflictMarkers:
+			markers = append(markers, f)
+		default:
 			broken = append(broken, f)
 		}
 	}
-	return broken, unserved
+	return broken, unserved, markers
+}
+
+// refuseMarkers fails, listing them, when merged or scaffold files of the
+// service in dir hold unresolved conflict markers.
+func refuseMarkers(w io.Writer, dir string) error {
+	m, err := generator.ReadManifest(dir)
+	if err != nil {
+		return err
+	}
+	markers, err := generator.ConflictMarkers(dir, m)
+	if err != nil || len(markers) == 0 {
+		return err
+	}
+	generator.FormatFindings(w, markers)
+	return fmt.Errorf("%d unresolved merge conflict(s) in %s (listed above); nothing was written: resolve them, then run svcgen regen again", len(markers), strings.Join(markerFiles(markers), ", "))
+}
+
+func markerFiles(fs []generator.Finding) []string {
+	var files []string
+	for _, f := range fs {
+		if len(files) == 0 || files[len(files)-1] != f.File {
+			files = append(files, f.File)
+		}
+	}
+	return files
+}
+
+// finishTidy runs the go mod tidy a regen left unfinished (or that this
+// one needs, once its marker is written), then drops the marker.
+func finishTidy(ctx context.Context, e *env, dir string, noTidy bool) error {
+	marker := filepath.Join(dir, generator.TidyPendingPath)
+	if _, err := os.Stat(marker); err != nil || noTidy {
+		return nil
+	}
+	if err := generator.Tidy(ctx, dir, e.stderr); err != nil {
+		return err
+	}
+	return os.Remove(marker)
 }
 
 // indentLines puts indent before every line of s.
