@@ -164,7 +164,7 @@ var tutorialSteps = []tutorialStep{
 	{
 		title: "Regenerate",
 		why: func(t *tutorial) string {
-			return "svcgen regen renders the service again: generated files (internal/api, internal/platform) are rewritten, the new operation gets its own handler file, and your files are kept: handlers and internal/app are yours, the Makefile, go.mod and README.md are three-way merged. --dry-run shows the diff first. In a git work tree with uncommitted changes, commit first (or pass --force)."
+			return "svcgen regen renders the service again: generated files (internal/api, internal/platform) are rewritten, the new operation gets its own handler file, and your files are kept: handlers and internal/app are yours, the Makefile, go.mod and README.md are three-way merged. --dry-run shows the diff first. In a git work tree with uncommitted changes, commit first (or pass --allow-dirty)."
 		},
 		commands: func(t *tutorial) []string {
 			return []string{"cd " + shq(t.dir), "svcgen regen --dry-run > /dev/null", "svcgen regen", "svcgen check"}
