@@ -495,6 +495,7 @@ func runCheck(ctx context.Context, e *env, f *checkFlags, dirs []string) error {
 		err      error
 		drift    []string
 		findings []generator.Finding
+		skipped  string
 	}
 	results := make([]result, len(dirs))
 	var wg sync.WaitGroup
@@ -505,7 +506,7 @@ func runCheck(ctx context.Context, e *env, f *checkFlags, dirs []string) error {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			results[i].drift, results[i].findings, results[i].err = checkService(ctx, cat, dir)
+			results[i].drift, results[i].findings, results[i].skipped, results[i].err = checkService(ctx, cat, dir)
 		}()
 	}
 	wg.Wait()
@@ -543,6 +544,8 @@ func runCheck(ctx context.Context, e *env, f *checkFlags, dirs []string) error {
 				generator.FormatFindings(&b, unserved)
 				fmt.Fprint(e.stdout, indentLines(b.String(), "  "))
 			}
+		case r.skipped != "":
+			fmt.Fprintf(e.stdout, "%s: up to date, but not type-checked: %s\n", dir, r.skipped)
 		default:
 			fmt.Fprintf(e.stdout, "%s: up to date\n", dir)
 		}
@@ -556,10 +559,11 @@ func runCheck(ctx context.Context, e *env, f *checkFlags, dirs []string) error {
 // checkService lists what a regen of dir would change, without writing,
 // and why the service would not compile after it (type-checked as regen
 // does, with the same rewrites of untouched stubs); a pending interrupted
-// regen counts as drift.
-func checkService(ctx context.Context, cat *generator.Catalog, dir string) ([]string, []generator.Finding, error) {
+// regen counts as drift. skipped says why no type check ran, when none
+// could.
+func checkService(ctx context.Context, cat *generator.Catalog, dir string) (drift []string, findings []generator.Finding, skipped string, err error) {
 	if generator.Pending(dir) {
-		return []string{"an interrupted regen is pending (.svcgen/stage): run svcgen regen, which completes it"}, nil, nil
+		return []string{"an interrupted regen is pending (.svcgen/stage): run svcgen regen, which completes it"}, nil, "", nil
 	}
 	var tidyPending []string
 	if _, err := os.Stat(filepath.Join(dir, generator.TidyPendingPath)); err == nil {
@@ -567,21 +571,20 @@ func checkService(ctx context.Context, cat *generator.Catalog, dir string) ([]st
 	}
 	m, err := generator.ReadManifest(dir)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 	markers, err := generator.ConflictMarkers(dir, m)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 	if len(markers) > 0 {
 		// What the files mean is unknown until they are resolved.
-		return tidyPending, markers, nil
+		return tidyPending, markers, "", nil
 	}
 	p, res, err := planService(ctx, cat, dir, nil, generator.RegenOptions{})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
-	var findings []generator.Finding
 	if len(p.Paths(generator.HandEdit)) == 0 {
 		rep, err := generator.TypeCheckPlan(ctx, dir, p)
 		var le *generator.LoadError
@@ -590,14 +593,16 @@ func checkService(ctx context.Context, cat *generator.Catalog, dir string) ([]st
 			// go.mod drifts (regen tidies, then type-checks), or the
 			// service's dependencies are not in go.sum yet (a service
 			// written with --no-tidy): what cannot be loaded cannot be
-			// checked, and go build says the same; the drift check stands.
+			// checked; the drift check stands, and says so.
+			skipped = strings.Join(strings.Fields(le.Error()), " ")
 		case err != nil:
-			return nil, nil, err
+			return nil, nil, "", err
+		case rep.Skipped != "":
+			skipped = rep.Skipped
 		default:
 			findings = rep.Findings
 		}
 	}
-	var drift []string
 	for _, c := range p.Changes {
 		switch c.Action {
 		case generator.Unchanged, generator.Keep, generator.Deleted, generator.Orphan:
@@ -617,9 +622,9 @@ func checkService(ctx context.Context, cat *generator.Catalog, dir string) ([]st
 	drift = append(drift, tidyPending...)
 	un, err := unservedHandlers(dir, p, res)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
-	return drift, append(findings, un...), nil
+	return drift, append(findings, un...), skipped, nil
 }
 
 // unservedHandlers are the team's implementations of operations gone from

@@ -445,7 +445,7 @@ func labelText(l string) string {
 
 // drift fails when svcgen check would.
 func (t *tutorial) drift() error {
-	drift, findings, err := checkService(context.Background(), t.cat, t.dir)
+	drift, findings, _, err := checkService(context.Background(), t.cat, t.dir)
 	if err != nil {
 		return err
 	}
