@@ -38,7 +38,20 @@ func LoadAnswers(path string) (Options, error) {
 			return o, fmt.Errorf("%s:%d: module: %w", path, keyLine(data, "module"), err)
 		}
 	}
+	lines := seqLines(data, "skip_unsupported")
+	for i, s := range o.SkipUnsupported {
+		if err := CheckSkipUnsupported(s); err != nil {
+			return o, fmt.Errorf("%s:%d: skip_unsupported: %w", path, lines[i], err)
+		}
+	}
 	return o, nil
+}
+
+// AnswerLine returns "FILE:LINE" of a top-level field of an answers file
+// (line 1 when the field is absent), for errors about its value.
+func AnswerLine(path, field string) string {
+	data, _ := os.ReadFile(path)
+	return fmt.Sprintf("%s:%d", path, keyLine(data, field))
 }
 
 var nameRe = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)

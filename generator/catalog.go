@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -363,15 +364,17 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // ResolveFeatures applies overrides ("+a", "-b", or "a" meaning "+a") to the
 // preset's feature list and closes it over requires; errors name the unknown
-// feature with a did-you-mean, and conflicts.
+// feature with a did-you-mean, a feature both added and removed, a feature
+// that cannot go, and conflicts.
 func (c *Catalog) ResolveFeatures(preset *Preset, overrides []string) ([]string, error) {
 	on := map[string]bool{}
 	for _, f := range preset.Features {
 		on[f] = true
 	}
 	removed := map[string]bool{}
-	for _, o := range overrides {
-		o = strings.TrimSpace(o)
+	given := map[string]string{} // feature -> the override that named it
+	for _, raw := range overrides {
+		o := strings.TrimSpace(raw)
 		if o == "" {
 			continue
 		}
@@ -383,18 +386,30 @@ func (c *Catalog) ResolveFeatures(preset *Preset, overrides []string) ([]string,
 			add = false
 			o = o[1:]
 		}
+		if o == "" {
+			return nil, fmt.Errorf("%q names no feature: write +name to add one, -name to remove one", raw)
+		}
 		if _, ok := c.features[o]; !ok {
 			return nil, fmt.Errorf("unknown feature %q%s (see `svcgen presets show %s` for the features)", o, suggest(o, c.featureNames()), preset.Name)
 		}
+		sign := "+"
+		if !add {
+			sign = "-"
+		}
+		if prev, ok := given[o]; ok && prev[:1] != sign {
+			return nil, fmt.Errorf("feature %q is both added (+%s) and removed (-%s): keep the one you mean", o, o, o)
+		}
+		given[o] = sign + o
 		on[o] = add
 		removed[o] = !add
 	}
-	// Close over requires, including the starter's.
+	wanted := maps.Clone(on)
+	// Close over requires, including the base's and the starter's.
 	required := map[string]string{}
 	var visit func(name, by string) error
 	visit = func(name, by string) error {
 		if !on[name] && removed[name] {
-			return fmt.Errorf("feature %q is needed by %q; keep it or remove %q too", name, by, by)
+			return c.cannotRemove(preset, name, by, wanted)
 		}
 		if _, seen := required[name]; seen && on[name] {
 			return nil
@@ -413,7 +428,7 @@ func (c *Catalog) ResolveFeatures(preset *Preset, overrides []string) ([]string,
 			continue
 		}
 		for _, r := range s.Requires {
-			if err := visit(r, "the "+s.dir+" template"); err != nil {
+			if err := visit(r, s.dir); err != nil {
 				return nil, err
 			}
 		}
@@ -439,6 +454,73 @@ func (c *Catalog) ResolveFeatures(preset *Preset, overrides []string) ([]string,
 		}
 	}
 	return out, nil
+}
+
+// baseNeeds says, for the features the base template requires, why no
+// service can go without them and what can be done instead.
+var baseNeeds = map[string]struct{ why, instead string }{
+	"ogen": {
+		why:     "every service serves its API through ogen's generated server",
+		instead: "for a service that serves no API operations, keep ogen and pass --spec with an OpenAPI document whose paths are empty (paths: {})",
+	},
+	"servemux": {
+		why:     "every service serves its API, /healthz and /readyz on the standard http.ServeMux",
+		instead: "nothing replaces it; keep it",
+	},
+}
+
+// cannotRemove is the error for a removed feature that by needs: another
+// feature, the base template or a starter API.
+func (c *Catalog) cannotRemove(preset *Preset, name, by string, wanted map[string]bool) error {
+	switch {
+	case by == baseDir:
+		need, ok := baseNeeds[name]
+		if !ok {
+			need.why, need.instead = "every service is built on it", "keep it"
+		}
+		return fmt.Errorf("feature %q cannot be removed: %s (the base template needs it); %s", name, need.why, need.instead)
+	case by == path.Join(startersDir, BlankStarter):
+		return fmt.Errorf("feature %q cannot be removed: the store of a service from its own spec (internal/store) is built on it; keep it", name)
+	case strings.HasPrefix(by, startersDir+"/"):
+		msg := fmt.Sprintf("feature %q cannot be removed from preset %s: its starter API (%s) is built on it; keep it", name, preset.Name, path.Base(by))
+		if blank := c.starters[BlankStarter]; blank != nil && !slices.Contains(blank.Requires, name) {
+			msg += ", or pass --spec with your own OpenAPI document to start without that starter"
+		} else {
+			msg += " (a service from its own --spec needs it too)"
+		}
+		return errors.New(msg)
+	}
+	// Every wanted feature that needs it, directly or through another.
+	var needs func(f string, seen map[string]bool) bool
+	needs = func(f string, seen map[string]bool) bool {
+		if seen[f] {
+			return false
+		}
+		seen[f] = true
+		for _, r := range c.features[f].Requires {
+			if r == name || needs(r, seen) {
+				return true
+			}
+		}
+		return false
+	}
+	var by2 []string
+	for _, f := range sortedKeys(wanted) {
+		if wanted[f] && f != name && needs(f, map[string]bool{}) {
+			by2 = append(by2, f)
+		}
+	}
+	if len(by2) == 0 {
+		by2 = []string{by}
+	}
+	quoted := make([]string, len(by2))
+	flags := make([]string, 0, len(by2)+1)
+	for i, f := range by2 {
+		quoted[i] = strconv.Quote(f)
+		flags = append(flags, "-"+f)
+	}
+	flags = append(flags, "-"+name)
+	return fmt.Errorf("feature %q is needed by %s; keep it, or remove those too (%s)", name, strings.Join(quoted, ", "), strings.Join(flags, ","))
 }
 
 // ParseFeatureFlag splits a --features value "+cache3,-pool" into its items.

@@ -184,6 +184,9 @@ func TestGenerateFeatureOverrides(t *testing.T) {
 		{[]string{"-metrics"}, `feature "metrics" is needed by "pool"`},
 		{[]string{"+otel"}, `features "otel" and "pool" cannot be combined`},
 		{[]string{"+pol"}, `unknown feature "pol" (did you mean "pool"?)`},
+		{[]string{"+pool", "-pool"}, `feature "pool" is both added (+pool) and removed (-pool): keep the one you mean`},
+		{[]string{"-pool", "pool"}, `feature "pool" is both added (+pool) and removed (-pool)`},
+		{[]string{"-"}, `"-" names no feature: write +name to add one, -name to remove one`},
 	} {
 		_, err := Generate(context.Background(), Request{Catalog: c, Options: Options{Name: "x", Preset: "hot", Features: tc.features}})
 		if tc.want == "" {

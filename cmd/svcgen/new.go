@@ -127,6 +127,14 @@ func runNew(cmd *cobra.Command, e *env, f *newFlags, args []string) (err error) 
 	set("http-port", func() { opts.HTTPPort = f.httpPort })
 	set("admin-port", func() { opts.AdminPort = f.adminPort })
 	set("skip-unsupported", func() { opts.SkipUnsupported = f.skip })
+	// Where an answer came from, for its errors: the flag, or the answers
+	// file at the field's line.
+	origin := func(field, flag string) string {
+		if given[flag] || f.answers == "" {
+			return "--" + flag
+		}
+		return generator.AnswerLine(f.answers, field) + ": " + field
+	}
 	set("explain", func() { opts.Explain = f.explain })
 
 	if !f.yes && f.answers == "" {
@@ -151,7 +159,15 @@ func runNew(cmd *cobra.Command, e *env, f *newFlags, args []string) (err error) 
 	}
 	preset, err := cat.Preset(opts.Preset)
 	if err != nil {
-		return err
+		if given["preset"] || f.answers == "" {
+			return err
+		}
+		return fmt.Errorf("%s: %w", origin("preset", "preset"), err)
+	}
+	for _, flag := range []string{"http-port", "admin-port"} {
+		if v, _ := fl.GetInt(flag); given[flag] && v == 0 {
+			return fmt.Errorf("--%s 0: a port is between 1 and 65535 (leave the flag out for the default)", flag)
+		}
 	}
 	opts.Defaults()
 	if err := generator.ValidateModule(opts.Module); err != nil {
@@ -160,11 +176,21 @@ func runNew(cmd *cobra.Command, e *env, f *newFlags, args []string) (err error) 
 	if err := checkPorts(opts.HTTPPort, opts.AdminPort); err != nil {
 		return err
 	}
-	if _, err := cat.ResolveFeatures(preset, opts.Features); err != nil {
-		if given["features"] {
-			return fmt.Errorf("--features: %w", err)
+	for _, s := range opts.SkipUnsupported {
+		if err := generator.CheckSkipUnsupported(s); err != nil {
+			return fmt.Errorf("%s: %w", origin("skip_unsupported", "skip-unsupported"), err)
 		}
-		return err
+	}
+	// A spec of the user's own replaces the preset's starter API (as
+	// Generate does): check the features against the starter it will get.
+	check := preset
+	if opts.Spec != "" {
+		p := *preset
+		p.Starter = generator.BlankStarter
+		check = &p
+	}
+	if _, err := cat.ResolveFeatures(check, opts.Features); err != nil {
+		return fmt.Errorf("%s: %w", origin("features", "features"), err)
 	}
 	dir = f.out
 	if dir == "" {
