@@ -472,3 +472,47 @@ func TestGenerateUserSpecIsFirstClass(t *testing.T) {
 		t.Error("a spec without operations must answer 404 in the error shape")
 	}
 }
+
+func TestValidateModuleSuggestion(t *testing.T) {
+	for in, want := range map[string]string{
+		"example.com/my svc":    "example.com/my-svc",
+		"Example.COM/Inventory": "example.com/Inventory",
+		"github.com/acme/x/v1":  "github.com/acme/x",
+		"example.com//a b//c":   "example.com/a-b/c",
+		"my svc":                "my-svc",
+		"example.com/über-svc":  "example.com/ber-svc",
+		"https://example.com/x": "example.com/x",
+		"example.com/x/":        "example.com/x",
+		"example.com/svc.":      "example.com/svc",
+	} {
+		err := ValidateModule(in)
+		if err == nil {
+			t.Errorf("%q accepted", in)
+			continue
+		}
+		if !strings.HasSuffix(err.Error(), "; e.g. "+want) {
+			t.Errorf("%q: %v\nwant the suggestion %q", in, err, want)
+		}
+		if verr := ValidateModule(want); verr != nil {
+			t.Errorf("suggestion %q for %q is itself refused: %v", want, in, verr)
+		}
+	}
+}
+
+func FuzzValidateModule(f *testing.F) {
+	for _, s := range []string{"example.com/my svc", "github.com/acme/x/v1", "gopkg.in/x", "A B", "x/.y", "é/ü", "con/aux", "example.com/x~1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, path string) {
+		err := ValidateModule(path)
+		if err == nil {
+			return
+		}
+		// What the error suggests must be accepted.
+		if _, s, ok := strings.Cut(err.Error(), "; e.g. "); ok {
+			if verr := ValidateModule(s); verr != nil {
+				t.Fatalf("%q: suggestion %q is refused: %v", path, s, verr)
+			}
+		}
+	})
+}
