@@ -202,7 +202,10 @@ func runNew(cmd *cobra.Command, e *env, f *newFlags, args []string) (err error) 
 	var spec []byte
 	if opts.Spec != "" {
 		if spec, err = os.ReadFile(opts.Spec); err != nil {
-			return fmt.Errorf("read spec: %w", err)
+			if errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("%s: %s does not exist: give the path of your OpenAPI document (relative to the current directory), or leave it out for the preset's starter API", origin("spec", "spec"), opts.Spec)
+			}
+			return fmt.Errorf("%s: %w", origin("spec", "spec"), err)
 		}
 	}
 
