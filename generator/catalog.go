@@ -622,7 +622,7 @@ func (c *Catalog) ResolveFeatures(preset *Preset, overrides []string) ([]string,
 var baseNeeds = map[string]struct{ why, instead string }{
 	"ogen": {
 		why:     "every service serves its API through ogen's generated server",
-		instead: "for a service that serves no API operations, keep ogen and pass --spec with an OpenAPI document whose paths are empty (paths: {})",
+		instead: "for a service that serves no API operations, keep ogen and give it an OpenAPI document whose paths are empty (paths: {}): --spec FILE for svcgen new, api/openapi.yaml for regen",
 	},
 	"servemux": {
 		why:     "every service serves its API, /healthz and /readyz on the standard http.ServeMux",
@@ -645,9 +645,9 @@ func (c *Catalog) cannotRemove(preset *Preset, name, by string, wanted map[strin
 	case strings.HasPrefix(by, startersDir+"/"):
 		msg := fmt.Sprintf("feature %q cannot be removed from preset %s: its starter API (%s) is built on it; keep it", name, preset.Name, path.Base(by))
 		if blank := c.starters[BlankStarter]; blank != nil && !slices.Contains(blank.Requires, name) {
-			msg += ", or pass --spec with your own OpenAPI document to start without that starter"
+			msg += ", or generate the service from your own OpenAPI document (svcgen new --spec FILE), which goes without that starter"
 		} else {
-			msg += " (a service from its own --spec needs it too)"
+			msg += " (a service from its own spec needs it too)"
 		}
 		return errors.New(msg)
 	}
