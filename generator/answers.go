@@ -38,7 +38,20 @@ func LoadAnswers(path string) (Options, error) {
 			return o, fmt.Errorf("%s:%d: module: %w", path, keyLine(data, "module"), err)
 		}
 	}
+	lines := seqLines(data, "skip_unsupported")
+	for i, s := range o.SkipUnsupported {
+		if err := CheckSkipUnsupported(s); err != nil {
+			return o, fmt.Errorf("%s:%d: skip_unsupported: %w", path, lines[i], err)
+		}
+	}
 	return o, nil
+}
+
+// AnswerLine returns "FILE:LINE" of a top-level field of an answers file
+// (line 1 when the field is absent), for errors about its value.
+func AnswerLine(path, field string) string {
+	data, _ := os.ReadFile(path)
+	return fmt.Sprintf("%s:%d", path, keyLine(data, field))
 }
 
 var nameRe = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
@@ -108,9 +121,64 @@ func ValidateModule(path string) error {
 		if !strings.Contains(path, "/") && module.CheckImportPath(path) == nil {
 			return nil
 		}
-		return fmt.Errorf("%q is not a valid Go module path (%v); use a form like github.com/acme/%s", path, err, lastElem(path))
+		msg := fmt.Sprintf("%q is not a valid Go module path (%v)", path, err)
+		if s := suggestModule(path); s != "" {
+			msg += "; e.g. " + s
+		} else {
+			msg += "; use a form like github.com/acme/inventory-svc"
+		}
+		return errors.New(msg)
 	}
 	return nil
+}
+
+// suggestModule mends a module path that ValidateModule refuses: each
+// element keeps its letters, digits and "-._~", the rest becoming "-";
+// the host is lower-cased; a /v0 or /v1 suffix goes. "" when the mended
+// path is still refused. Every suggestion passes ValidateModule.
+func suggestModule(p string) string {
+	var elems []string
+	trimmed := p
+	for _, scheme := range []string{"https://", "http://"} {
+		trimmed = strings.TrimPrefix(trimmed, scheme)
+	}
+	for i, e := range strings.Split(trimmed, "/") {
+		e = strings.Map(func(r rune) rune {
+			switch {
+			case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '.':
+				return r
+			case r >= 'A' && r <= 'Z':
+				if i == 0 {
+					return r - 'A' + 'a'
+				}
+				return r
+			case (r == '_' || r == '~') && i > 0:
+				return r
+			}
+			return '-'
+		}, e)
+		e = regexp.MustCompile(`-{2,}`).ReplaceAllString(e, "-")
+		e = regexp.MustCompile(`\.{2,}`).ReplaceAllString(e, ".")
+		e = strings.Trim(e, "-.~_")
+		if e != "" {
+			elems = append(elems, e)
+		}
+	}
+	if n := len(elems); n > 1 && (elems[n-1] == "v0" || elems[n-1] == "v1") {
+		elems = elems[:n-1]
+	}
+	candidates := []string{strings.Join(elems, "/")}
+	if len(elems) > 0 {
+		if k := kebab(elems[len(elems)-1]); k != "" {
+			candidates = append(candidates, "github.com/acme/"+k)
+		}
+	}
+	for _, c := range candidates {
+		if c != "" && c != p && ValidateModule(c) == nil {
+			return c
+		}
+	}
+	return ""
 }
 
 func lastElem(p string) string {

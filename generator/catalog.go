@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -159,10 +160,16 @@ func (c *Catalog) loadPresets(fsys fs.FS, dir, prefix string) error {
 	}
 	// Presets that extend others are read after those.
 	var pending []string
+	seen := map[string]string{} // preset name -> its file
 	for _, e := range entries {
 		if e.IsDir() || (!strings.HasSuffix(e.Name(), ".yaml") && !strings.HasSuffix(e.Name(), ".yml")) {
 			continue
 		}
+		name := presetFileName(e.Name())
+		if other, dup := seen[name]; dup {
+			return fmt.Errorf("%s%s: preset %q is also defined in %s%s; keep one of the two files", prefix, e.Name(), name, prefix, other)
+		}
+		seen[name] = e.Name()
 		pending = append(pending, e.Name())
 	}
 	for len(pending) > 0 {
@@ -183,12 +190,68 @@ func (c *Catalog) loadPresets(fsys fs.FS, dir, prefix string) error {
 			c.presets[p.Name] = p
 		}
 		if len(later) == len(pending) {
-			// Every remaining preset extends one that does not exist.
+			// Every remaining preset extends one that is not read: one
+			// that does not exist, or one in a cycle of extends.
+			if err := extendsCycle(fsys, dir, prefix, later); err != nil {
+				return err
+			}
 			data, _ := fs.ReadFile(fsys, path.Join(dir, later[0]))
 			_, _, err := c.parsePresetFinal(prefix+later[0], data)
 			return err
 		}
 		pending = later
+	}
+	return nil
+}
+
+// presetFileName is the preset name a file gives: "mine.yaml" -> "mine".
+func presetFileName(file string) string {
+	return strings.TrimSuffix(strings.TrimSuffix(path.Base(file), ".yaml"), ".yml")
+}
+
+// extendsCycle reports the first cycle of extends among the files that
+// could not be read, with the chain and where each link is written; nil
+// when there is none.
+func extendsCycle(fsys fs.FS, dir, prefix string, files []string) error {
+	type link struct {
+		file    string
+		extends string
+		line    int
+	}
+	links := map[string]link{}
+	for _, f := range files {
+		data, err := fs.ReadFile(fsys, path.Join(dir, f))
+		if err != nil {
+			return err
+		}
+		var head presetHead
+		_ = yaml.Unmarshal(data, &head)
+		links[presetFileName(f)] = link{file: prefix + f, extends: head.Extends, line: keyLine(data, "extends")}
+	}
+	for _, f := range files {
+		chain := []string{presetFileName(f)}
+		for {
+			next := links[chain[len(chain)-1]].extends
+			if _, pending := links[next]; !pending {
+				break // ends at a preset that does not exist
+			}
+			if i := slices.Index(chain, next); i >= 0 {
+				cycle := append(slices.Clone(chain[i:]), next)
+				start := links[cycle[0]]
+				if len(cycle) == 2 {
+					return fmt.Errorf("%s:%d: preset %q extends itself (%s -> %s); extend another preset, or give it its own starter and features and drop extends",
+						start.file, start.line, cycle[0], cycle[0], cycle[0])
+				}
+				var where []string
+				for _, name := range cycle[1 : len(cycle)-1] {
+					l := links[name]
+					where = append(where, fmt.Sprintf("%s:%d", l.file, l.line))
+				}
+				return fmt.Errorf("%s:%d: extends cycle: %s (the other links at %s); make one of them extend a preset outside the cycle, or drop its extends",
+					start.file, start.line, strings.Join(cycle, " -> "), strings.Join(where, ", "))
+			}
+			chain = append(chain, next)
+		}
 	}
 	return nil
 }
@@ -229,7 +292,7 @@ func (c *Catalog) parsePresetFinal(file string, data []byte) (*Preset, bool, err
 	if err := decodeStrict(file, data, p); err != nil {
 		return nil, false, err
 	}
-	want := strings.TrimSuffix(strings.TrimSuffix(path.Base(file), ".yaml"), ".yml")
+	want := presetFileName(file)
 	if p.Name == "" || head.Extends != "" && p.Name == c.presets[head.Extends].Name && want != p.Name {
 		p.Name = want
 	}
@@ -243,19 +306,75 @@ func (c *Catalog) parsePresetFinal(file string, data []byte) (*Preset, bool, err
 		return nil, false, fmt.Errorf("%s:%d: unknown starter %q%s", file, keyLine(data, "starter"), p.Starter, suggest(p.Starter, c.starterNames()))
 	}
 	lines := seqLines(data, "features")
+	first := map[string]int{}
 	for i, f := range p.Features {
 		if _, ok := c.features[f]; !ok {
 			line := lines[i]
 			return nil, false, fmt.Errorf("%s:%d: unknown feature %q%s", file, line, f, suggest(f, c.featureNames()))
 		}
+		if j, dup := first[f]; dup && lines[i] > 0 {
+			return nil, false, fmt.Errorf("%s:%d: feature %q is listed twice (also at line %d); remove one", file, lines[i], f, lines[j])
+		}
+		first[f] = i
 	}
 	if _, err := c.ResolveFeatures(p, nil); err != nil {
-		return nil, false, fmt.Errorf("%s: %w", file, err)
+		return nil, false, fmt.Errorf("%s:%d: features: %w", file, keyLine(data, "features"), err)
 	}
 	if err := p.Params.validate(); err != nil {
-		return nil, false, fmt.Errorf("%s: %w", file, err)
+		var pe *paramError
+		line := keyLine(data, "params")
+		if errors.As(err, &pe) {
+			line = pathLine(data, pe.Path, keyLine(data, "extends"))
+			for _, also := range pe.Also {
+				if _, exact := valueLine(data, pe.Path); exact {
+					break
+				}
+				if l, exact := valueLine(data, also); exact {
+					line = l
+					break
+				}
+			}
+		}
+		return nil, false, fmt.Errorf("%s:%d: %w", file, line, err)
 	}
 	return p, false, nil
+}
+
+// pathLine returns the line of the value at a dotted path of keys
+// ("params.dbpool.min_conns"), or of its deepest ancestor in the file, or
+// def when not even the first key is there (a value a preset inherits).
+func pathLine(data []byte, dotted string, def int) int {
+	line, _ := valueLine(data, dotted)
+	if line == 0 {
+		return def
+	}
+	return line
+}
+
+// valueLine returns the line of the value at a dotted path and true, or
+// the line of its deepest ancestor in the file (0: none) and false.
+func valueLine(data []byte, dotted string) (int, bool) {
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) != nil || len(root.Content) == 0 {
+		return 0, false
+	}
+	n, line := root.Content[0], 0
+	for _, key := range strings.Split(dotted, ".") {
+		var next *yaml.Node
+		for i := 0; n.Kind == yaml.MappingNode && i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				next = n.Content[i+1]
+				line = n.Content[i].Line
+				break
+			}
+		}
+		if next == nil {
+			return line, false
+		}
+		n = next
+		line = n.Line
+	}
+	return line, true
 }
 
 func cloneMap[K comparable, V any](m map[K]V) map[K]V {
@@ -269,28 +388,71 @@ func cloneMap[K comparable, V any](m map[K]V) map[K]V {
 	return out
 }
 
-// validate checks values that YAML types cannot.
-func (p *Params) validate() error {
-	if p.DBPool.MinConns > p.DBPool.MaxConns && p.DBPool.MaxConns > 0 {
-		return fmt.Errorf("params.dbpool.min_conns (%d) is above max_conns (%d)", p.DBPool.MinConns, p.DBPool.MaxConns)
+// paramError is a bad preset parameter: Path ("params.dbpool.min_conns")
+// locates it in the file.
+type paramError struct {
+	Path string
+	Msg  string
+	// Also are the other parameters the fault is about: when Path is not
+	// in the file (the preset inherits it), the line of the first of them
+	// that is.
+	Also []string
+}
+
+func (e *paramError) Error() string { return e.Path + " " + e.Msg }
+
+func perr(path, format string, args ...any) error {
+	return &paramError{Path: path, Msg: fmt.Sprintf(format, args...)}
+}
+
+// negative returns the error for the first of the named values below 0.
+func negative[N int | int32 | int64 | Duration](block string, vals ...struct {
+	name string
+	v    N
+}) error {
+	for _, x := range vals {
+		if x.v < 0 {
+			return perr(block+"."+x.name, "is %v: it cannot be negative; use 0 or more", x.v)
+		}
 	}
-	if p.DBPool.MaxConns < 0 || p.DBPool.MinConns < 0 {
-		return errors.New("params.dbpool: connection counts cannot be negative")
+	return nil
+}
+
+type nv[N int | int32 | int64 | Duration] = struct {
+	name string
+	v    N
+}
+
+// validate checks values that YAML types cannot. Its errors are
+// *paramError.
+func (p *Params) validate() error {
+	if err := negative("params.dbpool", nv[int32]{"max_conns", p.DBPool.MaxConns}, nv[int32]{"min_conns", p.DBPool.MinConns}); err != nil {
+		return err
+	}
+	if p.DBPool.MinConns > p.DBPool.MaxConns && p.DBPool.MaxConns > 0 {
+		err := perr("params.dbpool.min_conns", "(%d) is above max_conns (%d): lower min_conns or raise max_conns", p.DBPool.MinConns, p.DBPool.MaxConns)
+		err.(*paramError).Also = []string{"params.dbpool.max_conns"}
+		return err
+	}
+	if err := negative("params.pool", nv[int]{"buffer_size", p.Pool.BufferSize}, nv[int]{"max_buffer_size", p.Pool.MaxBufferSize}); err != nil {
+		return err
 	}
 	if p.Pool.MaxBufferSize > 0 && p.Pool.BufferSize > p.Pool.MaxBufferSize {
-		return fmt.Errorf("params.pool.buffer_size (%d) is above max_buffer_size (%d)", p.Pool.BufferSize, p.Pool.MaxBufferSize)
+		err := perr("params.pool.buffer_size", "(%d) is above max_buffer_size (%d): lower buffer_size or raise max_buffer_size", p.Pool.BufferSize, p.Pool.MaxBufferSize)
+		err.(*paramError).Also = []string{"params.pool.max_buffer_size"}
+		return err
 	}
-	if p.Server.MaxBodyBytes < 0 {
-		return errors.New("params.server.max_body_bytes cannot be negative")
+	if err := negative("params.server", nv[int64]{"max_body_bytes", p.Server.MaxBodyBytes}); err != nil {
+		return err
 	}
 	switch p.Partition.Interval {
 	case "", "day", "week", "month":
 	default:
-		return fmt.Errorf("params.partition.interval %q: want day, week or month%s",
+		return perr("params.partition.interval", "%q: want day, week or month%s",
 			p.Partition.Interval, suggest(p.Partition.Interval, []string{"day", "week", "month"}))
 	}
-	if p.Partition.Premake < 0 || p.Partition.Retention < 0 {
-		return errors.New("params.partition: premake and retention cannot be negative")
+	if err := negative("params.partition", nv[int]{"premake", p.Partition.Premake}, nv[int]{"retention", p.Partition.Retention}); err != nil {
+		return err
 	}
 	if err := p.Compression.validate(); err != nil {
 		return err
@@ -298,10 +460,10 @@ func (p *Params) validate() error {
 	if err := p.Realtime.validate(); err != nil {
 		return err
 	}
-	if p.Batch.Wait < 0 || p.Batch.MaxBatch < 0 || p.Batch.CopyChunk < 0 {
-		return errors.New("params.batch: wait, max_batch and copy_chunk cannot be negative")
+	if err := negative("params.batch", nv[Duration]{"wait", p.Batch.Wait}); err != nil {
+		return err
 	}
-	return nil
+	return negative("params.batch", nv[int]{"max_batch", p.Batch.MaxBatch}, nv[int]{"copy_chunk", p.Batch.CopyChunk})
 }
 
 // Presets returns the presets sorted by name.
@@ -363,15 +525,17 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // ResolveFeatures applies overrides ("+a", "-b", or "a" meaning "+a") to the
 // preset's feature list and closes it over requires; errors name the unknown
-// feature with a did-you-mean, and conflicts.
+// feature with a did-you-mean, a feature both added and removed, a feature
+// that cannot go, and conflicts.
 func (c *Catalog) ResolveFeatures(preset *Preset, overrides []string) ([]string, error) {
 	on := map[string]bool{}
 	for _, f := range preset.Features {
 		on[f] = true
 	}
 	removed := map[string]bool{}
-	for _, o := range overrides {
-		o = strings.TrimSpace(o)
+	given := map[string]string{} // feature -> the override that named it
+	for _, raw := range overrides {
+		o := strings.TrimSpace(raw)
 		if o == "" {
 			continue
 		}
@@ -383,18 +547,30 @@ func (c *Catalog) ResolveFeatures(preset *Preset, overrides []string) ([]string,
 			add = false
 			o = o[1:]
 		}
+		if o == "" {
+			return nil, fmt.Errorf("%q names no feature: write +name to add one, -name to remove one", raw)
+		}
 		if _, ok := c.features[o]; !ok {
 			return nil, fmt.Errorf("unknown feature %q%s (see `svcgen presets show %s` for the features)", o, suggest(o, c.featureNames()), preset.Name)
 		}
+		sign := "+"
+		if !add {
+			sign = "-"
+		}
+		if prev, ok := given[o]; ok && prev[:1] != sign {
+			return nil, fmt.Errorf("feature %q is both added (+%s) and removed (-%s): keep the one you mean", o, o, o)
+		}
+		given[o] = sign + o
 		on[o] = add
 		removed[o] = !add
 	}
-	// Close over requires, including the starter's.
+	wanted := maps.Clone(on)
+	// Close over requires, including the base's and the starter's.
 	required := map[string]string{}
 	var visit func(name, by string) error
 	visit = func(name, by string) error {
 		if !on[name] && removed[name] {
-			return fmt.Errorf("feature %q is needed by %q; keep it or remove %q too", name, by, by)
+			return c.cannotRemove(preset, name, by, wanted)
 		}
 		if _, seen := required[name]; seen && on[name] {
 			return nil
@@ -413,7 +589,7 @@ func (c *Catalog) ResolveFeatures(preset *Preset, overrides []string) ([]string,
 			continue
 		}
 		for _, r := range s.Requires {
-			if err := visit(r, "the "+s.dir+" template"); err != nil {
+			if err := visit(r, s.dir); err != nil {
 				return nil, err
 			}
 		}
@@ -441,6 +617,73 @@ func (c *Catalog) ResolveFeatures(preset *Preset, overrides []string) ([]string,
 	return out, nil
 }
 
+// baseNeeds says, for the features the base template requires, why no
+// service can go without them and what can be done instead.
+var baseNeeds = map[string]struct{ why, instead string }{
+	"ogen": {
+		why:     "every service serves its API through ogen's generated server",
+		instead: "for a service that serves no API operations, keep ogen and give it an OpenAPI document whose paths are empty (paths: {}): --spec FILE for svcgen new, api/openapi.yaml for regen",
+	},
+	"servemux": {
+		why:     "every service serves its API, /healthz and /readyz on the standard http.ServeMux",
+		instead: "nothing replaces it; keep it",
+	},
+}
+
+// cannotRemove is the error for a removed feature that by needs: another
+// feature, the base template or a starter API.
+func (c *Catalog) cannotRemove(preset *Preset, name, by string, wanted map[string]bool) error {
+	switch {
+	case by == baseDir:
+		need, ok := baseNeeds[name]
+		if !ok {
+			need.why, need.instead = "every service is built on it", "keep it"
+		}
+		return fmt.Errorf("feature %q cannot be removed: %s (the base template needs it); %s", name, need.why, need.instead)
+	case by == path.Join(startersDir, BlankStarter):
+		return fmt.Errorf("feature %q cannot be removed: the store of a service from its own spec (internal/store) is built on it; keep it", name)
+	case strings.HasPrefix(by, startersDir+"/"):
+		msg := fmt.Sprintf("feature %q cannot be removed from preset %s: its starter API (%s) is built on it; keep it", name, preset.Name, path.Base(by))
+		if blank := c.starters[BlankStarter]; blank != nil && !slices.Contains(blank.Requires, name) {
+			msg += ", or generate the service from your own OpenAPI document (svcgen new --spec FILE), which goes without that starter"
+		} else {
+			msg += " (a service from its own spec needs it too)"
+		}
+		return errors.New(msg)
+	}
+	// Every wanted feature that needs it, directly or through another.
+	var needs func(f string, seen map[string]bool) bool
+	needs = func(f string, seen map[string]bool) bool {
+		if seen[f] {
+			return false
+		}
+		seen[f] = true
+		for _, r := range c.features[f].Requires {
+			if r == name || needs(r, seen) {
+				return true
+			}
+		}
+		return false
+	}
+	var by2 []string
+	for _, f := range sortedKeys(wanted) {
+		if wanted[f] && f != name && needs(f, map[string]bool{}) {
+			by2 = append(by2, f)
+		}
+	}
+	if len(by2) == 0 {
+		by2 = []string{by}
+	}
+	quoted := make([]string, len(by2))
+	flags := make([]string, 0, len(by2)+1)
+	for i, f := range by2 {
+		quoted[i] = strconv.Quote(f)
+		flags = append(flags, "-"+f)
+	}
+	flags = append(flags, "-"+name)
+	return fmt.Errorf("feature %q is needed by %s; keep it, or remove those too (%s)", name, strings.Join(quoted, ", "), strings.Join(flags, ","))
+}
+
 // ParseFeatureFlag splits a --features value "+cache3,-pool" into its items.
 func ParseFeatureFlag(s string) []string {
 	var out []string
@@ -461,12 +704,16 @@ func decodeStrict(file string, data []byte, v any) error {
 	if err == nil || errors.Is(err, errIOEOF) {
 		return nil
 	}
-	return yamlError(file, err)
+	return yamlError(file, data, v, err)
 }
 
 var notFoundRe = regexp.MustCompile(`^field (\S+) not found in type (\S+)$`)
 
-func yamlError(file string, err error) error {
+var dupKeyRe = regexp.MustCompile(`^mapping key ".*" already defined at line \d+$`)
+
+// yamlError rewrites a decode error of data into v: "file:line: message",
+// with the field, the type it wants and an example for type errors.
+func yamlError(file string, data []byte, v any, err error) error {
 	var te *yaml.TypeError
 	var msgs []string
 	if errors.As(err, &te) {
@@ -482,6 +729,12 @@ func yamlError(file string, err error) error {
 			msg := sm[2]
 			if fm := notFoundRe.FindStringSubmatch(msg); fm != nil {
 				msg = fmt.Sprintf("unknown field %q%s", fm[1], suggest(fm[1], yamlFields(fm[2])))
+			} else if te, ok := typeError(data, v, line, msg); ok {
+				msg = te
+			} else if dupKeyRe.MatchString(msg) {
+				msg += "; keep one of the two"
+			} else if keys := valueKeys(data, line); keys != "" && !strings.HasPrefix(msg, keys) {
+				msg = keys + ": " + msg // a value's own error (a duration)
 			}
 			out = append(out, fmt.Sprintf("%s:%d: %s", file, line, msg))
 			continue
@@ -550,32 +803,30 @@ func MergeFeatureOverrides(earlier, later []string) []string {
 // validate checks the realtime params a preset sets.
 func (r *RealtimeParams) validate() error {
 	if r.Path != "" && !strings.HasPrefix(r.Path, "/") {
-		return fmt.Errorf("params.realtime.path %q: want an absolute path such as /ws", r.Path)
+		return perr("params.realtime.path", "%q: want an absolute path such as /ws", r.Path)
 	}
-	if r.Tick < 0 || r.PingInterval < 0 || r.PingTimeout < 0 || r.WriteTimeout < 0 {
-		return errors.New("params.realtime: tick, ping_interval, ping_timeout and write_timeout cannot be negative")
+	if err := negative("params.realtime", nv[Duration]{"tick", r.Tick}, nv[Duration]{"ping_interval", r.PingInterval},
+		nv[Duration]{"ping_timeout", r.PingTimeout}, nv[Duration]{"write_timeout", r.WriteTimeout}); err != nil {
+		return err
 	}
-	if r.SendQueue < 0 || r.MaxMessageBytes < 0 {
-		return errors.New("params.realtime: send_queue and max_message_bytes cannot be negative")
+	if err := negative("params.realtime", nv[int]{"send_queue", r.SendQueue}); err != nil {
+		return err
 	}
-	return nil
+	return negative("params.realtime", nv[int64]{"max_message_bytes", r.MaxMessageBytes})
 }
 
 // validate checks the compression params a preset sets.
 func (c *CompressionParams) validate() error {
 	modes := []string{"lz4", "zstd-dict"}
 	if c.FrameMode != "" && !slices.Contains(modes, c.FrameMode) {
-		return fmt.Errorf("params.compression.frame_mode %q: want lz4 or zstd-dict%s", c.FrameMode, suggest(c.FrameMode, modes))
+		return perr("params.compression.frame_mode", "%q: want lz4 or zstd-dict%s", c.FrameMode, suggest(c.FrameMode, modes))
 	}
 	levels := []string{"fastest", "default", "better", "best"}
 	if c.ZstdLevel != "" && !slices.Contains(levels, c.ZstdLevel) {
-		return fmt.Errorf("params.compression.zstd_level %q: want fastest, default, better or best%s", c.ZstdLevel, suggest(c.ZstdLevel, levels))
+		return perr("params.compression.zstd_level", "%q: want fastest, default, better or best%s", c.ZstdLevel, suggest(c.ZstdLevel, levels))
 	}
 	if c.GzipLevel < 0 || c.GzipLevel > 9 {
-		return fmt.Errorf("params.compression.gzip_level %d: want 1 (fastest) to 9 (smallest), or 0 for the default 5", c.GzipLevel)
+		return perr("params.compression.gzip_level", "%d: want 1 (fastest) to 9 (smallest), or 0 for the default 5", c.GzipLevel)
 	}
-	if c.FrameThreshold < 0 || c.HTTPMinBytes < 0 {
-		return errors.New("params.compression: frame_threshold and http_min_bytes cannot be negative")
-	}
-	return nil
+	return negative("params.compression", nv[int]{"frame_threshold", c.FrameThreshold}, nv[int]{"http_min_bytes", c.HTTPMinBytes})
 }

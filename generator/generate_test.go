@@ -184,6 +184,9 @@ func TestGenerateFeatureOverrides(t *testing.T) {
 		{[]string{"-metrics"}, `feature "metrics" is needed by "pool"`},
 		{[]string{"+otel"}, `features "otel" and "pool" cannot be combined`},
 		{[]string{"+pol"}, `unknown feature "pol" (did you mean "pool"?)`},
+		{[]string{"+pool", "-pool"}, `feature "pool" is both added (+pool) and removed (-pool): keep the one you mean`},
+		{[]string{"-pool", "pool"}, `feature "pool" is both added (+pool) and removed (-pool)`},
+		{[]string{"-"}, `"-" names no feature: write +name to add one, -name to remove one`},
 	} {
 		_, err := Generate(context.Background(), Request{Catalog: c, Options: Options{Name: "x", Preset: "hot", Features: tc.features}})
 		if tc.want == "" {
@@ -252,12 +255,16 @@ func TestPresetErrors(t *testing.T) {
 	for name, tc := range map[string]struct{ preset, want string }{
 		"unknown feature": {"description: x\nstarter: pets\nfeatures:\n  - cahce3\n", `presets/p.yaml:4: unknown feature "cahce3" (did you mean "cache3"?)`},
 		"unknown field":   {"description: x\nstarter: pets\nfeatures: []\nparamz: {}\n", `presets/p.yaml:4: unknown field "paramz" (did you mean "params"?)`},
-		"bad duration":    {"starter: pets\nparams:\n  timeouts:\n    db: fast\n", `presets/p.yaml:4: "fast" is not a duration`},
+		"bad duration":    {"starter: pets\nparams:\n  timeouts:\n    db: fast\n", `presets/p.yaml:4: params.timeouts.db: "fast" is not a duration`},
 		"unknown starter": {"starter: petz\n", `presets/p.yaml:1: unknown starter "petz" (did you mean "pets"?)`},
 		"name mismatch":   {"name: q\nstarter: pets\n", `presets/p.yaml:1: name "q" does not match the file name`},
-		"pool bounds":     {"starter: pets\nparams:\n  dbpool: {max_conns: 2, min_conns: 5}\n", "min_conns (5) is above max_conns (2)"},
+		"pool bounds":     {"starter: pets\nparams:\n  dbpool: {max_conns: 2, min_conns: 5}\n", "presets/p.yaml:3: params.dbpool.min_conns (5) is above max_conns (2): lower min_conns or raise max_conns"},
+		"pool negative":   {"starter: pets\nparams:\n  pool:\n    buffer_size: 1\n    max_buffer_size: -4\n", "presets/p.yaml:5: params.pool.max_buffer_size is -4: it cannot be negative"},
+		"interval":        {"starter: pets\nparams:\n  partition:\n    interval: dya\n", `presets/p.yaml:4: params.partition.interval "dya": want day, week or month (did you mean "day"?)`},
+		"twice":           {"starter: pets\nfeatures:\n  - cache3\n  - cache3\n", `presets/p.yaml:4: feature "cache3" is listed twice (also at line 3); remove one`},
+		"self":            {"extends: p\nstarter: pets\n", `presets/p.yaml:1: preset "p" extends itself (p -> p)`},
 		"extends unknown": {"extends: nope\nstarter: pets\n", `presets/p.yaml:1: extends unknown preset "nope"`},
-		"wrong type":      {"starter: pets\nparams:\n  dbpool: {max_conns: many}\n", "presets/p.yaml:3:"},
+		"wrong type":      {"starter: pets\nparams:\n  dbpool: {max_conns: many}\n", `presets/p.yaml:3: params.dbpool.max_conns is "many": want a whole number, e.g. max_conns: 16`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := loadCatalog(base, fstest.MapFS{"p.yaml": {Data: []byte(tc.preset)}}, "")
@@ -464,4 +471,48 @@ func TestGenerateUserSpecIsFirstClass(t *testing.T) {
 	if !strings.Contains(string(files["internal/app/stack.go"].Content), "apierr.NotFound(handler.WriteError)") {
 		t.Error("a spec without operations must answer 404 in the error shape")
 	}
+}
+
+func TestValidateModuleSuggestion(t *testing.T) {
+	for in, want := range map[string]string{
+		"example.com/my svc":    "example.com/my-svc",
+		"Example.COM/Inventory": "example.com/Inventory",
+		"github.com/acme/x/v1":  "github.com/acme/x",
+		"example.com//a b//c":   "example.com/a-b/c",
+		"my svc":                "my-svc",
+		"example.com/über-svc":  "example.com/ber-svc",
+		"https://example.com/x": "example.com/x",
+		"example.com/x/":        "example.com/x",
+		"example.com/svc.":      "example.com/svc",
+	} {
+		err := ValidateModule(in)
+		if err == nil {
+			t.Errorf("%q accepted", in)
+			continue
+		}
+		if !strings.HasSuffix(err.Error(), "; e.g. "+want) {
+			t.Errorf("%q: %v\nwant the suggestion %q", in, err, want)
+		}
+		if verr := ValidateModule(want); verr != nil {
+			t.Errorf("suggestion %q for %q is itself refused: %v", want, in, verr)
+		}
+	}
+}
+
+func FuzzValidateModule(f *testing.F) {
+	for _, s := range []string{"example.com/my svc", "github.com/acme/x/v1", "gopkg.in/x", "A B", "x/.y", "é/ü", "con/aux", "example.com/x~1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, path string) {
+		err := ValidateModule(path)
+		if err == nil {
+			return
+		}
+		// What the error suggests must be accepted.
+		if _, s, ok := strings.Cut(err.Error(), "; e.g. "); ok {
+			if verr := ValidateModule(s); verr != nil {
+				t.Fatalf("%q: suggestion %q is refused: %v", path, s, verr)
+			}
+		}
+	})
 }

@@ -16,19 +16,106 @@ import (
 // directory beside dir, which is then renamed into place. dir must not
 // exist or be empty; otherwise the error says so and nothing is written.
 func Write(dir string, res Result) error {
+	return WriteService(context.Background(), dir, res, WriteOptions{})
+}
+
+// WriteOptions say what WriteService does to the new tree before it moves
+// it into place.
+type WriteOptions struct {
+	// Tidy runs `go mod tidy` in the new tree before the rename, so that
+	// go.sum arrives with the rest of the service or not at all.
+	Tidy bool
+	// Progress receives tidy's progress lines (nil: none).
+	Progress io.Writer
+}
+
+// InterruptedError is an interrupt (a signal, a cancelled context) that
+// stopped svcgen new. Complete says which of the only two states it left:
+// the whole service at Dir (go.sum included when tidy ran), or nothing.
+type InterruptedError struct {
+	// Dir is the target directory.
+	Dir string
+	// Complete is true when the service was already in place.
+	Complete bool
+	// Err is the context's error.
+	Err error
+}
+
+func (e *InterruptedError) Error() string {
+	switch {
+	case e.Complete:
+		return fmt.Sprintf("interrupted after the service was complete: %s has every file (go.sum too, when tidied)", e.Dir)
+	case e.Dir == "":
+		return "interrupted: nothing was written"
+	}
+	return fmt.Sprintf("interrupted: nothing was written to %s", e.Dir)
+}
+
+func (e *InterruptedError) Unwrap() error { return e.Err }
+
+// TidyError is a failed `go mod tidy` of a new service. Nothing was written
+// to Dir.
+type TidyError struct {
+	// Dir is the target directory.
+	Dir string
+	// Output is what go mod tidy printed.
+	Output string
+	// Err is the go command's error.
+	Err error
+}
+
+func (e *TidyError) Error() string {
+	return fmt.Sprintf("go mod tidy failed (%v), so nothing was written to %s:\n%s", e.Err, e.Dir, e.Output)
+}
+
+func (e *TidyError) Unwrap() error { return e.Err }
+
+// WriteService is Write for svcgen new. With opt.Tidy, `go mod tidy` runs
+// inside the temporary directory (the module path is go.mod's and the
+// directory beside the target resolves relative paths the same), and the
+// rename moves the tidied tree into place. Whatever stops it before the
+// rename (ctx cancelled, a failed tidy, a write error) removes the
+// temporary directory: the target then holds nothing; once the rename is
+// done it holds the whole service. A cancelled ctx gives an
+// *InterruptedError, a failed tidy a *TidyError.
+func WriteService(ctx context.Context, dir string, res Result, opt WriteOptions) error {
 	dir = filepath.Clean(dir)
+	interrupted := func() error {
+		if err := ctx.Err(); err != nil {
+			return &InterruptedError{Dir: dir, Err: err}
+		}
+		return nil
+	}
+	if err := interrupted(); err != nil {
+		return err
+	}
 	if err := CheckTarget(dir); err != nil {
 		return err
 	}
 	parent := filepath.Dir(dir)
+	// The parents this call creates go again when it writes nothing.
+	var created []string
+	for p := parent; ; p = filepath.Dir(p) {
+		if _, err := os.Stat(p); err == nil || filepath.Dir(p) == p {
+			break
+		}
+		created = append(created, p)
+	}
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return fmt.Errorf("creating %s: %w", parent, err)
 	}
+	done := false
+	defer func() {
+		if !done {
+			for _, p := range created {
+				_ = os.Remove(p) // only while empty
+			}
+		}
+	}()
 	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".svcgen-")
 	if err != nil {
 		return fmt.Errorf("creating a temporary directory beside %s: %w", dir, err)
 	}
-	done := false
 	defer func() {
 		if !done {
 			_ = os.RemoveAll(tmp)
@@ -38,6 +125,9 @@ func Write(dir string, res Result) error {
 		return err
 	}
 	for _, f := range res.Files {
+		if err := interrupted(); err != nil {
+			return err
+		}
 		p := filepath.Join(tmp, filepath.FromSlash(f.Path))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return err
@@ -45,6 +135,25 @@ func Write(dir string, res Result) error {
 		if err := os.WriteFile(p, f.Content, os.FileMode(f.Mode)); err != nil {
 			return fmt.Errorf("writing %s: %w", f.Path, err)
 		}
+	}
+	if opt.Tidy {
+		progress := opt.Progress
+		if progress == nil {
+			progress = io.Discard
+		}
+		fmt.Fprintf(progress, "running go mod tidy for %s before moving it into place (downloads modules on first use; skip with --no-tidy)...\n", dir)
+		start := time.Now()
+		out, err := goModTidy(ctx, tmp)
+		if ierr := interrupted(); ierr != nil {
+			return ierr
+		}
+		if err != nil {
+			return &TidyError{Dir: dir, Output: tidyOutput(strings.ReplaceAll(out, tmp, dir)), Err: err}
+		}
+		fmt.Fprintf(progress, "go mod tidy done in %.1fs\n", time.Since(start).Seconds())
+	}
+	if err := interrupted(); err != nil {
+		return err
 	}
 	// An empty target directory is replaced; rename cannot replace it.
 	if _, err := os.Stat(dir); err == nil {
@@ -57,6 +166,23 @@ func Write(dir string, res Result) error {
 	}
 	done = true
 	return nil
+}
+
+// goModTidy runs `go mod tidy` in dir and returns what it printed. A
+// cancelled ctx stops it. The service is tidied as a module of its own,
+// whatever go.work lies around it.
+func goModTidy(ctx context.Context, dir string) (string, error) {
+	if err := CheckToolchain(); err != nil {
+		return "", err
+	}
+	cmd := exec.CommandContext(ctx, "go", "mod", "tidy")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOWORK=off")
+	// go may leave children (git, for direct downloads) holding the output
+	// pipe after it is killed: do not wait for them for long.
+	cmd.WaitDelay = 5 * time.Second
+	out, err := cmd.CombinedOutput()
+	return string(out), err
 }
 
 // CheckTarget returns an error unless dir is missing or an empty directory:
@@ -123,4 +249,24 @@ func Tidy(ctx context.Context, dir string, progress io.Writer) error {
 	}
 	fmt.Fprintf(progress, "go mod tidy done in %.1fs\n", time.Since(start).Seconds())
 	return nil
+}
+
+// tidyOutput keeps what says why go mod tidy failed: its lines but the
+// "go: downloading" ones, at most a dozen.
+func tidyOutput(out string) string {
+	const most = 12
+	var keep []string
+	n := 0
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		if strings.HasPrefix(l, "go: downloading ") || strings.TrimSpace(l) == "" {
+			continue
+		}
+		if n++; n <= most {
+			keep = append(keep, l)
+		}
+	}
+	if n > most {
+		keep = append(keep, fmt.Sprintf("... (%d more lines)", n-most))
+	}
+	return strings.Join(keep, "\n")
 }

@@ -238,6 +238,9 @@ func replayCommand(opts generator.Options, f *newFlags) string {
 			args = append(args, s.flag, s.v)
 		}
 	}
+	if opts.Explain {
+		args = append(args, "--explain")
+	}
 	if f.dryRun {
 		args = append(args, "--dry-run")
 	}

@@ -194,8 +194,9 @@ func TestWizardFlow(t *testing.T) {
 func TestWizardInterruptedExitCode(t *testing.T) {
 	p := &fakePrompter{t: t, answers: []fakeAnswer{{"Service name", wizard.ErrInterrupted}}}
 	code, _, stderr := runWithPrompter(t, p, "new")
-	if code != exitInterrupted || stderr != "svcgen: interrupted\n" {
-		t.Errorf("exit %d, stderr %q; want %d, %q", code, stderr, exitInterrupted, "svcgen: interrupted\n")
+	const want = "svcgen: interrupted: nothing was written\n"
+	if code != exitInterrupted || stderr != want {
+		t.Errorf("exit %d, stderr %q; want %d, %q", code, stderr, exitInterrupted, want)
 	}
 }
 

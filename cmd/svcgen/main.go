@@ -30,7 +30,7 @@
 //	--answers FILE      read the answers from a YAML file (the manifest's options)
 //	--yes               never prompt; fail on a missing answer instead
 //	--dry-run           list the files that would be written and stop
-//	--no-tidy           skip `go mod tidy` after writing
+//	--no-tidy           skip `go mod tidy` (go.sum is then yours to make)
 //	--presets-dir DIR   add or replace presets from a directory of YAML files
 //	--http-port N       public API port
 //	--admin-port N      /metrics and /debug/pprof/ port (bound to 127.0.0.1)
@@ -49,9 +49,14 @@
 //	    --module github.com/acme/inventory-service-go --features +pool --yes
 //	cd inventory-service-go && make test && make run
 //
+// svcgen new is all or nothing: the service, go.sum included, is written
+// and tidied in a temporary directory beside the target and renamed into
+// place. Interrupted or failing at any step, it leaves nothing at the
+// target and says so.
+//
 // Errors are printed once, as "svcgen: message", and the exit status is 1;
 // a mistyped flag or argument prints the command's usage and exits 2; an
-// interrupted wizard exits 130.
+// interrupted command exits 130 and says what it left.
 package main
 
 import "os"

@@ -44,7 +44,13 @@ On a terminal, without --yes or --answers, a wizard asks for what the flags do
 not say and prints the equivalent non-interactive command at the end. Without
 a terminal it never prompts: the service name and --preset are required.
 
-The target directory (--out, default ./NAME) must not exist or be empty.`,
+The target directory (--out, default ./NAME) must not exist or be empty.
+
+svcgen new is all or nothing: it writes the service, and runs go mod tidy
+(unless --no-tidy), in a temporary directory beside the target, then renames
+it into place. Interrupted (Ctrl-C, SIGTERM) or failing at any step, it
+leaves nothing at the target and says so; a failed go mod tidy prints go's
+reason and the command that writes the service without go.sum.`,
 		Example: `  svcgen new inventory-service-go --preset read-heavy --yes
   svcgen new matchmaker --preset hot-path --module github.com/acme/matchmaker \
       --spec api.yaml --features +pool,-pgo --yes
@@ -67,7 +73,7 @@ The target directory (--out, default ./NAME) must not exist or be empty.`,
 	fl.StringSliceVar(&f.skip, "skip-unsupported", nil, "what ogen cannot generate yet and should skip (names from its error, or \"all\")")
 	fl.BoolVarP(&f.yes, "yes", "y", false, "never prompt; a missing answer is an error")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "list the files that would be written, write nothing")
-	fl.BoolVar(&f.noTidy, "no-tidy", false, "do not run 'go mod tidy' after writing")
+	fl.BoolVar(&f.noTidy, "no-tidy", false, "write the service without go.sum: do not run 'go mod tidy' (offline, or a proxy down)")
 	fl.BoolVar(&f.explain, "explain", false, "for newcomers: TUTORIAL.md, a code tour with line links in README.md, and comments where to start reading (kept on regen)")
 	_ = cmd.MarkFlagFilename("spec", "yaml", "yml", "json")
 	_ = cmd.MarkFlagFilename("answers", "yaml", "yml")
@@ -76,8 +82,17 @@ The target directory (--out, default ./NAME) must not exist or be empty.`,
 	return cmd
 }
 
-func runNew(cmd *cobra.Command, e *env, f *newFlags, args []string) error {
+func runNew(cmd *cobra.Command, e *env, f *newFlags, args []string) (err error) {
 	ctx := cmd.Context()
+	dir := ""
+	defer func() {
+		// Before WriteService, an interrupt (the wizard's Ctrl-C, a signal
+		// while ogen runs) has written nothing.
+		var ie *generator.InterruptedError
+		if err != nil && !errors.As(err, &ie) && (ctx.Err() != nil || errors.Is(err, wizard.ErrInterrupted)) {
+			err = &generator.InterruptedError{Dir: dir, Err: err}
+		}
+	}()
 	if err := generator.CheckToolchain(); err != nil {
 		return err
 	}
@@ -112,6 +127,14 @@ func runNew(cmd *cobra.Command, e *env, f *newFlags, args []string) error {
 	set("http-port", func() { opts.HTTPPort = f.httpPort })
 	set("admin-port", func() { opts.AdminPort = f.adminPort })
 	set("skip-unsupported", func() { opts.SkipUnsupported = f.skip })
+	// Where an answer came from, for its errors: the flag, or the answers
+	// file at the field's line.
+	origin := func(field, flag string) string {
+		if given[flag] || f.answers == "" {
+			return "--" + flag
+		}
+		return generator.AnswerLine(f.answers, field) + ": " + field
+	}
 	set("explain", func() { opts.Explain = f.explain })
 
 	if !f.yes && f.answers == "" {
@@ -136,7 +159,15 @@ func runNew(cmd *cobra.Command, e *env, f *newFlags, args []string) error {
 	}
 	preset, err := cat.Preset(opts.Preset)
 	if err != nil {
-		return err
+		if given["preset"] || f.answers == "" {
+			return err
+		}
+		return fmt.Errorf("%s: %w", origin("preset", "preset"), err)
+	}
+	for _, flag := range []string{"http-port", "admin-port"} {
+		if v, _ := fl.GetInt(flag); given[flag] && v == 0 {
+			return fmt.Errorf("--%s 0: a port is between 1 and 65535 (leave the flag out for the default)", flag)
+		}
 	}
 	opts.Defaults()
 	if err := generator.ValidateModule(opts.Module); err != nil {
@@ -145,13 +176,23 @@ func runNew(cmd *cobra.Command, e *env, f *newFlags, args []string) error {
 	if err := checkPorts(opts.HTTPPort, opts.AdminPort); err != nil {
 		return err
 	}
-	if _, err := cat.ResolveFeatures(preset, opts.Features); err != nil {
-		if given["features"] {
-			return fmt.Errorf("--features: %w", err)
+	for _, s := range opts.SkipUnsupported {
+		if err := generator.CheckSkipUnsupported(s); err != nil {
+			return fmt.Errorf("%s: %w", origin("skip_unsupported", "skip-unsupported"), err)
 		}
-		return err
 	}
-	dir := f.out
+	// A spec of the user's own replaces the preset's starter API (as
+	// Generate does): check the features against the starter it will get.
+	check := preset
+	if opts.Spec != "" {
+		p := *preset
+		p.Starter = generator.BlankStarter
+		check = &p
+	}
+	if _, err := cat.ResolveFeatures(check, opts.Features); err != nil {
+		return fmt.Errorf("%s: %w", origin("features", "features"), err)
+	}
+	dir = f.out
 	if dir == "" {
 		dir = opts.Name
 	}
@@ -161,7 +202,10 @@ func runNew(cmd *cobra.Command, e *env, f *newFlags, args []string) error {
 	var spec []byte
 	if opts.Spec != "" {
 		if spec, err = os.ReadFile(opts.Spec); err != nil {
-			return fmt.Errorf("read spec: %w", err)
+			if errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("%s: %s does not exist: give the path of your OpenAPI document (relative to the current directory), or leave it out for the preset's starter API", origin("spec", "spec"), opts.Spec)
+			}
+			return fmt.Errorf("%s: %w", origin("spec", "spec"), err)
 		}
 	}
 
@@ -176,17 +220,26 @@ func runNew(cmd *cobra.Command, e *env, f *newFlags, args []string) error {
 		generator.DryRun(e.stdout, dir, res)
 		return nil
 	}
-	if err := generator.Write(dir, res); err != nil {
+	// Tidy runs inside the temporary tree: an interrupt or a failure at
+	// any point leaves nothing at dir, a success the whole service.
+	err = generator.WriteService(ctx, dir, res, generator.WriteOptions{Tidy: !f.noTidy, Progress: e.stderr})
+	var te *generator.TidyError
+	if errors.As(err, &te) {
+		noTidy := *f
+		noTidy.noTidy = true
+		return fmt.Errorf("%w\nfix the cause (network, GOPROXY, GOFLAGS) and run the same command again, or write the service without go.sum:\n  %s\nand run `go mod tidy` in %s when the module proxy answers",
+			err, replayCommand(opts, &noTidy), shellQuote(dir))
+	}
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "Created %s in %s: preset %s, %d files, features %s.\n",
 		opts.Name, dir, opts.Preset, len(res.Files), strings.Join(res.Features, ", "))
-	if !f.noTidy {
-		if err := generator.Tidy(ctx, dir, e.stderr); err != nil {
-			return err // it says the service is written and how to go on
-		}
-	}
 	printNextSteps(e.stdout, dir, f.noTidy)
+	if err := ctx.Err(); err != nil {
+		// The signal came after the rename: say the service is whole.
+		return &generator.InterruptedError{Dir: dir, Complete: true, Err: err}
+	}
 	return nil
 }
 

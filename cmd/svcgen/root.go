@@ -35,6 +35,9 @@ type env struct {
 	// prompt, when not nil, replaces the terminal check and the survey
 	// prompter (tests drive the wizard through it).
 	prompt func() (p wizard.Prompter, out io.Writer, ok bool)
+	// ctx, when not nil, is the parent of the signal context (tests
+	// cancel it to interrupt a command at a chosen point).
+	ctx context.Context
 }
 
 // usageError is a mistake in the command line itself: Run prints the
@@ -67,7 +70,11 @@ func run(e *env, args []string) (code int) {
 		}
 	}()
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	parent := e.ctx
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	root := newRootCmd(e)
@@ -81,11 +88,16 @@ func run(e *env, args []string) (code int) {
 		return exitOK
 	}
 	var ue *usageError
+	var ie *generator.InterruptedError
 	switch {
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "svcgen: %v\n", err)
 		fmt.Fprint(stderr, ue.cmd.UsageString())
 		return exitUsage
+	case errors.As(err, &ie):
+		// It says what the interrupt left: nothing, or the whole service.
+		fmt.Fprintf(stderr, "svcgen: %v\n", ie)
+		return exitInterrupted
 	case errors.Is(err, wizard.ErrInterrupted), ctx.Err() != nil:
 		fmt.Fprintln(stderr, "svcgen: interrupted")
 		return exitInterrupted
