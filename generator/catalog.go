@@ -528,39 +528,22 @@ func sortedKeys[V any](m map[string]V) []string {
 // feature with a did-you-mean, a feature both added and removed, a feature
 // that cannot go, and conflicts.
 func (c *Catalog) ResolveFeatures(preset *Preset, overrides []string) ([]string, error) {
+	if err := CheckFeatureFlag(overrides); err != nil {
+		return nil, err
+	}
 	on := map[string]bool{}
 	for _, f := range preset.Features {
 		on[f] = true
 	}
 	removed := map[string]bool{}
-	given := map[string]string{} // feature -> the override that named it
 	for _, raw := range overrides {
-		o := strings.TrimSpace(raw)
+		o, add := splitOverride(raw)
 		if o == "" {
 			continue
-		}
-		add := true
-		switch o[0] {
-		case '+':
-			o = o[1:]
-		case '-':
-			add = false
-			o = o[1:]
-		}
-		if o == "" {
-			return nil, fmt.Errorf("%q names no feature: write +name to add one, -name to remove one", raw)
 		}
 		if _, ok := c.features[o]; !ok {
 			return nil, fmt.Errorf("unknown feature %q%s (see `svcgen presets show %s` for the features)", o, suggest(o, c.featureNames()), preset.Name)
 		}
-		sign := "+"
-		if !add {
-			sign = "-"
-		}
-		if prev, ok := given[o]; ok && prev[:1] != sign {
-			return nil, fmt.Errorf("feature %q is both added (+%s) and removed (-%s): keep the one you mean", o, o, o)
-		}
-		given[o] = sign + o
 		on[o] = add
 		removed[o] = !add
 	}
@@ -682,6 +665,39 @@ func (c *Catalog) cannotRemove(preset *Preset, name, by string, wanted map[strin
 	}
 	flags = append(flags, "-"+name)
 	return fmt.Errorf("feature %q is needed by %s; keep it, or remove those too (%s)", name, strings.Join(quoted, ", "), strings.Join(flags, ","))
+}
+
+// splitOverride returns the feature an override names and whether it adds
+// it ("+a" and "a" add, "-a" removes).
+func splitOverride(raw string) (string, bool) {
+	o := strings.TrimSpace(raw)
+	switch {
+	case strings.HasPrefix(o, "+"):
+		return o[1:], true
+	case strings.HasPrefix(o, "-"):
+		return o[1:], false
+	}
+	return o, true
+}
+
+// CheckFeatureFlag refuses overrides that contradict themselves: a sign
+// without a name, or a feature both added and removed.
+func CheckFeatureFlag(overrides []string) error {
+	given := map[string]bool{}
+	for _, raw := range overrides {
+		if strings.TrimSpace(raw) == "" {
+			continue
+		}
+		o, add := splitOverride(raw)
+		if o == "" {
+			return fmt.Errorf("%q names no feature: write +name to add one, -name to remove one", raw)
+		}
+		if prev, ok := given[o]; ok && prev != add {
+			return fmt.Errorf("feature %q is both added (+%s) and removed (-%s): keep the one you mean", o, o, o)
+		}
+		given[o] = add
+	}
+	return nil
 }
 
 // ParseFeatureFlag splits a --features value "+cache3,-pool" into its items.

@@ -234,18 +234,17 @@ func size(n int) string {
 	return fmt.Sprintf("%.1f KB", float64(n)/1024)
 }
 
-// Tidy runs `go mod tidy` in dir, printing a progress line to progress.
+// Tidy runs `go mod tidy` in dir (a service a regen wrote), printing a
+// progress line to progress.
 func Tidy(ctx context.Context, dir string, progress io.Writer) error {
 	if err := CheckToolchain(); err != nil {
 		return err
 	}
 	fmt.Fprintf(progress, "running go mod tidy in %s (downloads modules on first use; skip with --no-tidy)...\n", dir)
 	start := time.Now()
-	cmd := exec.CommandContext(ctx, "go", "mod", "tidy")
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
+	out, err := goModTidy(ctx, dir)
 	if err != nil {
-		return fmt.Errorf("go mod tidy in %s failed: %w\n%s\nthe service is written; fix the cause and run `go mod tidy` there again", dir, err, strings.TrimSpace(string(out)))
+		return fmt.Errorf("go mod tidy in %s failed: %w\n%s\nthe regen is written; fix the cause and run svcgen regen there again (it finishes the tidy), or go mod tidy", dir, err, tidyOutput(out))
 	}
 	fmt.Fprintf(progress, "go mod tidy done in %.1fs\n", time.Since(start).Seconds())
 	return nil

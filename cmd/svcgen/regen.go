@@ -139,7 +139,11 @@ func runRegen(cmd *cobra.Command, e *env, f *regenFlags, dir string) error {
 			}
 			o.Preset = f.preset
 		}
-		o.Features = generator.MergeFeatureOverrides(o.Features, generator.ParseFeatureFlag(f.features))
+		flag := generator.ParseFeatureFlag(f.features)
+		if err := generator.CheckFeatureFlag(flag); err != nil {
+			return fmt.Errorf("--features: %w", err)
+		}
+		o.Features = generator.MergeFeatureOverrides(o.Features, flag)
 		return nil
 	}
 	resumed := false
