@@ -220,9 +220,16 @@ func mergeRegions(file string, ours, base, theirs []byte, label string) ([]byte,
 			// svcgen no longer writes it and the team never edited it: it
 			// goes, with the blank line that set it apart.
 			dropSeparator(out)
+		case br == nil:
+			// Neither render has it: a region svcgen dropped before, which
+			// the team chose to keep when that conflicted. Its lines are
+			// the team's now.
+			out = append(out, part{text: r.body})
 		default:
+			// svcgen drops it, the team edited it: the team decides, and
+			// what it keeps is its own.
 			conflicts++
-			out = append(out, part{text: conflictText(r.text(), "", label)})
+			out = append(out, part{text: conflictText(r.body, "", label)})
 		}
 	}
 	// Regions new in this render go after the region that precedes them in
@@ -344,12 +351,14 @@ func placeRegions(content []byte, t *regionDoc) []byte {
 	// svcgen's lines, each with the region it belongs to (-1: outside).
 	var theirs []string
 	var owner []int
+	var starts []int // the index in theirs of each region's first line
 	regions := t.regions()
 	ri := 0
 	for _, p := range t.parts {
 		text, idx := p.text, -1
 		if p.region != nil {
 			text, idx = p.region.body, ri
+			starts = append(starts, len(theirs))
 			ri++
 		}
 		for _, l := range strings.SplitAfter(text, "\n") {
@@ -369,51 +378,34 @@ func placeRegions(content []byte, t *regionDoc) []byte {
 	spans := make([]span, len(regions))
 	after := 0 // the line of mine after the last matched one so far
 	for i := range regions {
-		first, last, firstAny, lastAny := -1, -1, -1, -1
+		// kFirst, kLast: svcgen's first and last lines of the region that
+		// are in the file; first, last: where they are.
+		kFirst, kLast, first, last := -1, -1, -1, -1
 		for k, j := range match {
-			if owner[k] != i || j < 0 {
-				continue
-			}
-			if firstAny < 0 {
-				firstAny = j
-			}
-			lastAny = j
-			if strings.TrimSpace(theirs[k]) != "" {
-				if first < 0 {
-					first = j
+			if owner[k] == i && j >= 0 {
+				if kFirst < 0 {
+					kFirst, first = k, j
 				}
-				last = j
+				kLast, last = k, j
 			}
 		}
-		if first < 0 {
-			first, last = firstAny, lastAny
-		}
-		if first < 0 {
-			// None of its lines is left (the team deleted them all): an
-			// empty region where they were.
-			for k, j := range match {
-				if owner[k] < i && j >= 0 {
-					after = j + 1
+		if kFirst < 0 {
+			// None of its lines is left (the team deleted them all, or it
+			// is empty): an empty region after the last line before it.
+			for k := 0; k < starts[i]; k++ {
+				if match[k] >= 0 {
+					after = max(after, match[k]+1)
 				}
 			}
 			spans[i] = span{after, after}
 			continue
 		}
 		// svcgen's lines of the region that the team changed count as the
-		// region's: as many unmatched lines of the file as there are
-		// unmatched lines of the region before its first match and after
-		// its last.
-		head, tail := 0, 0
-		for k, j := range match {
-			if owner[k] != i || j >= 0 {
-				continue
-			}
-			switch {
-			case matchedBefore(match, owner, k, i):
-				tail++
-			default:
-				head++
-			}
+		// region's: as many unmatched lines of the file as there are lines
+		// of the region before its first match and after its last.
+		head, tail := kFirst-starts[i], 0
+		for k := kLast + 1; k < len(owner) && owner[k] == i; k++ {
+			tail++
 		}
 		for head > 0 && first > after && !taken[first-1] {
 			first, head = first-1, head-1
@@ -450,17 +442,6 @@ func placeRegions(content []byte, t *regionDoc) []byte {
 
 // maxLCSCells bounds the table of lcs (4 bytes a cell).
 const maxLCSCells = 16 << 20
-
-// matchedBefore reports whether a line of region i before theirs[k] was
-// matched.
-func matchedBefore(match, owner []int, k, i int) bool {
-	for m := k - 1; m >= 0 && owner[m] == i; m-- {
-		if match[m] >= 0 {
-			return true
-		}
-	}
-	return false
-}
 
 // lcs matches the lines of a to lines of b by a longest common
 // subsequence: out[i] is the index in b of a[i], or -1.

@@ -96,8 +96,13 @@ func TestMergeRegionsAddedAndRemoved(t *testing.T) {
 	// Dropped after the team edited it: a conflict, the edit is kept.
 	edited := strings.Replace(got, "go run ./load", "go run ./load -rate 5000", 1)
 	got3, n, _ := mergeR(t, edited, withPGO, regionsV1)
-	if n != 1 || !strings.Contains(got3, "<<<<<<< yours\n# svcgen:begin pgo\npgo:\n\tgo run ./load -rate 5000\n# svcgen:end pgo\n=======\n>>>>>>> svcgen\n") {
+	if n != 1 || !strings.Contains(got3, "<<<<<<< yours\npgo:\n\tgo run ./load -rate 5000\n=======\n>>>>>>> svcgen\n") {
 		t.Fatalf("%d conflicts:\n%s", n, got3)
+	}
+	// Kept by the team, the lines are its own: the next regen leaves them.
+	kept := keepYours(got3)
+	if got4, n, _ := mergeR(t, kept, regionsV1, regionsV1); n != 0 || got4 != kept {
+		t.Fatalf("%d conflicts, got:\n%s\nwant:\n%s", n, got4, kept)
 	}
 }
 
