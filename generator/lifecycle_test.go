@@ -129,6 +129,10 @@ const countItems = `  /items/count:
 // followed by a regen. None of those may conflict or lose a team edit; a
 // last, deliberate edit of a line svcgen then changes must conflict. The
 // table of conflicts per step is logged (go test -run TestLifecycle -v).
+// Before merged files had regions the same replay conflicted in 7 of its 9
+// steps, 12 conflicts in all: the rewritten README paragraph on every
+// preset or feature change, the team's Makefile targets on every change of
+// svcgen's last target.
 func TestLifecycle(t *testing.T) {
 	needGit(t)
 	c, err := LoadCatalog("")
