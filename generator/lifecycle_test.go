@@ -190,8 +190,15 @@ func TestLifecycle(t *testing.T) {
 			}
 		}
 		for _, e := range teamEdits {
-			if !strings.Contains(readFile(t, dir, e.file), e.snippet) {
+			text := readFile(t, dir, e.file)
+			if !strings.Contains(text, e.snippet) {
 				t.Errorf("%s: %s lost the team's %s:\n%s", step, e.file, e.what, e.snippet)
+				continue
+			}
+			for _, r := range mustParse(t, text).regions() {
+				if strings.Contains(r.body, strings.TrimSpace(e.snippet)) {
+					t.Errorf("%s: %s: the team's %s ended up inside svcgen's region %s", step, e.file, e.what, r.name)
+				}
 			}
 		}
 	}
@@ -396,4 +403,49 @@ func keepYours(s string) string {
 		}
 	}
 	return out.String()
+}
+
+// TestMergedFilesHaveRegions: every merged file but go.mod, in every
+// preset, with and without --explain, marks svcgen's part with well-formed
+// regions, and leaves the team a part of its own.
+func TestMergedFilesHaveRegions(t *testing.T) {
+	c, err := LoadCatalog("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, preset := range []string{"hot-path", "read-heavy", "realtime", "analytics"} {
+		for _, explain := range []bool{false, true} {
+			res, err := Generate(context.Background(), Request{Catalog: c, Options: Options{Name: "svc", Preset: preset, Explain: explain}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range res.Files {
+				if f.Class != Merged || f.Path == "go.mod" {
+					continue
+				}
+				d, err := parseRegions(f.Path, f.Content)
+				if err != nil {
+					t.Errorf("%s (explain %v): %v", preset, explain, err)
+					continue
+				}
+				if len(d.regions()) == 0 {
+					t.Errorf("%s (explain %v): %s has no svcgen:begin/svcgen:end region", preset, explain, f.Path)
+				}
+				if strings.TrimSpace(string(stripRegions(&regionDoc{parts: filterText(d.parts)}))) == "" {
+					t.Errorf("%s (explain %v): %s has no line outside svcgen's regions to tell the team where its part is", preset, explain, f.Path)
+				}
+			}
+		}
+	}
+}
+
+// filterText keeps the team's parts of a file.
+func filterText(parts []part) []part {
+	var out []part
+	for _, p := range parts {
+		if p.region == nil {
+			out = append(out, p)
+		}
+	}
+	return out
 }
