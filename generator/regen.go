@@ -364,11 +364,14 @@ func planFile(dir string, f File, prev map[string]ManifestFile, opts RegenOption
 			// generated) and was never edited: what is on disk is the base.
 			base = old
 		}
-		merge := merge3
+		var merged []byte
+		var conflicts int
+		var note string
 		if f.Path == "go.mod" {
-			merge = mergeGoMod
+			merged, conflicts, err = mergeGoMod(old, base, f.Content, opts.MergeLabel)
+		} else {
+			merged, conflicts, note, err = mergeRegions(f.Path, old, base, f.Content, opts.MergeLabel)
 		}
-		merged, conflicts, err := merge(old, base, f.Content, opts.MergeLabel)
 		if err != nil {
 			return c, fmt.Errorf("merging %s: %w", f.Path, err)
 		}
@@ -376,10 +379,13 @@ func planFile(dir string, f File, prev map[string]ManifestFile, opts RegenOption
 		case conflicts > 0:
 			c.Action, c.New = Conflict, merged
 			c.Note = fmt.Sprintf("%d conflict(s): resolve the <<<<<<< markers, then regen again", conflicts)
+			if note != "" {
+				c.Note += "; " + note
+			}
 		case bytes.Equal(merged, old):
 			c.Action = Unchanged
 		default:
-			c.Action, c.New = Merge, merged
+			c.Action, c.New, c.Note = Merge, merged, note
 		}
 	}
 	return c, nil

@@ -1,11 +1,14 @@
-// svcgen merges its own changes into this file on regen (three-way, like
-// git): add your settings freely; overlapping edits get conflict markers.
+// svcgen keeps the lines between "// svcgen:begin" and "// svcgen:end" up
+// to date on `svcgen regen`; everything outside them is yours: add your
+// settings to Config below svcgen's fields, their defaults in Default and
+// their variables in FromEnv, where the comments say.
 
 // Package config reads the service's settings from the environment. Every
 // setting has a default taken from the preset the service was generated
 // with; the README lists them all.
 package config
 
+// svcgen:begin imports
 import (
 	"errors"
 	"fmt"
@@ -24,8 +27,11 @@ import (
 	"example.com/golden-read-heavy/internal/platform/timeout"
 )
 
+// svcgen:end imports
+
 // Config is the service's whole configuration.
 type Config struct {
+	// svcgen:begin fields
 	// Timeout holds the per-operation deadlines (TIMEOUT_DEFAULT, TIMEOUT_OPERATIONS).
 	Timeout timeout.Config
 	// Profiling configures Pyroscope; off while ServerAddress is empty.
@@ -52,14 +58,22 @@ type Config struct {
 	DBTimeout time.Duration
 	// LogLevel is the minimum level logged.
 	LogLevel slog.Level
+	// svcgen:end fields
+
+	// Your settings go here, below svcgen's.
 }
+
+// svcgen:begin operations
 
 // OperationIDs are the API's operations, the keys of TIMEOUT_OPERATIONS.
 var OperationIDs = []string{"batchGetItems", "createItem", "getItem", "updateItem"}
 
+// svcgen:end operations
+
 // Default returns the configuration used when no variable is set.
 func Default() Config {
-	return Config{
+	// svcgen:begin defaults
+	c := Config{
 		Server: server.Config{
 			Addr:              ":8080",
 			ReadTimeout:       5 * time.Second,
@@ -105,6 +119,10 @@ func Default() Config {
 		DBTimeout:       50 * time.Millisecond,
 		LogLevel:        slog.LevelInfo,
 	}
+	// svcgen:end defaults
+
+	// Your settings' defaults go here: c.Name = value.
+	return c
 }
 
 // Load reads the configuration from the process environment.
@@ -114,6 +132,7 @@ func Load() (Config, error) { return FromEnv(os.LookupEnv) }
 // All bad values are reported at once, each naming the variable, the value
 // and the form expected.
 func FromEnv(lookup func(string) (string, bool)) (Config, error) {
+	// svcgen:begin env
 	c := Default()
 	r := reader{lookup: lookup}
 
@@ -167,20 +186,35 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 		r.errs = append(r.errs, fmt.Errorf("DB_MIN_CONNS=%d is above DB_MAX_CONNS=%d: want min <= max",
 			c.DB.MinConns, c.DB.MaxConns))
 	}
-	if len(r.errs) > 0 {
-		msgs := make([]string, len(r.errs))
-		for i, err := range r.errs {
-			msgs[i] = err.Error()
-		}
-		return Config{}, fmt.Errorf("config: %s", strings.Join(msgs, "; "))
+	// svcgen:end env
+
+	// Read your own variables here, with the reader's methods below:
+	// r.str("NAME", &c.Name); r.bad(name, value, want) reports a bad one.
+
+	if err := r.err(); err != nil {
+		return Config{}, err
 	}
 	return c, nil
 }
+
+// svcgen:begin reader
 
 // reader collects every bad value instead of stopping at the first.
 type reader struct {
 	lookup func(string) (string, bool)
 	errs   []error
+}
+
+// err reports every bad value at once, or nil.
+func (r *reader) err() error {
+	if len(r.errs) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(r.errs))
+	for i, err := range r.errs {
+		msgs[i] = err.Error()
+	}
+	return fmt.Errorf("config: %s", strings.Join(msgs, "; "))
 }
 
 func (r *reader) get(name string) (string, bool) {
@@ -350,3 +384,5 @@ func (r *reader) operations(name string, dst map[string]time.Duration) {
 		dst[op] = d
 	}
 }
+
+// svcgen:end reader
