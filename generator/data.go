@@ -350,6 +350,25 @@ type Data struct {
 	features map[string]bool
 }
 
+// PreStopSeconds is the deployment's preStop sleep: endpoints drop the pod
+// before SIGTERM starts the drain.
+func (d *Data) PreStopSeconds() int { return preStopSeconds }
+
+const preStopSeconds = 5
+
+// GracePeriodSeconds is the pod's terminationGracePeriodSeconds: the
+// preStop sleep, then SHUTDOWN_TIMEOUT twice (the servers drain within it,
+// then the shutdown hooks, the realtime hub's close among them, get it
+// again), and 5 s for the deferred clean-ups, rounded up to a second.
+func (d *Data) GracePeriodSeconds() int {
+	shutdown := time.Duration(d.Params.Server.ShutdownTimeout)
+	if shutdown <= 0 {
+		shutdown = 15 * time.Second // server.Config's default
+	}
+	total := preStopSeconds*time.Second + 2*shutdown + 5*time.Second
+	return int((total + time.Second - 1) / time.Second)
+}
+
 // Module is one require line of go.mod.
 type Module struct {
 	Path    string `yaml:"path" json:"path"`

@@ -38,6 +38,10 @@ func NewMux(cfg config.Config, reg *prometheus.Registry, h *handler.Handler, rea
 	if err != nil {
 		return nil, fmt.Errorf("build API server: %w", err)
 	}
+	// Text PostgreSQL refuses (NUL, invalid UTF-8) is answered 400 before
+	// any handler, a body that never arrives 408, and a 503 says when to
+	// retry (internal/platform/server/guard.go).
+	guarded := server.Guard(apiServer, handler.WriteError)
 	// API responses are compressed (zstd/gzip) above a size threshold;
 	// /metrics on the admin port is compressed by promhttp.
 	hc := cfg.Compress.HTTP
@@ -57,5 +61,5 @@ func NewMux(cfg config.Config, reg *prometheus.Registry, h *handler.Handler, rea
 		}
 		return rt.Name(), true
 	}
-	return server.NewMux(compressed(red.Middleware(apiServer, route)), ready), nil
+	return server.NewMux(compressed(red.Middleware(guarded, route)), ready), nil
 }

@@ -37,6 +37,10 @@ func NewMux(cfg config.Config, reg *prometheus.Registry, h *handler.Handler, rea
 	if err != nil {
 		return nil, fmt.Errorf("build API server: %w", err)
 	}
+	// Text PostgreSQL refuses (NUL, invalid UTF-8) is answered 400 before
+	// any handler, a body that never arrives 408, and a 503 says when to
+	// retry (internal/platform/server/guard.go).
+	guarded := server.Guard(apiServer, handler.WriteError)
 	red := metrics.NewHTTP(reg, MetricsNamespace, config.OperationIDs)
 	route := func(r *http.Request) (string, bool) {
 		rt, ok := apiServer.FindPath(r.Method, r.URL)
@@ -48,5 +52,5 @@ func NewMux(cfg config.Config, reg *prometheus.Registry, h *handler.Handler, rea
 		}
 		return rt.Name(), true
 	}
-	return server.NewMux(red.Middleware(apiServer, route), ready), nil
+	return server.NewMux(red.Middleware(guarded, route), ready), nil
 }

@@ -7,9 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 
 	ht "github.com/ogen-go/ogen/http"
@@ -42,6 +46,24 @@ func TestStatus(t *testing.T) {
 		{&ogenerrors.SecurityError{OperationContext: op, Security: "bearer", Err: errors.New("no token")}, "security", 401},
 		{&validate.InvalidContentTypeError{ContentType: "text/plain"}, "content type", 415},
 		{ht.ErrNotImplemented, "not implemented", 501},
+		{fmt.Errorf("read body: %w", os.ErrDeadlineExceeded), "body read timeout", 408},
+		{&ogenerrors.DecodeRequestError{OperationContext: op, Err: fmt.Errorf("read tcp: %w", os.ErrDeadlineExceeded)}, "body read timeout in ogen", 408},
+		{fmt.Errorf("create item: %w", pgErr("23505")), "unique violation", 409},
+		{pgErr("23503"), "foreign key", 409},
+		{pgErr("40001"), "serialization", 409},
+		{pgErr("23502"), "not null", 422},
+		{pgErr("23514"), "check", 422},
+		{pgErr("22021"), "NUL or bad UTF-8", 400},
+		{pgErr("22001"), "too long", 400},
+		{pgErr("22P02"), "bad text representation", 400},
+		{pgErr("57014"), "statement timeout", 504},
+		{pgErr("57P01"), "admin shutdown", 503},
+		{pgErr("08006"), "connection failure", 503},
+		{pgErr("53300"), "too many connections", 503},
+		{pgErr("42P01"), "undefined table", 500},
+		{fmt.Errorf("failed to connect: %w", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}), "dial refused", 503},
+		{fmt.Errorf("query: %w", syscall.ECONNRESET), "reset", 503},
+		{fmt.Errorf("receive message: %w", io.ErrUnexpectedEOF), "cut mid-answer", 503},
 		{errors.New("boom"), "other", 500},
 	}
 	for _, c := range cases {
@@ -51,7 +73,27 @@ func TestStatus(t *testing.T) {
 	}
 }
 
+// pgError stands for pgx's *pgconn.PgError: apierr knows it only by its
+// SQLState method.
+type pgError struct{ code, detail string }
+
+func (e *pgError) Error() string    { return "ERROR: " + e.detail + " (SQLSTATE " + e.code + ")" }
+func (e *pgError) SQLState() string { return e.code }
+
+func pgErr(code string) error {
+	return &pgError{code: code, detail: `duplicate key value violates unique constraint "items_secret_idx"`}
+}
+
 func TestMessage(t *testing.T) {
+	for _, code := range []string{"23505", "23503", "23502", "22021", "22001"} {
+		err := fmt.Errorf("create item: %w", pgErr(code))
+		if got := apierr.Message(apierr.Status(err), err); strings.Contains(got, "items_secret_idx") || strings.Contains(got, "SQLSTATE") || got == "" {
+			t.Errorf("Message for SQLSTATE %s = %q: must say what is wrong without the SQL", code, got)
+		}
+	}
+	if got := apierr.Message(503, pgErr("57P01")); !strings.Contains(got, "retry") {
+		t.Errorf("Message(503) = %q, want a retry hint", got)
+	}
 	secret := errors.New("dial tcp 10.0.0.7:5432: password authentication failed")
 	if got := apierr.Message(500, secret); strings.Contains(got, "10.0.0.7") || got != "Internal Server Error" {
 		t.Errorf("Message(500) = %q: must not leak internals", got)
@@ -158,6 +200,31 @@ func TestErrorHandlerClientGone(t *testing.T) {
 	apierr.ErrorHandler(ctx, w, r, errors.New("write tcp 127.0.0.1:8080: broken pipe"))
 	if w.Body.Len() != 0 {
 		t.Errorf("answered a client that has gone: %q", w.Body.String())
+	}
+	if w.Code != apierr.StatusClientClosedRequest {
+		t.Errorf("status %d recorded for a client that has gone, want 499 (not an empty 200)", w.Code)
+	}
+
+	// A body that timed out cancels the request's context too, yet the
+	// connection takes the 408.
+	w = httptest.NewRecorder()
+	apierr.ErrorHandler(ctx, w, r, fmt.Errorf("decode request: %w", os.ErrDeadlineExceeded))
+	if w.Code != http.StatusRequestTimeout || !strings.Contains(w.Body.String(), `"code":408`) {
+		t.Errorf("body timeout: %d %s, want 408 in the error shape", w.Code, w.Body.String())
+	}
+}
+
+// TestRetryAfter: every 503 says when to retry.
+func TestRetryAfter(t *testing.T) {
+	w := httptest.NewRecorder()
+	apierr.Write(w, http.StatusServiceUnavailable, "database unavailable")
+	if got := w.Header().Get("Retry-After"); got != apierr.RetryAfter {
+		t.Errorf("503 Retry-After = %q, want %q", got, apierr.RetryAfter)
+	}
+	w = httptest.NewRecorder()
+	apierr.Write(w, http.StatusInternalServerError, "boom")
+	if got := w.Header().Get("Retry-After"); got != "" {
+		t.Errorf("500 has Retry-After %q", got)
 	}
 }
 

@@ -11,10 +11,14 @@ package apierr
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 
 	ht "github.com/ogen-go/ogen/http"
@@ -28,13 +32,21 @@ const StatusClientClosedRequest = 499
 
 // Status maps an error to an HTTP status:
 //
-//	context.DeadlineExceeded          504
-//	context.Canceled                  499
-//	*http.MaxBytesError               413
-//	wrong Content-Type                415
-//	ogen's "not implemented"          501
-//	ogen decode/validation errors     400 (security errors 401)
-//	anything else                     500
+//	a request body that did not arrive in time  408
+//	context.DeadlineExceeded                    504
+//	context.Canceled                            499
+//	*http.MaxBytesError                         413
+//	wrong Content-Type                          415
+//	ogen's "not implemented"                    501
+//	ogen decode/validation errors               400 (security errors 401)
+//	PostgreSQL errors, by SQLSTATE (dbStatus):
+//	  unique, foreign key, exclusion, conflict  409
+//	  not null, check                           422
+//	  invalid text (NUL, UTF-8), too long       400
+//	  connection, shutdown, too many clients    503
+//	  statement timeout                         504
+//	a connection refused, reset or cut          503
+//	anything else                               500
 //
 // Domain errors (a store's ErrNotFound) are the handlers' to map.
 func Status(err error) int {
@@ -47,6 +59,10 @@ func Status(err error) int {
 	switch {
 	case err == nil:
 		return http.StatusOK
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// The server's ReadTimeout ended the body (net.Conn's deadline),
+		// not the operation's context.
+		return http.StatusRequestTimeout
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusGatewayTimeout
 	case errors.Is(err, context.Canceled):
@@ -62,20 +78,90 @@ func Status(err error) int {
 	case errors.As(err, &body):
 		return http.StatusBadRequest
 	}
+	if status, _, ok := dbStatus(err); ok {
+		return status
+	}
+	if unavailable(err) {
+		return http.StatusServiceUnavailable
+	}
 	return http.StatusInternalServerError
 }
 
-// Message is a message safe to show the client: the error text for 4xx
-// (it describes the client's own input), a fixed text for 5xx (never
-// internals such as SQL or addresses).
-func Message(status int, err error) string {
+// sqlState is what pgx's *pgconn.PgError (and lib/pq's Error) tell of
+// themselves: the SQLSTATE code.
+type sqlState interface{ SQLState() string }
+
+// dbStatus maps a PostgreSQL error to a status and a client-safe message
+// (never the SQL, table or constraint names); ok is false for any other
+// error.
+func dbStatus(err error) (status int, msg string, ok bool) {
+	var e sqlState
+	if !errors.As(err, &e) {
+		return 0, "", false
+	}
+	code := e.SQLState()
 	switch {
+	case code == "23505":
+		return http.StatusConflict, "conflicts with existing data (duplicate key)", true
+	case code == "23503":
+		return http.StatusConflict, "conflicts with related data (a reference to a missing or a still referenced row)", true
+	case code == "23P01":
+		return http.StatusConflict, "conflicts with existing data", true
+	case code == "40001" || code == "40P01":
+		return http.StatusConflict, "conflicting concurrent update: retry the request", true
+	case code == "23502":
+		return http.StatusUnprocessableEntity, "a required value is missing", true
+	case code == "23514":
+		return http.StatusUnprocessableEntity, "a value is outside the allowed range", true
+	case code == "22021" || code == "22P05":
+		return http.StatusBadRequest, "text must be valid UTF-8 without NUL characters", true
+	case code == "22001":
+		return http.StatusBadRequest, "a value is too long", true
+	case code == "22003":
+		return http.StatusBadRequest, "a number is out of range", true
+	case strings.HasPrefix(code, "22"):
+		return http.StatusBadRequest, "invalid value", true
+	case code == "57014":
+		return http.StatusGatewayTimeout, "request timed out", true
+	case strings.HasPrefix(code, "08"), strings.HasPrefix(code, "53"), strings.HasPrefix(code, "57P"):
+		return http.StatusServiceUnavailable, "", true
+	}
+	return 0, "", false
+}
+
+// unavailable reports whether err says a backend could not be reached: a
+// dial that failed, a connection refused, reset or cut mid-answer.
+func unavailable(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed)
+}
+
+// RetryAfter is the Retry-After of a 503 answer, in seconds.
+const RetryAfter = "1"
+
+// Message is a message safe to show the client: the error text for 4xx
+// (it describes the client's own input) but a fixed text for what the
+// database refused, and a fixed text for 5xx (never internals such as SQL
+// or addresses).
+func Message(status int, err error) string {
+	if _, msg, ok := dbStatus(err); ok && msg != "" && status < 500 {
+		return msg
+	}
+	switch {
+	case status == http.StatusRequestTimeout:
+		return "request body not received in time"
 	case status == http.StatusGatewayTimeout:
 		return "request timed out"
 	case status == StatusClientClosedRequest:
 		return "request canceled"
 	case status == http.StatusRequestEntityTooLarge:
 		return "request body too large"
+	case status == http.StatusServiceUnavailable:
+		return "service unavailable, retry in " + RetryAfter + "s"
 	case status >= 500 || err == nil:
 		if t := http.StatusText(status); t != "" {
 			return t
@@ -107,12 +193,16 @@ func NewErrorHandler(status func(error) int, write WriteFunc) func(context.Conte
 }
 
 func handleError(ctx context.Context, w http.ResponseWriter, r *http.Request, err error, status func(error) int, write WriteFunc) {
-	if r.Context().Err() != nil {
+	code := status(err)
+	if r.Context().Err() != nil && code != http.StatusRequestTimeout {
 		// The client has gone (the write failed with a broken pipe, or it
-		// hung up while we worked): there is nobody to answer or to blame.
+		// hung up while we worked): there is nobody to answer or to blame,
+		// but the metrics count what happened (499), not an empty 200.
+		// A body read that timed out cancels the request's context too,
+		// yet the connection still takes the 408.
+		w.WriteHeader(StatusClientClosedRequest)
 		return
 	}
-	code := status(err)
 	if code >= 500 {
 		slog.ErrorContext(ctx, "request failed",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
@@ -165,6 +255,9 @@ func WriteBody(w http.ResponseWriter, status int, contentType string, body []byt
 	h := w.Header()
 	h.Set("Content-Type", contentType)
 	h.Set("X-Content-Type-Options", "nosniff")
+	if status == http.StatusServiceUnavailable && h.Get("Retry-After") == "" {
+		h.Set("Retry-After", RetryAfter)
+	}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }

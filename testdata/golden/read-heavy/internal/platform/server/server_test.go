@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -307,5 +308,114 @@ func TestServeShutsDownOnCancel(t *testing.T) {
 		&http.Server{Addr: "127.0.0.1:0", ReadHeaderTimeout: time.Second})
 	if err != nil {
 		t.Errorf("Serve = %v, want nil on a clean shutdown", err)
+	}
+}
+
+// TestGuard: text PostgreSQL refuses never reaches the handler (400 in the
+// error shape), other text does, as sent; a 503 gets Retry-After.
+func TestGuard(t *testing.T) {
+	var reached atomic.Int32
+	var got atomic.Value
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reached.Add(1)
+		b := []byte{}
+		if r.Body != nil { // a client-side request without a body
+			b, _ = io.ReadAll(r.Body)
+		}
+		got.Store(string(b))
+		if r.URL.Path == "/down" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	g := server.Guard(h, apierr.Write)
+	cases := []struct {
+		name, path, ctype, body string
+		want                    int
+	}{
+		{"plain get", "/things?ids=1&ids=2", "", "", 200},
+		{"escaped utf-8 query", "/things?name=%C3%A9t%C3%A9", "", "", 200},
+		{"NUL in query", "/things?name=a%00b", "", "", 400},
+		{"bad utf-8 in query", "/things?name=%ff%fe", "", "", 400},
+		{"json", "/things", "application/json", `{"id":1,"name":"été"}`, 200},
+		{"json escaped backslash", "/things", "application/json", `{"name":"a\\u0000b"}`, 200},
+		{"json NUL escape", "/things", "application/json; charset=utf-8", `{"name":"a\u0000b"}`, 400},
+		{"json three backslashes", "/things", "application/json", `{"name":"a\\\u0000b"}`, 400},
+		{"json raw NUL", "/things", "application/json", "{\"name\":\"a\x00b\"}", 400},
+		{"json bad utf-8", "/things", "application/problem+json", "{\"name\":\"a\xff\xfeb\"}", 400},
+		{"form", "/things", "application/x-www-form-urlencoded", "name=caf%C3%A9", 200},
+		{"form NUL", "/things", "application/x-www-form-urlencoded", "name=a%00b", 400},
+		{"binary is not text", "/things", "application/octet-stream", "\x00\xff", 200},
+	}
+	for _, c := range cases {
+		reached.Store(0)
+		var body io.Reader
+		method := http.MethodGet
+		if c.body != "" {
+			body, method = strings.NewReader(c.body), http.MethodPost
+		}
+		r, err := http.NewRequest(method, "http://svc"+c.path, body)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if c.ctype != "" {
+			r.Header.Set("Content-Type", c.ctype)
+		}
+		w := httptest.NewRecorder()
+		g.ServeHTTP(w, r)
+		if w.Code != c.want {
+			t.Errorf("%s: %d %s, want %d", c.name, w.Code, w.Body.String(), c.want)
+			continue
+		}
+		switch {
+		case c.want == 400 && (reached.Load() != 0 || !strings.Contains(w.Body.String(), `"code":400`)):
+			t.Errorf("%s: refused input reached the handler (%d) or the answer is not the error shape: %s", c.name, reached.Load(), w.Body.String())
+		case c.want == 200 && got.Load() != c.body:
+			t.Errorf("%s: the handler read %q, want the body as sent", c.name, got.Load())
+		}
+	}
+
+	r, _ := http.NewRequest(http.MethodGet, "http://svc/", nil)
+	r.URL.Path = "/a\x00b" // as net/http decodes /a%00b
+	w := httptest.NewRecorder()
+	g.ServeHTTP(w, r)
+	if w.Code != 400 {
+		t.Errorf("NUL in the path: %d, want 400", w.Code)
+	}
+	r, _ = http.NewRequest(http.MethodGet, "http://svc/down", nil)
+	w = httptest.NewRecorder()
+	g.ServeHTTP(w, r)
+	if w.Code != 503 || w.Header().Get("Retry-After") != apierr.RetryAfter {
+		t.Errorf("503 from the handler: Retry-After %q, want %q", w.Header().Get("Retry-After"), apierr.RetryAfter)
+	}
+}
+
+// TestBodyTimeout408: a body that does not arrive within ReadTimeout is
+// answered 408 in the error shape, not an empty 200.
+func TestBodyTimeout408(t *testing.T) {
+	api, err := ogentest.NewServer(thingHandler{}, ogentest.WithErrorHandler(apierr.ErrorHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Guard reads the body itself; without it ogen does, and its error
+	// handler answers.
+	for name, h := range map[string]http.Handler{"guarded": server.Guard(api, apierr.Write), "ogen alone": api} {
+		srv := server.New(server.Config{Addr: "unused", ReadTimeout: 200 * time.Millisecond, ReadHeaderTimeout: time.Second}, h)
+		urls, stop := run(t, 5*time.Second, srv)
+		conn, err := net.Dial("tcp", strings.TrimPrefix(urls[0], "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.WriteString(conn, "POST /things HTTP/1.1\r\nHost: svc\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"id\":")
+		_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		b, _ := io.ReadAll(conn)
+		_ = conn.Close()
+		if !strings.HasPrefix(string(b), "HTTP/1.1 408") || !strings.Contains(string(b), `"code":408`) {
+			t.Errorf("%s: body cut short: %q, want a 408 in the error shape", name, b)
+		}
+		if err := stop(); err != nil {
+			t.Error(err)
+		}
 	}
 }

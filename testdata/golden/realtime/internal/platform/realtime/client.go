@@ -243,6 +243,11 @@ func (c *Client) handle(b []byte) error {
 	}
 	switch m.Type {
 	case "join":
+		// The hub's own limits first: a name it would refuse never
+		// reaches the OnJoin hook (and the database behind it).
+		if err := checkRoom(m.Room); err != nil {
+			return err
+		}
 		if h := c.hub.hooks.OnJoin; h != nil {
 			if err := h(c.ctx, c, m.Room); err != nil {
 				return fmt.Errorf("join %q refused: %w", m.Room, err)

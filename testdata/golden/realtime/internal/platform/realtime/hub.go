@@ -34,6 +34,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 	"github.com/prometheus/client_golang/prometheus"
@@ -302,9 +303,21 @@ func (h *Hub) unregister(c *Client) {
 	}
 }
 
-func (h *Hub) join(c *Client, room string) error {
+// checkRoom refuses a room name the hub does not take: empty, longer than
+// MaxRoomName, not UTF-8 or holding a NUL (text PostgreSQL refuses).
+func checkRoom(room string) error {
 	if room == "" || len(room) > MaxRoomName {
 		return fmt.Errorf("room name must be 1 to %d bytes", MaxRoomName)
+	}
+	if !utf8.ValidString(room) || strings.IndexByte(room, 0) >= 0 {
+		return errors.New("room name must be UTF-8 text without NUL characters")
+	}
+	return nil
+}
+
+func (h *Hub) join(c *Client, room string) error {
+	if err := checkRoom(room); err != nil {
+		return err
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -15,6 +15,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -422,6 +423,37 @@ func TestBadMessageCloses1008(t *testing.T) {
 		}
 	}
 	waitFor(t, "4 drops", func() bool { return testutil.ToFloat64(hub.metrics.dropped[ReasonBadMessage]) == 4 })
+}
+
+// TestBadRoomNeverReachesOnJoin: a room name the hub refuses (too long, a
+// NUL; encoding/json already makes invalid UTF-8 U+FFFD) closes the client before the OnJoin hook, and the
+// database a hook asks, sees it.
+func TestBadRoomNeverReachesOnJoin(t *testing.T) {
+	hub, ts := startHub(t, testConfig(), true)
+	var asked atomic.Int32
+	hub.SetHooks(Hooks{OnJoin: func(context.Context, *Client, string) error {
+		asked.Add(1)
+		return nil
+	}})
+	for _, room := range []string{strings.Repeat("x", MaxRoomName+1), `a\u0000b`} {
+		c := dial(t, ts)
+		send(t, c, `{"type":"join","room":"`+room+`"}`)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, _, err := c.Read(ctx)
+		cancel()
+		var ce websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code != websocket.StatusPolicyViolation || !strings.Contains(ce.Reason, "room name") {
+			t.Fatalf("join %.20q: %v, want close code 1008 naming the room name", room, err)
+		}
+	}
+	if n := asked.Load(); n != 0 {
+		t.Fatalf("OnJoin was asked %d time(s) about a room the hub refuses", n)
+	}
+	c := dial(t, ts)
+	join(t, hub, c, "lobby", 1)
+	if n := asked.Load(); n != 1 {
+		t.Fatalf("OnJoin asked %d time(s) for a good room, want 1", n)
+	}
 }
 
 func TestPingTimeoutDrops(t *testing.T) {
