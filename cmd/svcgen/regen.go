@@ -241,6 +241,9 @@ func runRegen(cmd *cobra.Command, e *env, f *regenFlags, dir string) error {
 		if conflicts := p.Paths(generator.Conflict); len(conflicts) > 0 {
 			return fmt.Errorf("%w predicted in %s; nothing was written: run it without --dry-run to get the <<<<<<< markers to resolve, or change the lines both sides changed first", errConflicts, strings.Join(conflicts, ", "))
 		}
+		if err := reportUnserved(e.stderr, dir, p, res, false); err != nil {
+			return err
+		}
 		return nil
 	}
 	if os.Getenv("SVCGEN_TEST_CRASH_AFTER_WRITES") != "" {
@@ -294,18 +297,22 @@ func runRegen(cmd *cobra.Command, e *env, f *regenFlags, dir string) error {
 	if conflicts := p.Paths(generator.Conflict); len(conflicts) > 0 {
 		return fmt.Errorf("%w in %s: resolve the <<<<<<< markers, then run svcgen regen again", errConflicts, strings.Join(conflicts, ", "))
 	}
-	return reportUnserved(e.stderr, dir, p, res)
+	return reportUnserved(e.stderr, dir, p, res, true)
 }
 
 // reportUnserved prints the team's implementations that serve no
 // operation after this regen, and fails the run while there are any.
-func reportUnserved(w io.Writer, dir string, p *generator.Plan, res generator.Result) error {
+func reportUnserved(w io.Writer, dir string, p *generator.Plan, res generator.Result, written bool) error {
 	un, err := unservedHandlers(dir, p, res)
 	if err != nil || len(un) == 0 {
 		return err
 	}
 	generator.FormatFindings(w, un)
-	return fmt.Errorf("%d implementation(s) serve no operation of the spec any more (listed above): the regen is written; move their code to the operations that replace them and delete the files (svcgen check fails until then)", len(un))
+	state := "the regen is written"
+	if !written {
+		state = "dry run: the regen would write and then exit 1"
+	}
+	return fmt.Errorf("%d implementation(s) serve no operation of the spec any more (listed above): %s; move their code to the operations that replace them and delete the files (svcgen check fails until then)", len(un), state)
 }
 
 // reportTypeCheck prints the rewrites and findings of a type check and
