@@ -178,7 +178,7 @@ var checkTable = []struct {
 	{"cache", "caching", "svcgen feature cache3: L1 in-process, L2 Redis, L3 Postgres with singleflight on misses, in front of the read handlers"},
 	{"pooling", "memory pooling", "svcgen feature pool: internal/platform/pool holds typed sync.Pools for scratch buffers and hot structs, reset on Put, never escaping the request"},
 	{"router", "ServeMux + ogen", "svcgen features ogen + servemux: typed ogen handlers on a stdlib http.ServeMux instead of chi, gorilla/mux, gin or echo"},
-	{"alignment", "struct alignment", "`svcgen audit --fix` reorders the fields (fieldalignment's fix; it drops field comments, review the diff); generated services pass fieldalignment in `make lint`"},
+	{"alignment", "struct alignment", "`svcgen audit --fix` reorders the fields in fieldalignment's order, keeping their comments (aliases, anonymous structs and structs tagged for the wire only with --fix-wire); generated services pass fieldalignment in `make lint`"},
 	{"resources", "rows and statements closed", "defer rows.Close() (and stmt.Close()) right after the error check, and check rows.Err() after the loop; svcgen's store scaffold uses pgx.CollectRows, which does both"},
 	{"goroutines", "goroutines stoppable", "start background work from the service's lifecycle (the generated main's context and graceful shutdown), not from a handler; if a handler must, pass it a context and track it with a sync.WaitGroup or errgroup"},
 }
