@@ -470,3 +470,90 @@ func BenchmarkAudit90(b *testing.B) {
 		}
 	}
 }
+
+// TestUnrecognised: a service that uses database/sql with a pool opened
+// inside a library it depends on has something the dbpool check looks at
+// but cannot see: "not recognised", which counts against the score (n/a
+// would not).
+func TestUnrecognised(t *testing.T) {
+	root := t.TempDir()
+	files := map[string]string{
+		"corpdb/go.mod": "module example.com/corpdb\n\ngo 1.26.0\n",
+		"corpdb/corpdb.go": `// Package corpdb opens the company's databases.
+package corpdb
+
+import "database/sql"
+
+// Open opens the named database.
+func Open(name string) (*sql.DB, error) { return sql.Open("postgres", name) }
+`,
+		"svc/go.mod": "module example.com/svc\n\ngo 1.26.0\n\nrequire example.com/corpdb v0.0.0\n\nreplace example.com/corpdb => ../corpdb\n",
+		"svc/main.go": `package main
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"example.com/corpdb"
+)
+
+func count(ctx context.Context, db *sql.DB) (n int, err error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	err = db.QueryRowContext(ctx, "SELECT count(*) FROM items").Scan(&n)
+	return n, err
+}
+
+func main() {
+	db, err := corpdb.Open("items")
+	if err != nil {
+		panic(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, _ = count(ctx, db)
+}
+`,
+	}
+	for name, body := range files {
+		p := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := Run(context.Background(), []string{filepath.Join(root, "svc")}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := r.Services[0]
+	if len(s.Errors) > 0 {
+		t.Fatalf("load errors: %v", s.Errors)
+	}
+	status := map[string]Status{}
+	for _, c := range s.Checks {
+		status[c.ID] = c.Status
+	}
+	want := map[string]Status{"dbpool": Unrecognised, "batch": Pass, "resources": Pass, "timeouts": Pass, "cache": NotApplicable, "router": NotApplicable}
+	for id, w := range want {
+		if status[id] != w {
+			t.Errorf("%s: %s, want %s", id, status[id], w)
+		}
+	}
+	// pass: timeouts, batch, alignment, resources; not recognised: dbpool.
+	if s.Score != 80 || r.Fleet.Checks[0].Unrecognised != 1 || r.Fleet.Checks[0].Percent != 0 {
+		t.Errorf("score %v, fleet dbpool %+v", s.Score, r.Fleet.Checks[0])
+	}
+	var md strings.Builder
+	if err := r.WriteMarkdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"DB pool config in 0% (0 of 1; 1 not recognised)", "| DB pool config | not recognised | 0 |"} {
+		if !strings.Contains(md.String(), w) {
+			t.Errorf("markdown lacks %q:\n%s", w, md.String())
+		}
+	}
+}
