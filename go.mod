@@ -8,8 +8,10 @@ require (
 	github.com/aymanbagabas/go-udiff v0.4.1
 	github.com/creack/pty v1.1.24
 	github.com/invopop/jsonschema v0.14.0
+	github.com/jingyugao/rowserrcheck v1.1.1
 	github.com/ogen-go/ogen v1.24.0
 	github.com/rogpeppe/go-internal v1.16.0
+	github.com/ryanrolds/sqlclosecheck v0.6.0
 	github.com/spf13/cobra v1.10.2
 	github.com/tsenart/vegeta/v12 v12.13.0
 	golang.org/x/mod v0.43.0

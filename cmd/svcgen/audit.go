@@ -19,6 +19,8 @@ type auditFlags struct {
 	out       string
 	failUnder float64
 	fix       bool
+	fixWire   bool
+	alignAll  bool
 }
 
 func newAuditCmd(e *env) *cobra.Command {
@@ -29,31 +31,49 @@ func newAuditCmd(e *env) *cobra.Command {
 		Long: `Audit the Go services under each PATH (default .): every Go module is a
 service, or, in a module whose cmd/ holds two or more main packages, each
 cmd/<name> with the packages it imports. The packages are loaded and
-type-checked (go/packages) and eight go/analysis checks run on them, the
-services in parallel:
+type-checked (go/packages) and nine go/analysis checks run on them, the
+services in parallel. Queries of database/sql, sqlx, pgx, go-redis, gorm
+and sqlboiler-style executors are recognised, and handlers of net/http,
+chi, gorilla/mux, echo, gin and fiber; calls are followed through the
+service's own functions and interfaces with one implementation:
 
-  dbpool      sql.Open / pgxpool.New / NewWithConfig without max conns, idle
-              conns and lifetimes set in the same package
+  dbpool      sql.Open / sqlx.Open, Connect / pgxpool.New / NewWithConfig
+              without max conns, idle conns and lifetimes in the package
   timeouts    DB, Redis and HTTP calls given context.Background()/TODO() or
               no context; a handler passing its request context on with no
-              deadline; http.Client without Timeout; http.Server without
-              ReadHeaderTimeout; http.ListenAndServe
-  batch       a DB query or Redis command inside a for/range loop (N+1),
-              directly or through the service's own functions
+              deadline; http.Client without Timeout; http.Server with
+              neither ReadHeaderTimeout nor ReadTimeout; http.ListenAndServe,
+              echo's e.Start, gin's r.Run
+  batch       a DB query or Redis command inside a for/range loop (N+1)
   cache       handlers reading the DB in a service with no cache layer
+              (INSERT/UPDATE/DELETE ... RETURNING is a write, not a read)
   pooling     per-request []byte, bytes.Buffer or large structs in handlers
               of a service with no sync.Pool
-  router      chi, gorilla/mux, gin, echo instead of http.ServeMux + ogen
-  alignment   fieldalignment's findings, with the bytes saved
+  router      chi, gorilla/mux, gin, echo, fiber instead of ServeMux + ogen
+              (one finding per router)
+  alignment   fieldalignment's findings that save bytes (--alignment-all
+              adds its pointer-bytes notes)
+  resources   rows and statements never closed (sqlclosecheck), rows.Err
+              never checked (rowserrcheck)
   goroutines  go statements in handlers with no context, Done or WaitGroup
 
 Each finding has file:line evidence and a hint naming the svcgen feature
 that fixes it; findings in generated files (a "Code generated ... DO NOT
-EDIT." header) are left to their generator. The score of a service is the share of its applicable checks
-that pass. --fix applies the mechanical fixes and audits again:
-fieldalignment's field reordering, the missing pool limits after sql.Open
-or before pgxpool.NewWithConfig (25 conns, 5m lifetime, 10m idle), and
-ReadHeaderTimeout in http.Server literals. The checks are heuristics: see the README.`,
+EDIT." header before the package clause, or swag's docs.go) are left to
+their generator. A check is "not recognised" when the service has what it
+looks at (a DB library, an HTTP router) in a form the audit does not
+model; that counts against the score, n/a does not. The score of a
+service is pass / (pass + fail + not recognised).
+
+--fix applies the mechanical fixes, in passes until none is left:
+fieldalignment's field order (comments kept; type aliases, anonymous
+structs and structs tagged json/db/yaml/... only with --fix-wire), the
+missing pool limits after sql.Open / sqlx.Connect or before
+pgxpool.NewWithConfig (25 conns, 5m lifetime, 10m idle), and
+ReadHeaderTimeout in http.Server literals with no read timeout. It never
+edits generated files. It then type-checks each module with its tests;
+if that fails, it restores every file and the command exits 1. The
+report lists every change. The checks are heuristics: see the README.`,
 		Example: `  svcgen audit services/
   svcgen audit . --format json --out audit.json
   svcgen audit services/ --fail-under 75     # CI gate`,
@@ -63,6 +83,9 @@ ReadHeaderTimeout in http.Server literals. The checks are heuristics: see the RE
 			}
 			if f.format != "md" && f.format != "json" {
 				return &usageError{cmd: cmd, err: fmt.Errorf("--format %q: use md or json", f.format)}
+			}
+			if f.fixWire && !f.fix {
+				return &usageError{cmd: cmd, err: fmt.Errorf("--fix-wire changes what --fix reorders: pass --fix with it")}
 			}
 			if f.failUnder < 0 || f.failUnder > 100 {
 				return &usageError{cmd: cmd, err: fmt.Errorf("--fail-under %v: use a score from 0 to 100", f.failUnder)}
@@ -74,7 +97,9 @@ ReadHeaderTimeout in http.Server literals. The checks are heuristics: see the RE
 	fl.StringVar(&f.format, "format", "md", "output format: md or json (schema/audit.schema.json)")
 	fl.StringVar(&f.out, "out", "", "write the report to this file instead of stdout")
 	fl.Float64Var(&f.failUnder, "fail-under", 0, "exit 1 when a service's score (0-100) is below this")
-	fl.BoolVar(&f.fix, "fix", false, "apply the mechanical fixes (field order, pool limits, ReadHeaderTimeout), then audit again")
+	fl.BoolVar(&f.fix, "fix", false, "apply the mechanical fixes (field order, pool limits, ReadHeaderTimeout), type-check, then audit again")
+	fl.BoolVar(&f.fixWire, "fix-wire", false, "with --fix, also reorder type aliases, anonymous structs and structs tagged for the wire (json, db, yaml, ...)")
+	fl.BoolVar(&f.alignAll, "alignment-all", false, "report fieldalignment's pointer-bytes notes too, not only reorderings that save bytes")
 	return cmd
 }
 
@@ -82,7 +107,7 @@ func runAudit(cmd *cobra.Command, e *env, f *auditFlags, paths []string) error {
 	if err := generator.CheckToolchain(); err != nil {
 		return err
 	}
-	r, err := audit.Run(cmd.Context(), paths, audit.Options{Tool: "svcgen " + generator.Version, Fix: f.fix})
+	r, err := audit.Run(cmd.Context(), paths, audit.Options{Tool: "svcgen " + generator.Version, Fix: f.fix, FixWire: f.fixWire, AlignmentAll: f.alignAll})
 	if err != nil {
 		return err
 	}
@@ -100,8 +125,25 @@ func runAudit(cmd *cobra.Command, e *env, f *auditFlags, paths []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "%d service(s), fleet score %.1f%%: report written to %s\n", len(r.Services), r.Score, f.out)
+		for _, m := range r.Fixes {
+			if m.Error == "" && len(m.Changes) > 0 {
+				fmt.Fprintf(e.stdout, "--fix: %s: %d change(s)\n", m.Path, len(m.Changes))
+				for _, c := range m.Changes {
+					fmt.Fprintf(e.stdout, "  %s:%d: %s\n", c.File, c.Line, c.Change)
+				}
+			}
+		}
 	} else if _, err := e.stdout.Write(buf.Bytes()); err != nil {
 		return err
+	}
+	var failed []string
+	for _, m := range r.Fixes {
+		if m.Error != "" {
+			failed = append(failed, m.Path+": "+m.Error)
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("--fix kept nothing in %d module(s):\n%s", len(failed), strings.Join(failed, "\n"))
 	}
 	if f.failUnder > 0 {
 		if below := r.Below(f.failUnder); len(below) > 0 {

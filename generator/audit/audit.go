@@ -37,9 +37,15 @@ const (
 	Pass Status = "pass"
 	// Fail: at least one finding.
 	Fail Status = "fail"
-	// NotApplicable: the service has nothing the check looks at (no DB,
-	// no handlers); it counts neither way in the score.
+	// NotApplicable: the service has nothing the check looks at (no DB
+	// library, no HTTP server); it counts neither way in the score.
 	NotApplicable Status = "n/a"
+	// Unrecognised: the service has what the check looks at (it imports
+	// a DB library, it serves HTTP) but the audit did not recognise how
+	// it uses it (a DB opened by a library it does not model, handlers
+	// of an unknown shape). It counts as not passing: nothing was
+	// verified.
+	Unrecognised Status = "unrecognised"
 )
 
 // Report is the result of an audit: every service and the fleet summary.
@@ -53,6 +59,32 @@ type Report struct {
 	Fleet Fleet `json:"fleet"`
 	// Score is the mean of the services' scores, 0-100.
 	Score float64 `json:"score"`
+	// Fixes is what --fix did, per module: empty without --fix.
+	Fixes []ModuleFix `json:"fixes,omitempty"`
+}
+
+// ModuleFix is what --fix did to one module.
+type ModuleFix struct {
+	// Path is the module's directory as found under the audited PATH.
+	Path string `json:"path"`
+	// Changes are the edits kept, in file and line order.
+	Changes []Change `json:"changes"`
+	// Passes is the number of fix passes run to reach a fixed point.
+	Passes int `json:"passes"`
+	// Error says why nothing was kept: the module did not type-check
+	// before fixing, or the fixed code did not type-check and every file
+	// was restored. The command exits non-zero when it is set.
+	Error string `json:"error,omitempty"`
+}
+
+// Change is one edit --fix made.
+type Change struct {
+	// File is slash-separated and relative to the module's directory.
+	File string `json:"file"`
+	// Line is where the edit starts, in the file before the edit.
+	Line int `json:"line"`
+	// Change says what changed.
+	Change string `json:"change"`
 }
 
 // Service is the audit of one service.
@@ -68,7 +100,7 @@ type Service struct {
 	Main string `json:"main,omitempty"`
 	// Packages is the number of packages audited.
 	Packages int `json:"packages"`
-	// Checks are the eight checks, in a fixed order.
+	// Checks are the nine checks, in a fixed order.
 	Checks []Check `json:"checks"`
 	// Uses records what the service uses, for the fleet summary.
 	Uses Uses `json:"uses"`
@@ -98,11 +130,11 @@ type Uses struct {
 // Check is one check's result on one service.
 type Check struct {
 	// ID is the check's name: dbpool, timeouts, batch, cache, pooling,
-	// router, alignment, goroutines.
+	// router, alignment, resources, goroutines.
 	ID string `json:"id"`
 	// Title is the practice the check looks for.
 	Title string `json:"title"`
-	// Status is pass, fail or n/a.
+	// Status is pass, fail, unrecognised or n/a.
 	Status Status `json:"status"`
 	// Count is the number of findings.
 	Count int `json:"count"`
@@ -152,7 +184,11 @@ type FleetCheck struct {
 	Pass  int    `json:"pass"`
 	Fail  int    `json:"fail"`
 	NA    int    `json:"na"`
-	// Percent is Pass / (Pass + Fail) * 100; 100 when no service applies.
+	// Unrecognised counts the services that have what the check looks at
+	// in a form the audit does not recognise.
+	Unrecognised int `json:"unrecognised"`
+	// Percent is Pass / (Pass + Fail + Unrecognised) * 100; 100 when no
+	// service applies.
 	Percent float64 `json:"percent"`
 	// Findings is the number of findings across the fleet.
 	Findings int `json:"findings"`
@@ -175,10 +211,21 @@ type Options struct {
 	// Parallel bounds the services audited at once; GOMAXPROCS when 0.
 	Parallel int
 	// Fix applies the mechanical fixes (fieldalignment reordering, pool
-	// limits, http.Server ReadHeaderTimeout) to the services' files, then
-	// audits again.
+	// limits, http.Server ReadHeaderTimeout) to the services' files, in
+	// passes until nothing fixable is left, type-checks the result (tests
+	// included) and restores every file when it does not compile.
 	Fix bool
+	// FixWire lets --fix reorder type aliases, anonymous structs and
+	// structs tagged for the wire (json, db, yaml, ...), which it leaves
+	// alone otherwise.
+	FixWire bool
+	// AlignmentAll reports fieldalignment's pointer-bytes notes too
+	// (reorderings that save no memory, only GC scan work).
+	AlignmentAll bool
 }
+
+// maxFixPasses bounds the --fix passes (nested structs take one each).
+const maxFixPasses = 5
 
 // target is one module to audit: one service, or one per main package.
 type target struct {
@@ -205,6 +252,7 @@ func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
 		par = runtime.GOMAXPROCS(0)
 	}
 	services := make([][]Service, len(targets))
+	mfixes := make([]*ModuleFix, len(targets))
 	errs := make([]error, len(targets))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, par)
@@ -219,7 +267,7 @@ func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
 				return
 			}
 			defer func() { <-sem }()
-			services[i], errs[i] = auditModule(ctx, t, opts.Fix)
+			services[i], mfixes[i], errs[i] = auditModule(ctx, t, opts)
 		}()
 	}
 	wg.Wait()
@@ -227,8 +275,11 @@ func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
 		return nil, err
 	}
 	r := &Report{Tool: opts.Tool, Services: []Service{}}
-	for _, ss := range services {
+	for i, ss := range services {
 		r.Services = append(r.Services, ss...)
+		if mfixes[i] != nil {
+			r.Fixes = append(r.Fixes, *mfixes[i])
+		}
 	}
 	r.summarise()
 	return r, nil
@@ -314,20 +365,96 @@ const loadMode = packages.NeedName | packages.NeedFiles | packages.NeedSyntax | 
 	packages.NeedTypesInfo | packages.NeedTypesSizes | packages.NeedImports | packages.NeedModule
 
 // auditModule audits the service or services of one module; the module is
-// loaded once.
-func auditModule(ctx context.Context, t target, fix bool) ([]Service, error) {
-	ss, fixes, err := auditOnce(ctx, t)
-	if err != nil || !fix || len(fixes) == 0 {
-		return ss, err
+// loaded once. With opts.Fix it fixes, audits again, and repeats until
+// nothing fixable is left; then it type-checks the module (tests
+// included) and restores every file if the fixed code does not compile.
+func auditModule(ctx context.Context, t target, opts Options) ([]Service, *ModuleFix, error) {
+	ss, fixes, err := auditOnce(ctx, t, opts)
+	if err != nil || !opts.Fix {
+		return ss, nil, err
 	}
-	if err := applyFixes(fixes); err != nil {
-		return ss, fmt.Errorf("%s: --fix: %w", t.dir, err)
+	mf := &ModuleFix{Path: t.dir, Changes: []Change{}}
+	if len(fixes) == 0 {
+		return ss, mf, nil
 	}
-	ss, _, err = auditOnce(ctx, t)
-	return ss, err
+	if errs := typeCheck(ctx, t); len(errs) > 0 {
+		mf.Error = "not fixed: the module does not type-check before fixing, so no fix could be verified: " + summariseErrs(errs)
+		return ss, mf, nil
+	}
+	orig := map[string][]byte{}
+	var applied []fileFix
+	for len(fixes) > 0 && mf.Passes < maxFixPasses {
+		mf.Passes++
+		done, err := applyFixes(fixes, orig)
+		applied = append(applied, done...)
+		if err == nil && len(done) == 0 {
+			break
+		}
+		if err == nil {
+			ss, fixes, err = auditOnce(ctx, t, opts)
+		}
+		if err != nil {
+			rerr := restore(orig)
+			return ss, nil, errors.Join(fmt.Errorf("%s: --fix: %w (every file restored)", t.dir, err), rerr)
+		}
+	}
+	if errs := typeCheck(ctx, t); len(errs) > 0 {
+		if err := restore(orig); err != nil {
+			return ss, nil, fmt.Errorf("%s: --fix broke the build and restoring failed: %w", t.dir, err)
+		}
+		mf.Error = "rolled back: the fixed code does not type-check, every file was restored: " + summariseErrs(errs)
+		ss, _, err = auditOnce(ctx, t, opts)
+		return ss, mf, err
+	}
+	for _, f := range applied {
+		rel, err := filepath.Rel(t.dir, f.path)
+		if err != nil {
+			rel = f.path
+		}
+		mf.Changes = append(mf.Changes, Change{File: filepath.ToSlash(rel), Line: f.line, Change: f.desc})
+	}
+	sort.SliceStable(mf.Changes, func(i, j int) bool {
+		a, b := mf.Changes[i], mf.Changes[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		return a.Line < b.Line
+	})
+	return ss, mf, nil
 }
 
-func auditOnce(ctx context.Context, t target) ([]Service, []fileFix, error) {
+// typeCheck loads the module with its tests and returns its errors.
+func typeCheck(ctx context.Context, t target) []string {
+	cfg := &packages.Config{Context: ctx, Mode: packages.NeedName | packages.NeedTypes | packages.NeedSyntax | packages.NeedTypesInfo | packages.NeedModule,
+		Dir: t.dir, Tests: true}
+	pkgs, err := packages.Load(cfg, "./...")
+	if err != nil {
+		return []string{err.Error()}
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, p := range pkgs {
+		if p.Module != nil && p.Module.Path != t.module {
+			continue
+		}
+		for _, e := range p.Errors {
+			if !seen[e.Error()] {
+				seen[e.Error()] = true
+				out = append(out, e.Error())
+			}
+		}
+	}
+	return out
+}
+
+func summariseErrs(errs []string) string {
+	if len(errs) > 3 {
+		return strings.Join(errs[:3], "; ") + fmt.Sprintf("; and %d more", len(errs)-3)
+	}
+	return strings.Join(errs, "; ")
+}
+
+func auditOnce(ctx context.Context, t target, opts Options) ([]Service, []fileFix, error) {
 	cfg := &packages.Config{Context: ctx, Mode: loadMode, Dir: t.dir, Tests: false}
 	pkgs, loadErr := packages.Load(cfg, "./...")
 	// Only the module's own packages: a nested module is its own service.
@@ -365,11 +492,12 @@ func auditOnce(ctx context.Context, t target) ([]Service, []fileFix, error) {
 			}
 		}
 		s.Packages = len(pkgs)
-		svc := newService(t.dir, pkgs)
+		svc := newService(t.dir, pkgs, opts)
 		for _, f := range svc.run() {
-			// A package shared by two mains is fixed once.
+			// A package shared by two mains is fixed once; a generated
+			// file never.
 			key := fmt.Sprintf("%s:%d", f.path, f.start)
-			if !seen[key] {
+			if !seen[key] && !svc.generated[f.path] {
 				seen[key] = true
 				fixes = append(fixes, f)
 			}
@@ -415,7 +543,7 @@ func (s *Service) score() {
 		switch c.Status {
 		case Pass:
 			pass++
-		case Fail:
+		case Fail, Unrecognised:
 			fail++
 		}
 	}
@@ -450,6 +578,8 @@ func (r *Report) summarise() {
 				fc.Pass++
 			case Fail:
 				fc.Fail++
+			case Unrecognised:
+				fc.Unrecognised++
 			default:
 				fc.NA++
 			}
@@ -480,8 +610,8 @@ func (r *Report) summarise() {
 	for i := range f.Checks {
 		c := &f.Checks[i]
 		c.Percent = 100
-		if c.Pass+c.Fail > 0 {
-			c.Percent = round1(float64(c.Pass) * 100 / float64(c.Pass+c.Fail))
+		if n := c.Pass + c.Fail + c.Unrecognised; n > 0 {
+			c.Percent = round1(float64(c.Pass) * 100 / float64(n))
 		}
 	}
 	sort.SliceStable(f.TopOffenders, func(i, j int) bool {

@@ -1,17 +1,22 @@
 package audit
 
 import (
+	"errors"
 	"fmt"
 	"go/ast"
 	"go/constant"
+	"go/parser"
 	"go/token"
 	"go/types"
 	"os"
+	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/jingyugao/rowserrcheck/passes/rowserr"
+	"github.com/ryanrolds/sqlclosecheck/pkg/analyzer"
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/analysis/passes/fieldalignment"
 	"golang.org/x/tools/go/packages"
@@ -34,10 +39,33 @@ func (s *service) analyzers() []*analysis.Analyzer {
 		mk("batch", "a DB query or Redis command inside a loop (N+1)", s.runBatch),
 		mk("cache", "read handlers hitting the DB in a service with no cache layer", s.runCache),
 		mk("pooling", "per-request buffers and large structs in handlers of a service with no sync.Pool", s.runPooling),
-		mk("router", "third-party routers instead of http.ServeMux + ogen", s.runRouter),
+		mk("router", "third-party routers instead of http.ServeMux + ogen", func(*analysis.Pass) {}),
 		alignmentAnalyzer,
 		mk("goroutines", "goroutines started in handlers with no context, Done channel or WaitGroup", s.runGoroutines),
+		closeAnalyzer,
+		rowsErrAnalyzer,
 	}
+}
+
+// The resources check runs the analyzers golangci-lint users know, as
+// they are: sqlclosecheck (rows and statements of database/sql, sqlx and
+// pgx never closed) and rowserrcheck (rows.Err never checked after the
+// loop), and rewords their findings.
+var (
+	closeAnalyzer   = analyzer.NewAnalyzer()
+	rowsErrAnalyzer = rowserr.NewAnalyzer("github.com/jmoiron/sqlx", "github.com/jackc/pgx/v5", "github.com/jackc/pgx/v4")
+)
+
+// resourceMessage rewords a finding of the resources analyzers; "" drops
+// it (sqlclosecheck's "Close should use defer" is style, not a leak).
+func resourceMessage(a *analysis.Analyzer, msg string) string {
+	switch {
+	case a == closeAnalyzer && strings.Contains(msg, "not closed"):
+		return "rows or statement never closed (sqlclosecheck): it holds its connection until the garbage collector finds it; defer Close() after the error check"
+	case a == rowsErrAnalyzer && strings.Contains(msg, "rows.Err"):
+		return "rows.Err() not checked after the loop (rowserrcheck): an error mid-iteration reads as fewer rows"
+	}
+	return ""
 }
 
 // fn is one function body: a declaration or a literal.
@@ -104,6 +132,9 @@ func (s *service) runDBPool(pass *analysis.Pass) {
 				switch {
 				case calleeIs(info, n, "database/sql", "Open", "OpenDB"):
 					opens = append(opens, open{name: "sql." + typeutil.Callee(info, n).Name(), pos: n.Pos(), kind: "sql"})
+				case calleeIs(info, n, "github.com/jmoiron/sqlx", "Open", "Connect", "ConnectContext", "MustOpen", "MustConnect"):
+					// sqlx.DB embeds *sql.DB: the same Set* calls limit it.
+					opens = append(opens, open{name: "sqlx." + typeutil.Callee(info, n).Name(), pos: n.Pos(), kind: "sql"})
 				case calleeIs(info, n, "github.com/jackc/pgx/v5/pgxpool", "New"):
 					ok := false
 					if len(n.Args) == 2 {
@@ -176,6 +207,7 @@ func (s *service) runTimeouts(pass *analysis.Pass) {
 		s.report(pass.Fset, "timeouts", pos, fmt.Sprintf(format, args...))
 	}
 	ctxCache := map[*ast.FuncDecl][2]map[types.Object]bool{}
+	srvT := setsServerTimeout(info, pass.Files)
 	for _, f := range s.funcs(pass) {
 		vars, ok := ctxCache[f.decl]
 		if !ok {
@@ -192,7 +224,9 @@ func (s *service) runTimeouts(pass *analysis.Pass) {
 				switch {
 				case isNamed(t, "net/http", "Client") && !hasKey(n, "Timeout"):
 					rep(n.Pos(), "http.Client without Timeout: a slow or silent server holds the caller (and its goroutine) forever")
-				case isNamed(t, "net/http", "Server") && !hasKey(n, "ReadHeaderTimeout"):
+				case isNamed(t, "net/http", "Server") && !hasKey(n, "ReadHeaderTimeout") && !hasKey(n, "ReadTimeout") && !srvT:
+					// net/http reads the headers under ReadTimeout when
+					// ReadHeaderTimeout is zero: either one is enough.
 					var missing []string
 					for _, k := range []string{"ReadHeaderTimeout", "ReadTimeout", "WriteTimeout", "IdleTimeout"} {
 						if !hasKey(n, k) {
@@ -207,14 +241,76 @@ func (s *service) runTimeouts(pass *analysis.Pass) {
 					rep(n.Pos(), "http.DefaultClient has no timeout")
 				}
 			case *ast.CallExpr:
-				s.timeoutCall(pass, n, f, bg, req, hasDeadline, rep)
+				s.timeoutCall(pass, n, f, bg, req, hasDeadline, srvT, rep)
 			}
 		})
 	}
 }
 
-func (s *service) timeoutCall(pass *analysis.Pass, call *ast.CallExpr, f fn, bg, req map[types.Object]bool, hasDeadline bool, rep func(token.Pos, string, ...any)) {
+// setsServerTimeout reports whether the files assign ReadTimeout or
+// ReadHeaderTimeout to a field of net/http's Server, or set ReadTimeout
+// in a fiber.Config literal.
+func setsServerTimeout(info *types.Info, files []*ast.File) bool {
+	found := false
+	for _, f := range files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.AssignStmt:
+				for _, l := range n.Lhs {
+					if sel, ok := ast.Unparen(l).(*ast.SelectorExpr); ok && oneOf(sel.Sel.Name, "ReadTimeout", "ReadHeaderTimeout") {
+						if v, ok := info.Uses[sel.Sel].(*types.Var); ok && v.IsField() && v.Pkg() != nil && v.Pkg().Path() == "net/http" {
+							found = true
+						}
+					}
+				}
+			case *ast.CompositeLit:
+				if t := info.TypeOf(n); t != nil && isFramework(t, "fiber", "Config") && hasKey(n, "ReadTimeout") {
+					found = true
+				}
+			}
+			return !found
+		})
+	}
+	return found
+}
+
+// isFramework reports whether t (through a pointer) is the named type
+// name of the router r (as routerOf names it).
+func isFramework(t types.Type, r, name string) bool {
+	if p, ok := types.Unalias(t).(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	n, ok := types.Unalias(t).(*types.Named)
+	return ok && n.Obj().Pkg() != nil && routerOf(n.Obj().Pkg().Path()) == r && n.Obj().Name() == name
+}
+
+// frameworkServe names a router's own way to serve that runs an
+// http.Server with no timeouts: echo's e.Start (unless the package sets
+// e.Server's timeouts), gin's r.Run, fiber's app.Listen without a
+// ReadTimeout in its fiber.Config.
+func frameworkServe(info *types.Info, call *ast.CallExpr, srvT bool) string {
+	fn, ok := typeutil.Callee(info, call).(*types.Func)
+	if !ok || fn.Type().(*types.Signature).Recv() == nil {
+		return ""
+	}
+	recv := fn.Type().(*types.Signature).Recv().Type()
+	switch {
+	case isFramework(recv, "echo", "Echo") && oneOf(fn.Name(), "Start", "StartTLS", "StartAutoTLS") && !srvT:
+		return "echo's e." + fn.Name() + " serves on an http.Server with no timeouts: set e.Server.ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout first, or serve e from your own http.Server"
+	case isFramework(recv, "gin", "Engine") && oneOf(fn.Name(), "Run", "RunTLS"):
+		return "gin's r." + fn.Name() + " is http.ListenAndServe, with no timeouts: serve r from an http.Server with ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout"
+	case isFramework(recv, "fiber", "App") && oneOf(fn.Name(), "Listen", "ListenTLS") && !srvT:
+		return "fiber's app." + fn.Name() + " with no ReadTimeout in its fiber.Config: slow clients hold connections open"
+	}
+	return ""
+}
+
+func (s *service) timeoutCall(pass *analysis.Pass, call *ast.CallExpr, f fn, bg, req map[types.Object]bool, hasDeadline, srvT bool, rep func(token.Pos, string, ...any)) {
 	info := pass.TypesInfo
+	if msg := frameworkServe(info, call, srvT); msg != "" {
+		rep(call.Pos(), "%s", msg)
+		return
+	}
 	switch {
 	case calleeIs(info, call, "net/http", "ListenAndServe", "ListenAndServeTLS") && isPkgFunc(typeutil.Callee(info, call), "net/http", typeutil.Callee(info, call).Name()):
 		rep(call.Pos(), "http.%s serves with no timeouts: use an http.Server with ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout", typeutil.Callee(info, call).Name())
@@ -226,8 +322,8 @@ func (s *service) timeoutCall(pass *analysis.Pass, call *ast.CallExpr, f fn, bg,
 	rt := classify(info, call)
 	name := rt.name
 	ctxArg := rt.ctxArg
-	if rt.kind == kindNone {
-		c := typeutil.StaticCallee(info, call)
+	if rt.kind == kindNone || rt.kind == kindORM {
+		c := s.callee(info, call)
 		if c == nil || !s.dbFuncs[c] {
 			return
 		}
@@ -278,7 +374,7 @@ func hasKey(lit *ast.CompositeLit, key string) bool {
 func (s *service) roundTripName(info *types.Info, call *ast.CallExpr, readOnly bool) string {
 	rt := classify(info, call)
 	switch rt.kind {
-	case kindSQL, kindPgx:
+	case kindSQL, kindPgx, kindORM:
 		if !readOnly || rt.read {
 			return rt.name
 		}
@@ -289,7 +385,7 @@ func (s *service) roundTripName(info *types.Info, call *ast.CallExpr, readOnly b
 		}
 		return ""
 	}
-	if c := typeutil.StaticCallee(info, call); c != nil {
+	if c := s.callee(info, call); c != nil {
 		if readOnly && s.readFuncs[c] {
 			return c.Name() + " (reads the DB)"
 		}
@@ -379,6 +475,7 @@ func (s *service) runPooling(pass *analysis.Pass) {
 			continue
 		}
 		s.handlers++
+		s.web = true
 		if s.uses.SyncPool {
 			continue
 		}
@@ -430,19 +527,6 @@ func isByteSlice(t types.Type) bool {
 	}
 	b, ok := sl.Elem().Underlying().(*types.Basic)
 	return ok && b.Kind() == types.Byte
-}
-
-func (s *service) runRouter(pass *analysis.Pass) {
-	for _, f := range pass.Files {
-		for _, imp := range f.Imports {
-			path, _ := strconv.Unquote(imp.Path.Value)
-			for _, r := range routers {
-				if strings.HasPrefix(path, r.prefix) {
-					s.report(pass.Fset, "router", imp.Pos(), fmt.Sprintf("imports %s (%s): a third-party router in place of http.ServeMux + ogen", r.name, path))
-				}
-			}
-		}
-	}
 }
 
 func (s *service) runGoroutines(pass *analysis.Pass) {
@@ -500,10 +584,18 @@ func stoppable(info *types.Info, call *ast.CallExpr, bg map[types.Object]bool) b
 
 var sizeRe = regexp.MustCompile(`has size (\d+).* optimal size is (\d+)`)
 
+// wireTags are the struct tag keys that make a struct's field order part
+// of an encoding (JSON key order, YAML documents, columns): --fix leaves
+// such structs alone unless --fix-wire.
+var wireTags = []string{"json", "db", "yaml", "xml", "toml", "bson", "msgpack", "protobuf", "boil", "gorm", "mapstructure", "avro", "cbor", "csv", "bun", "pg"}
+
 // alignment records a fieldalignment diagnostic, skipping generated files
-// (their generator owns the layout), with the fix for --fix.
+// (their generator owns the layout) and, unless asked, structs whose
+// reordering saves no bytes (fieldalignment's pointer-bytes notes), with
+// the fix for --fix when it is safe to make.
 func (s *service) alignment(p *packages.Package, d analysis.Diagnostic) {
-	if s.generated[p.Fset.Position(d.Pos).Filename] {
+	pos := p.Fset.Position(d.Pos)
+	if s.generated[pos.Filename] {
 		return
 	}
 	saved := 0
@@ -512,6 +604,9 @@ func (s *service) alignment(p *packages.Package, d analysis.Diagnostic) {
 		b, _ := strconv.Atoi(m[2])
 		saved = a - b
 	}
+	if saved == 0 && !s.opts.AlignmentAll {
+		return
+	}
 	msg := d.Message
 	if saved > 0 {
 		msg += fmt.Sprintf("; reordering saves %d bytes per value", saved)
@@ -519,56 +614,251 @@ func (s *service) alignment(p *packages.Package, d analysis.Diagnostic) {
 	fd := s.report(p.Fset, "alignment", d.Pos, msg)
 	fd.BytesSaved = saved
 	s.bytesSaved += saved
-	if len(d.SuggestedFixes) == 0 {
+	if len(d.SuggestedFixes) == 0 || len(d.SuggestedFixes[0].TextEdits) != 1 || fd.File == "" {
+		return
+	}
+	var file *ast.File
+	for _, f := range p.Syntax {
+		if f.FileStart <= d.Pos && d.Pos < f.FileEnd {
+			file = f
+		}
+	}
+	if file == nil {
+		return
+	}
+	st, parent := structAt(file, d.Pos)
+	if st == nil {
+		return
+	}
+	name := "struct"
+	why := ""
+	ts, isSpec := parent.(*ast.TypeSpec)
+	switch {
+	case isSpec && ts.Assign.IsValid():
+		name, why = ts.Name.Name, "it is a type alias, which must stay identical to the type it names"
+	case !isSpec:
+		why = "it is an anonymous struct, identical only to structs with the same field order"
+	case wireTagged(st):
+		name, why = ts.Name.Name, "its tags put it on the wire (json/db/yaml/...), where the field order is the encoding's order"
+	default:
+		name = ts.Name.Name
+	}
+	if why != "" && !s.opts.FixWire {
+		fd.Message += "; --fix leaves it alone: " + why + " (--fix-wire reorders it)"
+		return
+	}
+	src, err := os.ReadFile(pos.Filename)
+	if err != nil {
+		return
+	}
+	text, ok := reorderKeepingComments(p.Fset, file, st, d.SuggestedFixes[0].TextEdits[0].NewText, src)
+	if !ok {
+		fd.Message += "; --fix leaves it alone: it cannot carry every comment of the struct over"
 		return
 	}
 	fd.Fixable = true
-	for _, e := range d.SuggestedFixes[0].TextEdits {
-		start, end := p.Fset.Position(e.Pos), p.Fset.Position(e.End)
-		s.fixes = append(s.fixes, fileFix{path: start.Filename, start: start.Offset, end: end.Offset, text: e.NewText})
-	}
+	start, end := p.Fset.Position(st.Pos()), p.Fset.Position(st.End())
+	s.fixes = append(s.fixes, fileFix{path: start.Filename, start: start.Offset, end: end.Offset, text: text,
+		line: start.Line, desc: fmt.Sprintf("reordered the fields of %s (%d bytes per value saved; comments kept)", name, saved)})
 }
 
-// fileFix is one text edit of --fix.
+// structAt finds the struct type at pos and its parent node.
+func structAt(f *ast.File, pos token.Pos) (*ast.StructType, ast.Node) {
+	var st *ast.StructType
+	var parent ast.Node
+	var stack []ast.Node
+	ast.Inspect(f, func(n ast.Node) bool {
+		if st != nil {
+			return false
+		}
+		if n == nil {
+			stack = stack[:len(stack)-1]
+			return false
+		}
+		if s, ok := n.(*ast.StructType); ok && s.Pos() == pos {
+			st = s
+			if len(stack) > 0 {
+				parent = stack[len(stack)-1]
+			}
+			return false
+		}
+		stack = append(stack, n)
+		return true
+	})
+	return st, parent
+}
+
+func wireTagged(st *ast.StructType) bool {
+	for _, f := range st.Fields.List {
+		if f.Tag == nil {
+			continue
+		}
+		tag, err := strconv.Unquote(f.Tag.Value)
+		if err != nil {
+			return true
+		}
+		for _, k := range wireTags {
+			if _, ok := reflect.StructTag(tag).Lookup(k); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// reorderKeepingComments writes the struct in the order fieldalignment
+// chose (its suggested text, which drops comments), moving each field's
+// own source lines, doc and line comments with it. It declines (false)
+// when a comment belongs to no field, fields share a line, or a field
+// declares several names.
+func reorderKeepingComments(fset *token.FileSet, file *ast.File, st *ast.StructType, suggested, src []byte) ([]byte, bool) {
+	e, err := parser.ParseExpr(string(suggested))
+	if err != nil {
+		return nil, false
+	}
+	newSt, ok := e.(*ast.StructType)
+	if !ok {
+		return nil, false
+	}
+	key := func(f *ast.Field) string {
+		if len(f.Names) == 1 {
+			return f.Names[0].Name
+		}
+		return types.ExprString(f.Type)
+	}
+	tf := fset.File(st.Pos())
+	line := func(p token.Pos) int { return tf.Line(p) }
+	owned := map[*ast.CommentGroup]bool{}
+	segs := map[string][]byte{}
+	prevEnd := line(st.Fields.Opening)
+	for _, f := range st.Fields.List {
+		if len(f.Names) > 1 {
+			return nil, false
+		}
+		from, to := f.Pos(), f.End()
+		if f.Doc != nil {
+			from = f.Doc.Pos()
+			owned[f.Doc] = true
+		}
+		if f.Comment != nil {
+			to = f.Comment.End()
+			owned[f.Comment] = true
+		}
+		l0, l1 := line(from), line(to)
+		if l0 <= prevEnd || l1 >= line(st.Fields.Closing) {
+			return nil, false
+		}
+		prevEnd = l1
+		a := tf.Offset(tf.LineStart(l0))
+		b := tf.Offset(tf.LineStart(l1+1)) - 1
+		k := key(f)
+		if _, dup := segs[k]; dup {
+			return nil, false
+		}
+		segs[k] = src[a:b]
+	}
+	open := line(st.Fields.Opening)
+	for _, g := range file.Comments {
+		if g.Pos() > st.Fields.Opening && g.End() < st.Fields.Closing && !owned[g] && line(g.Pos()) != open {
+			return nil, false
+		}
+	}
+	// The opening line stays as it is, a comment after the brace included.
+	var b strings.Builder
+	b.Write(src[tf.Offset(st.Pos()) : tf.Offset(tf.LineStart(open+1))-1])
+	b.WriteString("\n")
+	if len(newSt.Fields.List) != len(segs) {
+		return nil, false
+	}
+	for _, f := range newSt.Fields.List {
+		seg, ok := segs[key(f)]
+		if !ok {
+			return nil, false
+		}
+		b.Write(seg)
+		b.WriteString("\n")
+	}
+	b.WriteString("}")
+	return []byte(b.String()), true
+}
+
+// fileFix is one text edit of --fix, with the line it starts on and what
+// it changes, for the summary.
 type fileFix struct {
 	path       string
 	start, end int
 	text       []byte
+	line       int
+	desc       string
 }
 
-// applyFixes applies the edits, file by file, last edit first.
-func applyFixes(fixes []fileFix) error {
+// applyFixes applies the edits, file by file, last edit first, keeping
+// each file's content from before the first change in orig. Edits that
+// overlap one already applied wait for the next pass. It returns the
+// edits applied.
+func applyFixes(fixes []fileFix, orig map[string][]byte) ([]fileFix, error) {
 	byFile := map[string][]fileFix{}
 	for _, f := range fixes {
 		byFile[f.path] = append(byFile[f.path], f)
 	}
-	for path, fs := range byFile {
-		sort.Slice(fs, func(i, j int) bool { return fs[i].start > fs[j].start })
+	paths := make([]string, 0, len(byFile))
+	for p := range byFile {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	var applied []fileFix
+	for _, path := range paths {
+		fs := byFile[path]
+		sort.SliceStable(fs, func(i, j int) bool { return fs[i].start > fs[j].start })
 		src, err := os.ReadFile(path)
 		if err != nil {
-			return err
+			return applied, err
 		}
 		st, err := os.Stat(path)
 		if err != nil {
-			return err
+			return applied, err
+		}
+		if _, ok := orig[path]; !ok {
+			orig[path] = append([]byte(nil), src...)
 		}
 		last := len(src) + 1
+		var done []fileFix
 		for _, f := range fs {
-			if f.end > last || f.start > f.end || f.end > len(src) {
-				continue // overlapping edits: the next --fix run gets them
+			if f.end > last || f.start > f.end || f.end > len(src) || (f.start == f.end && f.start == last) {
+				continue // overlapping edits: the next pass gets them
 			}
 			src = append(src[:f.start:f.start], append(append([]byte{}, f.text...), src[f.end:]...)...)
 			last = f.start
+			done = append(done, f)
 		}
 		out, err := imports.Process(path, src, nil)
 		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
+			return applied, fmt.Errorf("%s: %w", path, err)
 		}
 		if err := os.WriteFile(path, out, st.Mode().Perm()); err != nil {
-			return err
+			return applied, err
+		}
+		for k := len(done) - 1; k >= 0; k-- {
+			applied = append(applied, done[k])
 		}
 	}
-	return nil
+	return applied, nil
+}
+
+// restore writes back the files as they were before --fix.
+func restore(orig map[string][]byte) error {
+	var errs []error
+	for path, b := range orig {
+		st, err := os.Stat(path)
+		mode := os.FileMode(0o644)
+		if err == nil {
+			mode = st.Mode().Perm()
+		}
+		if err := os.WriteFile(path, b, mode); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // openStmt is the statement that opens a pool, and the one after it.
@@ -597,7 +887,8 @@ func openStmts(info *types.Info, files []*ast.File) map[token.Pos]openStmt {
 				if !ok {
 					continue
 				}
-				if calleeIs(info, call, "database/sql", "Open", "OpenDB") || calleeIs(info, call, "github.com/jackc/pgx/v5/pgxpool", "NewWithConfig") {
+				if calleeIs(info, call, "database/sql", "Open", "OpenDB") || calleeIs(info, call, "github.com/jackc/pgx/v5/pgxpool", "NewWithConfig") ||
+					calleeIs(info, call, "github.com/jmoiron/sqlx", "Open", "Connect", "ConnectContext", "MustOpen", "MustConnect") {
 					var next ast.Stmt
 					if i+1 < len(b.List) {
 						next = b.List[i+1]
@@ -667,7 +958,8 @@ func (s *service) fixPool(fset *token.FileSet, kind string, st openStmt, set map
 	}
 	p := fset.Position(at)
 	fd.Fixable = true
-	s.fixes = append(s.fixes, fileFix{path: p.Filename, start: p.Offset, end: p.Offset, text: []byte(text)})
+	s.fixes = append(s.fixes, fileFix{path: p.Filename, start: p.Offset, end: p.Offset, text: []byte(text),
+		line: fset.Position(st.assign.Pos()).Line, desc: "added " + strings.Join(lines, ", ")})
 }
 
 // fixServer adds ReadHeaderTimeout: 5 * time.Second to an http.Server
@@ -683,5 +975,6 @@ func (s *service) fixServer(fset *token.FileSet, lit *ast.CompositeLit, fd *Find
 	}
 	p := fset.Position(at)
 	fd.Fixable = true
-	s.fixes = append(s.fixes, fileFix{path: p.Filename, start: p.Offset, end: p.Offset, text: []byte(text)})
+	s.fixes = append(s.fixes, fileFix{path: p.Filename, start: p.Offset, end: p.Offset, text: []byte(text),
+		line: fset.Position(lit.Pos()).Line, desc: "added ReadHeaderTimeout: 5 * time.Second to the http.Server"})
 }

@@ -2,7 +2,9 @@ package audit
 
 import (
 	"go/ast"
+	"go/constant"
 	"go/types"
+	"regexp"
 	"strings"
 
 	"golang.org/x/tools/go/types/typeutil"
@@ -15,6 +17,9 @@ const (
 	kindPgx   = "pgx"
 	kindRedis = "redis"
 	kindHTTP  = "http"
+	// kindORM is a query through an ORM (gorm, sqlboiler's queries): a
+	// round trip whose context, if any, travels another way.
+	kindORM = "orm"
 )
 
 // roundTrip describes a call that leaves the process.
@@ -51,6 +56,48 @@ func classify(info *types.Info, call *ast.CallExpr) roundTrip {
 	if sig.Recv() != nil {
 		recvName = namedName(sig.Recv().Type())
 	}
+	rt := classifyCall(path, name, recvName, sig)
+	if rt.read && writesSQL(info, call) {
+		rt.read = false
+	}
+	if rt.kind == kindRedis {
+		// A pipeline queues the command: that is the batch form.
+		if sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr); ok && strings.Contains(namedName(info.TypeOf(sel.X)), "Pipeline") {
+			return roundTrip{}
+		}
+	}
+	return rt
+}
+
+// sqlxMethods are the query methods sqlx adds to DB, Tx, Conn, Stmt and
+// NamedStmt (and its package functions of the same names); read is false
+// for the Exec forms.
+var sqlxMethods = map[string]bool{
+	"Get": true, "Select": true, "Queryx": true, "QueryRowx": true, "NamedQuery": true,
+	"GetContext": true, "SelectContext": true, "QueryxContext": true, "QueryRowxContext": true, "NamedQueryContext": true,
+	"NamedExec": false, "MustExec": false, "NamedExecContext": false, "MustExecContext": false,
+	// NamedStmt's own forms of the database/sql methods.
+	"Query": true, "QueryRow": true, "Exec": false, "QueryContext": true, "QueryRowContext": true, "ExecContext": false,
+}
+
+// gormMethods are gorm's finisher methods: the ones that run the query
+// the chain built (read is true for the reading ones).
+var gormMethods = map[string]bool{
+	"First": true, "Take": true, "Last": true, "Find": true, "FindInBatches": true, "Scan": true, "Pluck": true,
+	"Count": true, "Row": true, "Rows": true,
+	"Create": false, "CreateInBatches": false, "Save": false, "Update": false, "Updates": false,
+	"UpdateColumn": false, "UpdateColumns": false, "Delete": false, "Exec": false,
+}
+
+// boilMethods are the methods of sqlboiler's queries.Query that run it.
+var boilMethods = map[string]bool{
+	"Bind": true, "BindP": true, "BindG": true, "Query": true, "QueryRow": true, "QueryContext": true,
+	"QueryRowContext": true, "Exec": false, "ExecContext": false,
+}
+
+// classifyCall classifies a call by its callee alone.
+func classifyCall(path, name, recvName string, sig *types.Signature) roundTrip {
+	recvIface := sig.Recv() != nil && types.IsInterface(sig.Recv().Type())
 	switch {
 	case path == "database/sql" && sig.Recv() != nil && oneOf(recvName, "DB", "Tx", "Conn", "Stmt"):
 		m, ok := sqlMethods[name]
@@ -58,6 +105,34 @@ func classify(info *types.Info, call *ast.CallExpr) roundTrip {
 			return roundTrip{}
 		}
 		return roundTrip{kind: kindSQL, name: "(*sql." + recvName + ")." + name, read: m.read, noCtx: m.noCtx, ctxArg: !m.noCtx}
+	case path == "github.com/jmoiron/sqlx":
+		read, ok := sqlxMethods[name]
+		if !ok || (sig.Recv() == nil && !oneOf(name, "Get", "Select", "GetContext", "SelectContext", "NamedExec", "NamedExecContext", "NamedQuery", "NamedQueryContext", "MustExec", "MustExecContext")) {
+			return roundTrip{}
+		}
+		noCtx := !strings.HasSuffix(name, "Context")
+		n := "sqlx." + name
+		if sig.Recv() != nil {
+			n = "(*sqlx." + recvName + ")." + name
+		}
+		return roundTrip{kind: kindSQL, name: n, read: read, noCtx: noCtx, ctxArg: !noCtx}
+	case strings.HasPrefix(path, "github.com/volatiletech/sqlboiler") && strings.HasSuffix(path, "/queries") && recvName == "Query":
+		read, ok := boilMethods[name]
+		if !ok {
+			return roundTrip{}
+		}
+		return roundTrip{kind: kindORM, name: "(*queries.Query)." + name, read: read}
+	case path == "gorm.io/gorm" && recvName == "DB":
+		read, ok := gormMethods[name]
+		if !ok {
+			return roundTrip{}
+		}
+		return roundTrip{kind: kindORM, name: "(*gorm.DB)." + name, read: read}
+	case recvIface && oneOf(name, "Query", "QueryRow", "Exec", "QueryContext", "QueryRowContext", "ExecContext") && returnsSQL(sig):
+		// An executor interface: sqlboiler's boil.ContextExecutor, sqlc's
+		// DBTX, a service's own. Its results tell it is database/sql.
+		m := sqlMethods[name]
+		return roundTrip{kind: kindSQL, name: recvName + "." + name, read: m.read, noCtx: m.noCtx, ctxArg: !m.noCtx}
 	case strings.HasPrefix(path, "github.com/jackc/pgx/") && sig.Recv() != nil && oneOf(recvName, "Pool", "Conn", "Tx") &&
 		oneOf(name, "Query", "QueryRow", "Exec"):
 		pkg := path[strings.LastIndex(path, "/")+1:]
@@ -68,12 +143,6 @@ func classify(info *types.Info, call *ast.CallExpr) roundTrip {
 	case isRedisPath(path) && sig.Recv() != nil:
 		if sig.Results().Len() != 1 || !strings.HasSuffix(namedName(sig.Results().At(0).Type()), "Cmd") {
 			return roundTrip{}
-		}
-		// A pipeline queues the command: that is the batch form.
-		if sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr); ok {
-			if strings.Contains(namedName(info.TypeOf(sel.X)), "Pipeline") {
-				return roundTrip{}
-			}
 		}
 		return roundTrip{kind: kindRedis, name: "redis " + name, read: oneOf(name, "Get", "MGet", "HGet", "HGetAll", "HMGet", "SMembers", "LRange", "ZRange"), ctxArg: true}
 	case path == "net/http" && sig.Recv() == nil && oneOf(name, "Get", "Post", "Head", "PostForm"):
@@ -86,6 +155,34 @@ func classify(info *types.Info, call *ast.CallExpr) roundTrip {
 		return roundTrip{kind: kindHTTP, name: "http.NewRequestWithContext", ctxArg: true}
 	}
 	return roundTrip{}
+}
+
+// returnsSQL reports whether a signature's first result is one of
+// database/sql's query results.
+func returnsSQL(sig *types.Signature) bool {
+	if sig.Results().Len() == 0 {
+		return false
+	}
+	t := sig.Results().At(0).Type()
+	return isNamed(t, "database/sql", "Rows") || isNamed(t, "database/sql", "Row") || isNamed(t, "database/sql", "Result")
+}
+
+// writeSQL matches SQL text that writes (or changes the schema), after
+// leading comments and a WITH clause's name.
+var writeSQL = regexp.MustCompile(`(?is)^\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*(?:with\b.*?\b)?(insert|update|delete|merge|upsert|replace|create|drop|alter|truncate|copy|refresh|call|lock|grant|revoke|vacuum)\b`)
+
+// writesSQL reports whether the first constant string argument of call
+// is SQL that writes: `INSERT ... RETURNING id` through QueryRow is a
+// write, not a read a cache could serve.
+func writesSQL(info *types.Info, call *ast.CallExpr) bool {
+	for _, a := range call.Args {
+		tv, ok := info.Types[a]
+		if !ok || tv.Value == nil || tv.Value.Kind() != constant.String {
+			continue
+		}
+		return writeSQL.MatchString(constant.StringVal(tv.Value))
+	}
+	return false
 }
 
 func isRedisPath(p string) bool {
@@ -235,12 +332,27 @@ func ctxVars(info *types.Info, body ast.Node) (background, request map[types.Obj
 	return bg, req
 }
 
-// isRequestContext reports whether e is r.Context() on an *http.Request.
+// isRequestContext reports whether e is the request's context: r.Context()
+// on an *http.Request (echo's c.Request().Context() and gin's
+// c.Request.Context() included), a *gin.Context itself (it is a
+// context.Context), or fiber's c.UserContext() / c.Context().
 func isRequestContext(info *types.Info, e ast.Expr) bool {
+	if frameworkCtx(info.TypeOf(e)) == "gin" {
+		return true
+	}
 	call, ok := ast.Unparen(e).(*ast.CallExpr)
 	if !ok {
 		return false
 	}
 	sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
-	return ok && sel.Sel.Name == "Context" && isNamed(info.TypeOf(sel.X), "net/http", "Request")
+	if !ok {
+		return false
+	}
+	switch {
+	case sel.Sel.Name == "Context" && isNamed(info.TypeOf(sel.X), "net/http", "Request"):
+		return true
+	case oneOf(sel.Sel.Name, "UserContext", "Context") && frameworkCtx(info.TypeOf(sel.X)) == "fiber":
+		return true
+	}
+	return false
 }

@@ -26,6 +26,7 @@ var fleetLines = map[string]string{
 	"pooling":    "memory pooling (or no per-request allocations) in %s of services with handlers",
 	"router":     "no third-party router in %s of services",
 	"alignment":  "struct alignment in %s of services",
+	"resources":  "rows and statements closed in %s of services that query a DB",
 	"goroutines": "stoppable handler goroutines in %s of services with handlers",
 }
 
@@ -41,14 +42,34 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	}
 	b.WriteString(".\n\n## Fleet\n\n")
 	for _, c := range f.Checks {
-		n := c.Pass + c.Fail
-		pct := fmt.Sprintf("%.0f%% (%d of %d)", c.Percent, c.Pass, n)
+		n := c.Pass + c.Fail + c.Unrecognised
+		pct := fmt.Sprintf("%.0f%% (%d of %d", c.Percent, c.Pass, n)
+		if c.Unrecognised > 0 {
+			pct += fmt.Sprintf("; %d not recognised", c.Unrecognised)
+		}
+		pct += ")"
 		fmt.Fprintf(b, "- "+fleetLines[c.ID]+"; %d finding(s)\n", pct, c.Findings)
 	}
 	fmt.Fprintf(b, "- ogen in %d of %d services (%.0f%%)\n", f.Ogen, f.Services, pct(f.Ogen, f.Services))
 	fmt.Fprintf(b, "- chi, gorilla/mux, gin or echo in %d of %d services (%.0f%%)\n", f.Routers, f.Services, pct(f.Routers, f.Services))
 	fmt.Fprintf(b, "- sync.Pool in %d of %d services (%.0f%%)\n", f.SyncPool, f.Services, pct(f.SyncPool, f.Services))
 	fmt.Fprintf(b, "- a cache layer in %d of %d services (%.0f%%)\n", f.Cache, f.Services, pct(f.Cache, f.Services))
+	if len(r.Fixes) > 0 {
+		b.WriteString("\n## --fix\n\n")
+		for _, m := range r.Fixes {
+			switch {
+			case m.Error != "":
+				fmt.Fprintf(b, "- %s: %s\n", m.Path, m.Error)
+			case len(m.Changes) == 0:
+				fmt.Fprintf(b, "- %s: nothing to fix\n", m.Path)
+			default:
+				fmt.Fprintf(b, "- %s: %d change(s) in %d pass(es), type-checked with its tests\n", m.Path, len(m.Changes), m.Passes)
+				for _, c := range m.Changes {
+					fmt.Fprintf(b, "  - %s:%d: %s\n", c.File, c.Line, c.Change)
+				}
+			}
+		}
+	}
 	if len(f.TopOffenders) > 0 {
 		b.WriteString("\n## Top offenders\n\n| service | findings | score | worst check |\n|---|---:|---:|---|\n")
 		for _, o := range f.TopOffenders {
@@ -86,7 +107,11 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 			if c.BytesSaved > 0 {
 				extra = fmt.Sprintf(" (%d bytes per value)", c.BytesSaved)
 			}
-			fmt.Fprintf(b, "| %s | %s | %d%s |\n", c.Title, c.Status, c.Count, extra)
+			status := string(c.Status)
+			if c.Status == Unrecognised {
+				status = "not recognised"
+			}
+			fmt.Fprintf(b, "| %s | %s | %d%s |\n", c.Title, status, c.Count, extra)
 		}
 		for _, c := range s.Checks {
 			if len(c.Findings) == 0 {

@@ -15,14 +15,14 @@ import (
 )
 
 func main() {
-	db, err := sql.Open("postgres", "postgres://localhost/players?sslmode=disable")
+	db, err := sql.Open("postgres", "postgres://localhost/players?sslmode=disable") // want: dbpool
 	if err != nil {
 		log.Fatal(err)
 	}
-	h := &handlers.Handlers{Repo: store.NewRepo(db), Client: &http.Client{}}
+	h := &handlers.Handlers{Repo: store.NewRepo(db), Client: &http.Client{}} // want: timeouts
 	r := chi.NewRouter()
 	r.Get("/players", h.ListPlayers)
 	r.Get("/players/{id}", h.GetPlayer)
 	r.Post("/players/{id}/notify", h.Notify)
-	log.Fatal(http.ListenAndServe(":8080", r))
+	log.Fatal(http.ListenAndServe(":8080", r)) // want: timeouts
 }

@@ -7,7 +7,7 @@ import (
 )
 
 // Player is a row of the players table.
-type Player struct {
+type Player struct { // want: alignment
 	Online bool
 	ID     int64
 	Banned bool
@@ -33,7 +33,7 @@ func (r *Repo) GetPlayer(ctx context.Context, id int64) (Player, error) {
 
 // ListIDs lists every player's id.
 func (r *Repo) ListIDs() ([]int64, error) {
-	rows, err := r.db.Query("SELECT id FROM players")
+	rows, err := r.db.Query("SELECT id FROM players") // want: timeouts
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +52,7 @@ func (r *Repo) ListIDs() ([]int64, error) {
 // Touch marks players as seen, one statement each.
 func (r *Repo) Touch(ids []int64) error {
 	for _, id := range ids {
-		if _, err := r.db.ExecContext(context.Background(), "UPDATE players SET seen_at = now() WHERE id = $1", id); err != nil {
+		if _, err := r.db.ExecContext(context.Background(), "UPDATE players SET seen_at = now() WHERE id = $1", id); err != nil { // want: batch timeouts
 			return err
 		}
 	}

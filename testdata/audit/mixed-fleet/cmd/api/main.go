@@ -28,7 +28,7 @@ func main() {
 		log.Fatal(err)
 	}
 	cfg.MaxConns = 20
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg) // want: dbpool
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func (a *api) prices(w http.ResponseWriter, r *http.Request) {
 	prices := a.cache.Prices(ctx, ids)
 	for _, id := range ids {
 		if _, ok := prices[id]; !ok {
-			p, err := a.store.Price(ctx, id)
+			p, err := a.store.Price(ctx, id) // want: batch
 			if err != nil {
 				continue
 			}

@@ -47,6 +47,6 @@ func (c *Cache) Prices(ctx context.Context, ids []string) map[string]string {
 // Warm extends the keys' expiry, one command each.
 func (c *Cache) Warm(ctx context.Context, keys []string) {
 	for _, k := range keys {
-		c.rdb.Expire(ctx, k, time.Hour)
+		c.rdb.Expire(ctx, k, time.Hour) // want: batch
 	}
 }
