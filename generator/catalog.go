@@ -120,7 +120,7 @@ func (c *Catalog) loadFeatures() error {
 			}
 		}
 	}
-	return nil
+	return c.checkDefaults()
 }
 
 func (c *Catalog) all() []*Feature {
@@ -146,6 +146,7 @@ func (c *Catalog) readFeature(dir string) (*Feature, error) {
 	if err := decodeStrict(name, data, f); err != nil {
 		return nil, err
 	}
+	f.defaults = paramsNode(name, data)
 	if b, err := fs.ReadFile(c.tmpl, dir+"/explain.md"); err == nil {
 		f.Explain = string(b)
 	}
@@ -223,11 +224,16 @@ func (c *Catalog) parsePresetFinal(file string, data []byte) (*Preset, bool, err
 		cp := *base
 		cp.Features = slices.Clone(base.Features)
 		cp.Params.Timeouts.Operations = cloneMap(base.Params.Timeouts.Operations)
+		cp.Params.Realtime.Origins = slices.Clone(base.Params.Realtime.Origins)
+		cp.sources = slices.Clone(base.sources)
 		p = &cp
 	}
 	p.Source = file
 	if err := decodeStrict(file, data, p); err != nil {
 		return nil, false, err
+	}
+	if src := paramsNode(file, data); src != nil {
+		p.sources = append(p.sources, *src)
 	}
 	want := strings.TrimSuffix(strings.TrimSuffix(path.Base(file), ".yaml"), ".yml")
 	if p.Name == "" || head.Extends != "" && p.Name == c.presets[head.Extends].Name && want != p.Name {
@@ -249,11 +255,17 @@ func (c *Catalog) parsePresetFinal(file string, data []byte) (*Preset, bool, err
 			return nil, false, fmt.Errorf("%s:%d: unknown feature %q%s", file, line, f, suggest(f, c.featureNames()))
 		}
 	}
-	if _, err := c.ResolveFeatures(p, nil); err != nil {
+	features, err := c.ResolveFeatures(p, nil)
+	if err != nil {
 		return nil, false, fmt.Errorf("%s: %w", file, err)
 	}
 	if err := p.Params.validate(); err != nil {
 		return nil, false, fmt.Errorf("%s: %w", file, err)
+	}
+	// The preset's params over its features' defaults must make a service
+	// that starts.
+	if _, err := c.Params(p, features); err != nil {
+		return nil, false, err
 	}
 	return p, false, nil
 }
