@@ -151,7 +151,7 @@ func (c *Catalog) Params(preset *Preset, features []string) (Params, error) {
 		on[f] = true
 	}
 	for _, r := range requiredParams {
-		if r.feature != "" && !on[r.feature] {
+		if !on[r.feature] {
 			continue
 		}
 		v, err := paramValue(&p, r.path)
@@ -209,7 +209,8 @@ func show(v reflect.Value) string {
 
 // requiredParam is a parameter a generated service cannot work with at
 // some value: its config rejects it at start, or it silently undoes what
-// the feature is for. feature "" means every service reads it.
+// the feature is for. It is checked when feature is on (servemux and
+// dbpool are on in every service: the base and the starters need them).
 type requiredParam struct {
 	check   func(v reflect.Value) string
 	feature string
@@ -252,10 +253,10 @@ func number(v reflect.Value) float64 {
 // (realtime.tick, partition.retention, partition.check_every,
 // matview.refresh_every, compression.frame_threshold, ...) are not here.
 var requiredParams = []requiredParam{
-	{path: "timeouts.db", check: positive("0 gives every database call an expired deadline without the timeouts feature, and none with it")},
-	{path: "server.read_header_timeout", check: positive("0 lets a client hold a connection by sending headers slowly")},
-	{path: "server.shutdown_timeout", check: positive("0 cuts in-flight requests on SIGTERM")},
-	{path: "server.max_body_bytes", check: positive("HTTP_MAX_BODY_BYTES must be a positive number of bytes")},
+	{feature: "dbpool", path: "timeouts.db", check: positive("0 gives every database call an expired deadline without the timeouts feature, and none with it")},
+	{feature: "servemux", path: "server.read_header_timeout", check: positive("0 lets a client hold a connection by sending headers slowly")},
+	{feature: "servemux", path: "server.shutdown_timeout", check: positive("0 cuts in-flight requests on SIGTERM")},
+	{feature: "servemux", path: "server.max_body_bytes", check: positive("HTTP_MAX_BODY_BYTES must be a positive number of bytes")},
 	{feature: "timeouts", path: "timeouts.http", check: positive("0 runs operations without a deadline")},
 	{feature: "cache3", path: "cache3.l1_size", check: positive("the cache refuses to start with no room in memory")},
 	{feature: "cache3", path: "cache3.l1_ttl", check: positive("the cache refuses to start")},

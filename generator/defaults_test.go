@@ -109,10 +109,8 @@ func TestRequiredParamsExist(t *testing.T) {
 		if _, err := paramValue(&p, r.path); err != nil {
 			t.Error(err)
 		}
-		if r.feature != "" {
-			if _, err := c.Feature(r.feature); err != nil {
-				t.Errorf("params.%s: %v", r.path, err)
-			}
+		if _, err := c.Feature(r.feature); err != nil {
+			t.Errorf("params.%s: %v", r.path, err)
 		}
 	}
 }
