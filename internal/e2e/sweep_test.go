@@ -78,9 +78,9 @@ func requireServices(t *testing.T) {
 			continue
 		}
 		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s at %s is not reachable (%v): CI must provide it (see DEVELOPERS.md)", name, u.Host, err)
+			t.Fatalf("%s at %s is not reachable (%v): CI must provide it (scripts/services.sh starts both)", name, u.Host, err)
 		}
-		t.Skipf("%s at %s is not reachable (%v); start it (DEVELOPERS.md) to run this test", name, u.Host, err)
+		t.Skipf("%s at %s is not reachable (%v); start it (scripts/services.sh) to run this test", name, u.Host, err)
 	}
 }
 
