@@ -64,10 +64,16 @@ type Preset struct {
 	Starter string `yaml:"starter" json:"starter"`
 	// Features are the features the preset turns on.
 	Features []string `yaml:"features" json:"features"`
-	// Params are the parameters the features read.
+	// Params are the parameters the features read, as this file (and the
+	// presets it extends) set them. A field the preset leaves out takes its
+	// feature's default (the params block of templates/<feature>/feature.yaml);
+	// Catalog.Params merges the two.
 	Params Params `yaml:"params" json:"params"`
 	// Source is where the preset was read from ("presets/hot-path.yaml").
 	Source string `yaml:"-" json:"-"`
+	// sources are the params blocks as written, the extended presets'
+	// first: merged over the features' defaults, field by field.
+	sources []paramSource
 }
 
 // Feature is one feature folder's feature.yaml.
@@ -82,9 +88,15 @@ type Feature struct {
 	// Generated are output globs that stay svcgen's inside a scaffold
 	// glob (internal/handler/errors.go in the team's internal/handler).
 	Generated []string `yaml:"generated" json:"generated,omitempty"`
+	// Params are the feature's defaults for the parameters its templates
+	// read, in a preset's params shape. A preset's params replace them
+	// field by field; a field is defaulted by one folder only.
+	Params Params `yaml:"params,omitempty" json:"params,omitempty"`
 	// Explain is the feature's explain.md: what it solves, what tunes it and
 	// how to see it working (`svcgen explain`); empty when the folder has none.
 	Explain string `yaml:"-" json:"-"`
 	// dir is the feature's folder in the template tree.
 	dir string
+	// defaults is the params block as written, nil when there is none.
+	defaults *paramSource
 }

@@ -121,7 +121,7 @@ func (c *Catalog) loadFeatures() error {
 			}
 		}
 	}
-	return nil
+	return c.checkDefaults()
 }
 
 func (c *Catalog) all() []*Feature {
@@ -147,6 +147,7 @@ func (c *Catalog) readFeature(dir string) (*Feature, error) {
 	if err := decodeStrict(name, data, f); err != nil {
 		return nil, err
 	}
+	f.defaults = paramsNode(name, data)
 	if b, err := fs.ReadFile(c.tmpl, dir+"/explain.md"); err == nil {
 		f.Explain = string(b)
 	}
@@ -286,11 +287,16 @@ func (c *Catalog) parsePresetFinal(file string, data []byte) (*Preset, bool, err
 		cp := *base
 		cp.Features = slices.Clone(base.Features)
 		cp.Params.Timeouts.Operations = cloneMap(base.Params.Timeouts.Operations)
+		cp.Params.Realtime.Origins = slices.Clone(base.Params.Realtime.Origins)
+		cp.sources = slices.Clone(base.sources)
 		p = &cp
 	}
 	p.Source = file
 	if err := decodeStrict(file, data, p); err != nil {
 		return nil, false, err
+	}
+	if src := paramsNode(file, data); src != nil {
+		p.sources = append(p.sources, *src)
 	}
 	want := presetFileName(file)
 	if p.Name == "" || head.Extends != "" && p.Name == c.presets[head.Extends].Name && want != p.Name {
@@ -317,7 +323,8 @@ func (c *Catalog) parsePresetFinal(file string, data []byte) (*Preset, bool, err
 		}
 		first[f] = i
 	}
-	if _, err := c.ResolveFeatures(p, nil); err != nil {
+	features, err := c.ResolveFeatures(p, nil)
+	if err != nil {
 		return nil, false, fmt.Errorf("%s:%d: features: %w", file, keyLine(data, "features"), err)
 	}
 	if err := p.Params.validate(); err != nil {
@@ -336,6 +343,11 @@ func (c *Catalog) parsePresetFinal(file string, data []byte) (*Preset, bool, err
 			}
 		}
 		return nil, false, fmt.Errorf("%s:%d: %w", file, line, err)
+	}
+	// The preset's params over its features' defaults must make a service
+	// that starts.
+	if _, err := c.Params(p, features); err != nil {
+		return nil, false, err
 	}
 	return p, false, nil
 }

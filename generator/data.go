@@ -5,9 +5,11 @@ import (
 	"time"
 )
 
-// Params are the tuning parameters that features read. A preset sets them;
-// an answers file or the service's config can override them. Every field has
-// a default in the preset files under presets/.
+// Params are the tuning parameters that features read. Every field a
+// feature reads has a default in that feature's feature.yaml (the base
+// folder's for what every service reads); a preset's params replace the
+// defaults field by field (Catalog.Params), and the service's config can
+// override them at run time.
 type Params struct {
 	// Server tunes the public http.Server.
 	Server ServerParams `yaml:"server" json:"server"`
@@ -80,10 +82,12 @@ type RealtimeParams struct {
 	MaxMessageBytes int64 `yaml:"max_message_bytes" json:"max_message_bytes"`
 }
 
-// WithDefaults returns r with svcgen's defaults in its zero fields, so a
-// preset that turns realtime on without a realtime block still gets a
-// working hub. Tick 0 is kept (it means "no batching") unless the whole
-// block is absent, which gets the 50ms default.
+// WithDefaults returns r with svcgen's defaults in its zero fields. The
+// realtime feature's defaults (templates/realtime/feature.yaml) already
+// fill every field a preset leaves out; this is the backstop for fields a
+// preset sets to 0 where 0 cannot work (send_queue, the ping and write
+// timeouts). Tick 0 is kept (it means "no batching") unless every field is
+// zero, which gets the 50ms default.
 func (r RealtimeParams) WithDefaults() RealtimeParams {
 	if r.Path == "" && r.Tick == 0 && r.SendQueue == 0 && r.MaxMessageBytes == 0 &&
 		r.PingInterval == 0 && r.PingTimeout == 0 && r.WriteTimeout == 0 && len(r.Origins) == 0 {

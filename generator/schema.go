@@ -3,6 +3,7 @@ package generator
 import (
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/invopop/jsonschema"
@@ -29,7 +30,47 @@ func (c *Catalog) PresetSchema() ([]byte, error) {
 	if p, ok := s.Properties.Get("starter"); ok {
 		p.Enum = toAny(c.starterNames())
 	}
+	// Every parameter has a default in its feature's feature.yaml: a preset
+	// may leave out any of them, or its whole params block.
+	s.Required = slices.DeleteFunc(s.Required, func(r string) bool { return r == "params" })
+	if p, ok := s.Properties.Get("params"); ok {
+		optional(p)
+	}
 	return marshalSchema(s)
+}
+
+// FeatureSchema is the JSON Schema of a feature folder's feature.yaml; its
+// params block (the feature's defaults) has a preset's params shape.
+func (c *Catalog) FeatureSchema() ([]byte, error) {
+	s := reflector().Reflect(&Feature{})
+	s.ID = "https://github.com/svcgen/svcgen/schema/feature.schema.json"
+	s.Title = "svcgen feature"
+	for _, list := range []string{"requires", "conflicts"} {
+		if p, ok := s.Properties.Get(list); ok {
+			p.Items = &jsonschema.Schema{Type: "string", Enum: toAny(c.featureNames())}
+		}
+	}
+	// Only the base folder has output that stays svcgen's inside a scaffold glob.
+	s.Required = slices.DeleteFunc(s.Required, func(r string) bool { return r == "generated" })
+	if p, ok := s.Properties.Get("params"); ok {
+		optional(p)
+	}
+	return marshalSchema(s)
+}
+
+// optional drops the required lists of a schema and everything under it.
+func optional(s *jsonschema.Schema) {
+	if s == nil {
+		return
+	}
+	s.Required = nil
+	if s.Properties != nil {
+		for pair := s.Properties.Oldest(); pair != nil; pair = pair.Next() {
+			optional(pair.Value)
+		}
+	}
+	optional(s.Items)
+	optional(s.AdditionalProperties)
 }
 
 // AnswersSchema is the JSON Schema of an answers file (--answers).

@@ -17,6 +17,7 @@ func TestSchemas(t *testing.T) {
 	for name, gen := range map[string]func() ([]byte, error){
 		"preset.schema.json":  c.PresetSchema,
 		"answers.schema.json": c.AnswersSchema,
+		"feature.schema.json": c.FeatureSchema,
 	} {
 		got, err := gen()
 		if err != nil {

@@ -53,7 +53,7 @@ func editDistance(a, b string) int {
 
 // yamlTypes are the types users write in YAML, by the name yaml.v3 gives
 // them in its errors.
-var yamlTypes = []any{Preset{}, Params{}, ServerParams{}, TimeoutParams{}, DBPoolParams{}, PoolParams{}, PartitionParams{}, MatviewParams{}, Cache3Params{}, CompressionParams{}, RealtimeParams{}, Options{}, Feature{}, Module{}}
+var yamlTypes = []any{Preset{}, Params{}, ServerParams{}, TimeoutParams{}, DBPoolParams{}, PoolParams{}, PartitionParams{}, MatviewParams{}, Cache3Params{}, CompressionParams{}, RealtimeParams{}, BatchParams{}, ObservabilityParams{}, Options{}, Feature{}, Module{}}
 
 // yamlFields lists the YAML keys of a type named like "generator.Params".
 func yamlFields(typeName string) []string {

@@ -103,8 +103,17 @@ func explainFeature(e *env, cat *generator.Catalog, f *generator.Feature) error 
 		}
 	}
 
-	if key, fields := featureParams(f.Name); key != "" {
-		fmt.Fprintf(w, "Parameters (params.%s in a preset): %s\n", key, strings.Join(fields, ", "))
+	if key := featureParams(f.Name); key != "" {
+		defaults, err := cat.Defaults(f.Name)
+		if err != nil {
+			return err
+		}
+		fields, err := generator.ParamFields(defaults, key)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "Parameters (params.%s in a preset; the default of each field it leaves out): %s\n",
+			key, strings.Join(fields, ", "))
 	}
 	if len(f.Requires) > 0 {
 		fmt.Fprintf(w, "Requires: %s\n", strings.Join(f.Requires, ", "))
@@ -196,28 +205,20 @@ func displayPath(rel string) string {
 	return strings.Join(parts, "/")
 }
 
-// featureParams returns the key under params: that tunes a feature and its
-// fields, read from generator.Params' yaml tags.
-func featureParams(feature string) (string, []string) {
+// featureParams returns the key under params: that tunes a feature, read
+// from generator.Params' yaml tags, or "" when none does.
+func featureParams(feature string) string {
 	key := feature
 	if feature == "servemux" {
 		key = "server"
 	}
 	t := reflect.TypeFor[generator.Params]()
 	for i := range t.NumField() {
-		if yamlName(t.Field(i)) != key {
-			continue
+		if yamlName(t.Field(i)) == key {
+			return key
 		}
-		ft := t.Field(i).Type
-		var fields []string
-		for j := range ft.NumField() {
-			if n := yamlName(ft.Field(j)); n != "" && n != "-" {
-				fields = append(fields, n)
-			}
-		}
-		return key, fields
 	}
-	return "", nil
+	return ""
 }
 
 func yamlName(f reflect.StructField) string {

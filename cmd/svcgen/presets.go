@@ -101,13 +101,23 @@ func showPreset(e *env, cat *generator.Catalog, p *generator.Preset) error {
 		fmt.Fprintf(w, "not included (add with --features +NAME): %s\n", strings.Join(others, ", "))
 	}
 
+	// The params a service of this preset gets: its features' defaults
+	// with the preset's own values over them.
+	features, err := cat.ResolveFeatures(p, nil)
+	if err != nil {
+		return err
+	}
+	merged, err := cat.Params(p, features)
+	if err != nil {
+		return err
+	}
 	var params strings.Builder
 	enc := yaml.NewEncoder(&params)
 	enc.SetIndent(2)
-	if err := enc.Encode(p.Params); err != nil {
+	if err := enc.Encode(merged); err != nil {
 		return fmt.Errorf("print params of %s: %w", p.Name, err)
 	}
-	fmt.Fprintln(w, "\nparams:")
+	fmt.Fprintln(w, "\nparams (the preset's, and its features' defaults for what it leaves out):")
 	for _, line := range strings.SplitAfter(strings.TrimRight(params.String(), "\n"), "\n") {
 		fmt.Fprint(w, "  "+line)
 	}

@@ -110,7 +110,7 @@ func Default() Config {
 		Batch: batch.Config{
 			Wait:      1 * time.Millisecond,
 			MaxBatch:  256,
-			CopyChunk: 0,
+			CopyChunk: 10000,
 			Timeout:   50 * time.Millisecond,
 		},
 		AdminAddr:       "127.0.0.1:9090",
