@@ -192,6 +192,9 @@ func sweepOne(t *testing.T, c *generator.Catalog, i int, v sweepVariant, dir str
 	generateInto(t, c, o, dir)
 	gen := time.Since(t0)
 	vet := sweepRun(t, dir, "go", "vet", "./...")
+	// The structs whose fields depend on the feature set: config.Config
+	// and app.Deps (the presets' own are checked by TestMatrix).
+	vet += sweepRun(t, dir, fieldalignment(t), "./internal/config/", "./internal/app/")
 	bin := filepath.Join(t.TempDir(), "sweep")
 	build := sweepRun(t, dir, "go", "build", "-o", bin, "./cmd/sweep")
 
