@@ -195,6 +195,13 @@ type ServerParams struct {
 	ShutdownTimeout Duration `yaml:"shutdown_timeout" json:"shutdown_timeout"`
 	// MaxBodyBytes limits a request body; larger bodies get 413.
 	MaxBodyBytes int64 `yaml:"max_body_bytes" json:"max_body_bytes"`
+	// MaxInFlight is how many API requests run at once; more are shed
+	// with 503 and Retry-After before they queue. 0: no limit.
+	MaxInFlight int `yaml:"max_in_flight" json:"max_in_flight"`
+	// MaxConns is how many client connections the public server keeps;
+	// past it an idle keep-alive one is closed to make room, or the new
+	// one answered 503. 0: no limit.
+	MaxConns int `yaml:"max_conns" json:"max_conns"`
 }
 
 // TimeoutParams are the deadlines of the timeouts feature.

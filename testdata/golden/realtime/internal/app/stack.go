@@ -40,10 +40,11 @@ func NewMux(cfg config.Config, reg *prometheus.Registry, h *handler.Handler, rea
 	if err != nil {
 		return nil, fmt.Errorf("build API server: %w", err)
 	}
-	// Text PostgreSQL refuses (NUL, invalid UTF-8) is answered 400 before
+	// Past HTTP_MAX_IN_FLIGHT requests are shed with 503 before they queue;
+	// text PostgreSQL refuses (NUL, invalid UTF-8) is answered 400 before
 	// any handler, a body that never arrives 408, and a 503 says when to
-	// retry (internal/platform/server/guard.go).
-	guarded := server.Guard(apiServer, handler.WriteError)
+	// retry (internal/platform/server: limit.go, guard.go).
+	guarded := server.Limit(server.Guard(apiServer, handler.WriteError), cfg.Server.MaxInFlight, handler.WriteError)
 	// API responses are compressed (zstd/gzip) above a size threshold;
 	// /metrics on the admin port is compressed by promhttp.
 	hc := cfg.Compress.HTTP

@@ -46,6 +46,13 @@ type Config struct {
 	// MaxHeaderBytes limits the request line and headers; larger ones get
 	// 431 in the Errors shape. Zero: 1 MiB, net/http's default.
 	MaxHeaderBytes int
+	// MaxInFlight bounds the API requests served at once (Limit, wired in
+	// internal/app). Zero: no limit.
+	MaxInFlight int
+	// MaxConns bounds the client connections kept: past it an idle
+	// keep-alive connection is closed to make room, or, when none is
+	// idle, the new one is answered 503 and closed. Zero: no limit.
+	MaxConns int
 }
 
 // New returns an http.Server for h with cfg's timeouts, header and body
@@ -63,7 +70,7 @@ func New(cfg Config, h http.Handler) *http.Server {
 	if cfg.MaxBodyBytes > 0 {
 		h = http.MaxBytesHandler(h, cfg.MaxBodyBytes)
 	}
-	return &http.Server{
+	srv := &http.Server{
 		Addr:              cfg.Addr,
 		Handler:           h,
 		ReadTimeout:       cfg.ReadTimeout,
@@ -75,6 +82,10 @@ func New(cfg Config, h http.Handler) *http.Server {
 		// limitHeaders for all but absurd requests.
 		MaxHeaderBytes: 2 * limit,
 	}
+	if cfg.MaxConns > 0 {
+		srv.ConnState = newConnLimit(cfg.MaxConns).track
+	}
+	return srv
 }
 
 // limitHeaders answers 431 in write's shape to a request whose request

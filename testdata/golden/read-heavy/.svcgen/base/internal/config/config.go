@@ -81,6 +81,8 @@ func Default() Config {
 			WriteTimeout:      10 * time.Second,
 			IdleTimeout:       2 * time.Minute,
 			MaxBodyBytes:      1048576,
+			MaxInFlight:       512,
+			MaxConns:          4096,
 		},
 		Timeout: timeout.Config{
 			Default:    5 * time.Second,
@@ -148,6 +150,8 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 	r.duration("HTTP_WRITE_TIMEOUT", &c.Server.WriteTimeout)
 	r.duration("HTTP_IDLE_TIMEOUT", &c.Server.IdleTimeout)
 	r.int64("HTTP_MAX_BODY_BYTES", &c.Server.MaxBodyBytes)
+	r.limit("HTTP_MAX_IN_FLIGHT", &c.Server.MaxInFlight)
+	r.limit("HTTP_MAX_CONNS", &c.Server.MaxConns)
 	r.duration("TIMEOUT_DEFAULT", &c.Timeout.Default)
 	r.operations("TIMEOUT_OPERATIONS", c.Timeout.Operations)
 	r.duration("TIMEOUT_DB", &c.DBTimeout)
@@ -268,6 +272,20 @@ func (r *reader) int64(name string, dst *int64) {
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n <= 0 {
 		r.bad(name, v, "a positive whole number")
+		return
+	}
+	*dst = n
+}
+
+// limit reads a count where 0 means "no limit".
+func (r *reader) limit(name string, dst *int) {
+	v, ok := r.get(name)
+	if !ok {
+		return
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		r.bad(name, v, "a whole number, 0 for no limit")
 		return
 	}
 	*dst = n
