@@ -70,6 +70,13 @@ func GenerateService(t testing.TB, o generator.Options, spec []byte) string {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), o.Name)
+	writeTidy(t, dir, res)
+	return dir
+}
+
+// writeTidy writes res into dir (missing or empty) and runs go mod tidy.
+func writeTidy(t testing.TB, dir string, res generator.Result) {
+	t.Helper()
 	if err := generator.Write(dir, res); err != nil {
 		t.Fatal(err)
 	}
@@ -77,9 +84,8 @@ func GenerateService(t testing.TB, o generator.Options, spec []byte) string {
 	defer cancel()
 	var progress strings.Builder
 	if err := generator.Tidy(ctx, dir, &progress); err != nil {
-		t.Fatal(err)
+		t.Fatalf("go mod tidy: %v\n%s", err, progress.String())
 	}
-	return dir
 }
 
 // run runs a command in dir with the test services in its environment and

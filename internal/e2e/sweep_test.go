@@ -110,15 +110,7 @@ func generateInto(t *testing.T, c *generator.Catalog, o generator.Options, dir s
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}
-	if err := generator.Write(dir, res); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	var progress strings.Builder
-	if err := generator.Tidy(ctx, dir, &progress); err != nil {
-		t.Fatalf("go mod tidy: %v\n%s", err, progress.String())
-	}
+	writeTidy(t, dir, res)
 }
 
 // TestSweep proves that every preset, with each feature it lacks added
