@@ -761,7 +761,7 @@ func applyRegen(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	p, err := generator.PlanRegen(dir, m, res, generator.RegenOptions{Catalog: c, Force: true})
+	p, err := generator.PlanRegen(dir, m, res, generator.RegenOptions{Catalog: c, Overwrite: true})
 	if err != nil {
 		return err
 	}
