@@ -494,6 +494,7 @@ func TestCachedRedisSlow(t *testing.T) {
 	cfg.FailThreshold = 4
 	px := startProxy(t, strings.TrimPrefix(direct.(*redis.Client).Options().Addr, "tcp://"))
 	a := newInstance(t, pg, testRedis(t, "redis://"+px.addr+"/0"), cfg)
+	waitSubscribed(t, a)                       // no catch-up of the log runs while Redis is slow
 	items := make([]Item, cfg.FailThreshold+1) // one alone, then a streak
 	for i := range items {
 		items[i] = mustCreate(t, pg, fmt.Sprintf("slow-%d", i))

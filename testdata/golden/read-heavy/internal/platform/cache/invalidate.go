@@ -157,6 +157,7 @@ func (c *Cache[K, V]) revalidateAll(why string) {
 // resync runs a catch-up and closes the gap when it succeeds.
 func (c *Cache[K, V]) resync(ctx context.Context) {
 	if err := c.catchUp(ctx); err != nil {
+		c.gap.Store(true) // the probe retries
 		c.observe(err)
 		c.log.Warn("cache: cannot read the invalidation log; retrying", "error", err)
 		return
