@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"strconv"
 	"sync"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
 )
@@ -308,5 +311,127 @@ func TestStaleFillCannotLand(t *testing.T) {
 	}
 	if v, err := reader.Get(ctx, 2); err != nil || v != "new" {
 		t.Fatalf("next read = %q, %v; want new", v, err)
+	}
+}
+
+// TestHealth: when the counts of Redis outcomes say "down".
+func TestHealth(t *testing.T) {
+	cfg := Config{Budget: 10 * time.Millisecond, FailThreshold: 5, FailRate: 0.5, FailWindow: 10 * time.Second}
+	now := time.Now()
+	var h health
+	h.reset(now)
+	// A stall that every call in flight sees at once is one event: ten
+	// failures within one budget are no streak.
+	for i := range 10 {
+		if h.failed(now.Add(time.Duration(i)*time.Millisecond), &cfg) {
+			t.Fatalf("failure %d within one budget counted as an outage", i+1)
+		}
+	}
+	// Spread over more than two budgets, FailThreshold failures are.
+	h.reset(now)
+	for i := range cfg.FailThreshold {
+		down := h.failed(now.Add(time.Duration(i)*cfg.Budget), &cfg)
+		if want := i == cfg.FailThreshold-1; down != want {
+			t.Fatalf("failure %d of a streak: down = %v, want %v", i+1, down, want)
+		}
+	}
+	// The error rate: failures between successes, never FailThreshold in a
+	// row, trip once half the window's calls (and at least 20) failed.
+	h.reset(now)
+	var tripped int
+	for i := range 40 {
+		at := now.Add(time.Duration(i) * time.Second / 10)
+		if i%2 == 0 {
+			h.succeeded(at, &cfg)
+			continue
+		}
+		if h.failed(at, &cfg) {
+			tripped = i + 1
+			break
+		}
+	}
+	if tripped != minWindowCalls {
+		t.Fatalf("alternating outcomes tripped after %d calls, want %d (the window's minimum)", tripped, minWindowCalls)
+	}
+	// A new window starts from zero: at 15 calls a window, half of them
+	// failed, no window ever holds the 20 calls the rate needs.
+	h.reset(now)
+	for i := range 60 {
+		at := now.Add(time.Duration(i) * cfg.FailWindow / 15)
+		if i%2 == 0 {
+			h.succeeded(at, &cfg)
+		} else if h.failed(at, &cfg) {
+			t.Fatalf("tripped at call %d although each window holds 15 calls", i+1)
+		}
+	}
+}
+
+// TestRevalidateAll: after revalidateAll an entry is reloaded before use,
+// and served as it was when the reload fails.
+func TestRevalidateAll(t *testing.T) {
+	m, err := NewMetrics(prometheus.NewRegistry(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		loads int
+		down  bool
+		value = "v1"
+	)
+	c, err := New(Options[int, string]{
+		Name: "word", Metrics: m, NotFound: errMissing, Key: strconv.Itoa, Parse: strconv.Atoi,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Config: Config{L1Size: 100, L1TTL: time.Minute, L2TTL: time.Minute, NegativeTTL: time.Minute},
+		Load: func(context.Context, int) (string, error) {
+			loads++
+			if down {
+				return "", errors.New("database down")
+			}
+			return value, nil
+		},
+		LoadMany: func(_ context.Context, ks []int) (map[int]string, error) {
+			loads++
+			if down {
+				return nil, errors.New("database down")
+			}
+			out := map[int]string{}
+			for _, k := range ks {
+				out[k] = value
+			}
+			return out, nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	if v, err := c.Get(ctx, 1); err != nil || v != "v1" {
+		t.Fatalf("Get = %q, %v", v, err)
+	}
+	value = "v2"
+	c.revalidateAll("test")
+	if v, err := c.Get(ctx, 1); err != nil || v != "v2" || loads != 2 {
+		t.Fatalf("after revalidateAll: Get = %q, %v after %d loads; want v2 reloaded", v, err, loads)
+	}
+	if v, _ := c.Get(ctx, 1); v != "v2" || loads != 2 {
+		t.Fatalf("the reloaded entry was not kept: %q, %d loads", v, loads)
+	}
+	down = true
+	c.revalidateAll("test")
+	if v, err := c.Get(ctx, 1); err != nil || v != "v2" {
+		t.Fatalf("reload failing: Get = %q, %v; want the entry as it was", v, err)
+	}
+	if got, err := c.GetMany(ctx, []int{1}); err != nil || got[1] != "v2" {
+		t.Fatalf("reload failing: GetMany = %v, %v; want the entry as it was", got, err)
+	}
+	if _, err := c.Get(ctx, 2); err == nil {
+		t.Fatal("a key never cached was answered with the database down")
+	}
+	if loads != 5 {
+		t.Fatalf("%d loads, want 5 (each revalidation tried the database)", loads)
+	}
+	if got := testutil.ToFloat64(c.m.stale); got != 2 {
+		t.Fatalf("stale_served_total = %v, want 2", got)
 	}
 }
