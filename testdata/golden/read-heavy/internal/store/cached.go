@@ -83,7 +83,9 @@ func (c *Cached) GetItems(ctx context.Context, ids []int64) ([]Item, error) {
 }
 
 // CreateItem implements Store. The new id is invalidated too: it may be
-// cached as missing.
+// cached as missing. A create that fails returns no id to invalidate; if it
+// committed all the same, a "missing" cached for its id lasts at most
+// NegativeTTL.
 func (c *Cached) CreateItem(ctx context.Context, in ItemInput) (Item, error) {
 	it, err := c.Store.CreateItem(ctx, in)
 	if err != nil {
@@ -93,14 +95,15 @@ func (c *Cached) CreateItem(ctx context.Context, in ItemInput) (Item, error) {
 	return it, nil
 }
 
-// UpdateItem implements Store.
+// UpdateItem implements Store. The item is invalidated whatever the update
+// returns: an error, a timeout or a cancelled request may come after the
+// row committed (a 504 is no proof that nothing changed), and an
+// invalidation too many costs one reload. Invalidate finishes even if ctx
+// is done.
 func (c *Cached) UpdateItem(ctx context.Context, id int64, in ItemInput) (Item, error) {
 	it, err := c.Store.UpdateItem(ctx, id, in)
-	if err != nil {
-		return it, err
-	}
 	c.items.Invalidate(ctx, id)
-	return it, nil
+	return it, err
 }
 
 // itemCodec is the compact form of an Item in Redis: varints for the

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -139,7 +140,12 @@ func newInstance(tb testing.TB, next Store, rdb redis.UniversalClient, cfg cache
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { _ = c.Close() })
+	tb.Cleanup(func() {
+		_ = c.Close()
+		if rdb != nil { // the invalidation log has no TTL
+			_ = rdb.Del(context.Background(), cfg.Prefix+"item#log").Err()
+		}
+	})
 	return &instance{Cached: c, db: db, reg: reg}
 }
 
@@ -425,11 +431,14 @@ func TestCachedRedisDown(t *testing.T) {
 	if got, err := a.GetItem(ctx, warm.ID); err != nil || got.Name != "warm" {
 		t.Fatalf("L1 read with Redis down = %+v, %v", got, err)
 	}
+	// One refused connection is enough: the first cold read, one Redis
+	// call, turns the cache degraded (unlike a slow answer, see
+	// TestCachedRedisSlow).
 	if got, err := a.GetItem(ctx, cold.ID); err != nil || got.Name != "cold" {
 		t.Fatalf("cold read with Redis down = %+v, %v", got, err)
 	}
 	if !a.Degraded() || metric(t, a.reg, "test_cache_degraded", "item") != 1 {
-		t.Fatalf("Degraded() = %v, gauge %v; want true, 1", a.Degraded(), metric(t, a.reg, "test_cache_degraded", "item"))
+		t.Fatalf("after one refused call: Degraded() = %v, gauge %v; want true, 1", a.Degraded(), metric(t, a.reg, "test_cache_degraded", "item"))
 	}
 	up, err := a.UpdateItem(ctx, warm.ID, ItemInput{Name: "warm-v2", Quantity: 2, Price: 200})
 	if err != nil || up.Name != "warm-v2" {
@@ -456,12 +465,18 @@ func TestCachedRedisDown(t *testing.T) {
 	if got, err := b.GetItem(ctx, warm.ID); err != nil || got.Name != "warm-v2" {
 		t.Fatalf("after recovery, another replica reads %+v, %v; want warm-v2", got, err)
 	}
+	// Recovery kept L1: nothing was invalidated that a could not hear of.
+	before := a.db.queries()
+	if got, err := a.GetItem(ctx, cold.ID); err != nil || got.Name != "cold" || a.db.queries() != before {
+		t.Fatalf("after recovery: cold = %+v, %v, %d queries; want an L1 hit", got, err, a.db.queries()-before)
+	}
 	// And L2 is used again: what a loads now, another replica finds in Redis.
-	if _, err := a.GetItem(ctx, cold.ID); err != nil {
+	fresh := mustCreate(t, pg, "fresh")
+	if _, err := a.GetItem(ctx, fresh.ID); err != nil {
 		t.Fatal(err)
 	}
 	c := newInstance(t, pg, rdb, cfg)
-	if _, err := c.GetItem(ctx, cold.ID); err != nil {
+	if _, err := c.GetItem(ctx, fresh.ID); err != nil {
 		t.Fatal(err)
 	}
 	if got := metric(t, c.reg, "test_cache_hits_total", "item", "l2"); got != 1 || c.db.queries() != 0 {
@@ -469,30 +484,220 @@ func TestCachedRedisDown(t *testing.T) {
 	}
 }
 
+// TestCachedRedisSlow: Redis answering past the budget once is not an
+// outage; FailThreshold late answers in a row are.
 func TestCachedRedisSlow(t *testing.T) {
 	direct := requireRedis(t)
 	pg := NewPostgres(testDB(t), 2*time.Second)
 	cfg := testCacheConfig()
 	cfg.Budget = 20 * time.Millisecond
+	cfg.FailThreshold = 4
 	px := startProxy(t, strings.TrimPrefix(direct.(*redis.Client).Options().Addr, "tcp://"))
 	a := newInstance(t, pg, testRedis(t, "redis://"+px.addr+"/0"), cfg)
-	it := mustCreate(t, pg, "slow")
+	waitSubscribed(t, a)                       // no catch-up of the log runs while Redis is slow
+	items := make([]Item, cfg.FailThreshold+1) // one alone, then a streak
+	for i := range items {
+		items[i] = mustCreate(t, pg, fmt.Sprintf("slow-%d", i))
+	}
+	ctx := context.Background()
+	read := func(it Item) {
+		t.Helper()
+		start := time.Now()
+		if got, err := a.GetItem(ctx, it.ID); err != nil || got.Name != it.Name {
+			t.Fatalf("read with slow Redis = %+v, %v", got, err)
+		}
+		// Far below the delay, far above the budget: a loaded machine does
+		// not make this flaky.
+		if d := time.Since(start); d > 500*time.Millisecond {
+			t.Errorf("read with slow Redis took %v; the cache budget is %v", d, cfg.Budget)
+		}
+	}
 
 	px.delay.Store(int64(time.Second)) // Redis answers, but far past the budget
-	start := time.Now()
-	if got, err := a.GetItem(context.Background(), it.ID); err != nil || got.Name != "slow" {
-		t.Fatalf("read with slow Redis = %+v, %v", got, err)
+	read(items[0])
+	if a.Degraded() {
+		t.Fatal("one late Redis answer turned the cache degraded")
 	}
-	// Far below the delay, far above the budget: a loaded machine does
-	// not make this flaky.
-	if d := time.Since(start); d > 500*time.Millisecond {
-		t.Errorf("read with slow Redis took %v; the cache budget is %v", d, cfg.Budget)
+	px.delay.Store(0)
+	// A success between late answers breaks the streak.
+	if _, err := a.GetItem(ctx, items[0].ID+1_000_000); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("GetItem(missing) = %v", err)
 	}
+	px.delay.Store(int64(time.Second))
+	for _, it := range items[1 : len(items)-1] {
+		read(it)
+	}
+	if a.Degraded() {
+		t.Fatalf("a streak of %d late answers turned the cache degraded; the threshold is %d",
+			len(items)-2, cfg.FailThreshold)
+	}
+	read(items[len(items)-1]) // one more: the streak reaches the threshold
 	if !a.Degraded() {
-		t.Fatal("slow Redis did not turn the cache degraded")
+		t.Fatalf("%d late Redis answers in a row did not turn the cache degraded", cfg.FailThreshold)
+	}
+	if got := metric(t, a.reg, "test_cache_errors_total", "item", "l2"); got < float64(cfg.FailThreshold) {
+		t.Errorf("l2 errors = %v, want at least %d", got, cfg.FailThreshold)
 	}
 	px.delay.Store(0)
 	eventually(t, "recovery once Redis is fast again", func() bool { return !a.Degraded() })
+}
+
+// lateStore commits a write, then answers like a request whose deadline
+// passed or whose client went away after the commit: the caller is told
+// the write failed although it happened.
+type lateStore struct {
+	Store
+	onCommit func() // called once the write has committed; nil: nothing
+}
+
+func (s *lateStore) UpdateItem(ctx context.Context, id int64, in ItemInput) (Item, error) {
+	if _, err := s.Store.UpdateItem(context.WithoutCancel(ctx), id, in); err != nil {
+		return Item{}, err
+	}
+	if s.onCommit != nil {
+		s.onCommit()
+	}
+	<-ctx.Done()
+	return Item{}, fmt.Errorf("update item %d: %w", id, ctx.Err())
+}
+
+// TestCachedWriteOutcomeUnknown: writes that committed but returned a
+// timeout or a cancellation leave no stale item in L1, in Redis, or in
+// another replica's L1.
+func TestCachedWriteOutcomeUnknown(t *testing.T) {
+	rdb := requireRedis(t)
+	pg := NewPostgres(testDB(t), 2*time.Second)
+	cfg := testCacheConfig()
+	late := &lateStore{Store: pg}
+	a := newInstance(t, late, rdb, cfg) // the replica that writes
+	b := newInstance(t, pg, rdb, cfg)   // another replica
+	waitSubscribed(t, a, b)
+	ctx := context.Background()
+
+	const n = 40
+	items := make([]Item, n)
+	for i := range items {
+		items[i] = mustCreate(t, pg, fmt.Sprintf("v1-%d", i))
+		for _, r := range []*instance{a, b} { // in both L1s and in Redis
+			if _, err := r.GetItem(ctx, items[i].ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	received := metric(t, b.reg, "test_cache_invalidations_received_total", "item")
+	for i, it := range items {
+		in := ItemInput{Name: fmt.Sprintf("v2-%d", i), Quantity: 2, Price: 200}
+		var (
+			wctx   context.Context
+			cancel context.CancelFunc
+			want   error
+		)
+		if i%2 == 0 { // the deadline passes after the commit
+			wctx, cancel = context.WithTimeout(ctx, 50*time.Millisecond)
+			late.onCommit, want = nil, context.DeadlineExceeded
+		} else { // the client goes away right after the commit
+			wctx, cancel = context.WithCancel(ctx)
+			late.onCommit, want = cancel, context.Canceled
+		}
+		_, err := a.UpdateItem(wctx, it.ID, in)
+		cancel()
+		if !errors.Is(err, want) {
+			t.Fatalf("write %d returned %v, want %v", i, err, want)
+		}
+	}
+	// The other replica has heard of every write.
+	eventually(t, "the invalidations to reach replica b", func() bool {
+		return metric(t, b.reg, "test_cache_invalidations_received_total", "item")-received >= n
+	})
+	c := newInstance(t, pg, rdb, cfg) // a new replica: empty L1, reads Redis first
+	stale := 0
+	for i, it := range items {
+		want := fmt.Sprintf("v2-%d", i)
+		for name, r := range map[string]*instance{"a": a, "b": b, "c (L2)": c} {
+			got, err := r.GetItem(ctx, it.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Name != want {
+				stale++
+				t.Errorf("replica %s serves item %d as %q after a committed write of %q", name, it.ID, got.Name, want)
+			}
+		}
+		// And Redis holds no old value (nothing, or the new one).
+		if d, err := rdb.HGet(ctx, cfg.Prefix+"item:"+strconv.FormatInt(it.ID, 10), "d").Bytes(); err == nil {
+			if v, err := (itemCodec{}).Decode(d[1:]); err != nil || v.Name != want {
+				stale++
+				t.Errorf("Redis holds item %d as %+v, %v; want %q", it.ID, v, err, want)
+			}
+		}
+	}
+	t.Logf("stale items after %d writes that committed and then timed out or were cancelled: %d of %d", n, stale, n)
+}
+
+// TestCachedRecoveryDropsOnlyStale: a replica cut off from Redis keeps its
+// L1 when Redis is back, except the keys other replicas changed meanwhile
+// (read from the invalidation log); its own writes made while cut off
+// reach the other replicas.
+func TestCachedRecoveryDropsOnlyStale(t *testing.T) {
+	direct := requireRedis(t)
+	pg := NewPostgres(testDB(t), 2*time.Second)
+	cfg := testCacheConfig()
+	px := startProxy(t, strings.TrimPrefix(direct.(*redis.Client).Options().Addr, "tcp://"))
+	a := newInstance(t, pg, testRedis(t, "redis://"+px.addr+"/0"), cfg)
+	b := newInstance(t, pg, direct, cfg)
+	waitSubscribed(t, a, b)
+	ctx := context.Background()
+	const n = 20
+	kept := make([]Item, n)
+	for i := range kept {
+		kept[i] = mustCreate(t, pg, fmt.Sprintf("kept-%d", i))
+	}
+	changed := mustCreate(t, pg, "changed-v1") // changed by b while a is cut off
+	mine := mustCreate(t, pg, "mine-v1")       // changed by a while cut off
+	for _, it := range append(slices.Clone(kept), changed, mine) {
+		for _, r := range []*instance{a, b} {
+			if _, err := r.GetItem(ctx, it.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	px.stop()
+	if _, err := a.GetItem(ctx, changed.ID+1_000_000); !errors.Is(err, ErrNotFound) {
+		t.Fatal(err)
+	}
+	if !a.Degraded() {
+		t.Fatal("a refused connection did not turn the cache degraded")
+	}
+	if _, err := b.UpdateItem(ctx, changed.ID, ItemInput{Name: "changed-v2", Quantity: 1, Price: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.UpdateItem(ctx, mine.ID, ItemInput{Name: "mine-v2", Quantity: 1, Price: 1}); err != nil {
+		t.Fatal(err)
+	}
+	received := metric(t, b.reg, "test_cache_invalidations_received_total", "item")
+	px.listen()
+	eventually(t, "recovery from degraded mode", func() bool { return !a.Degraded() })
+
+	before := a.db.queries()
+	for _, it := range kept {
+		if got, err := a.GetItem(ctx, it.ID); err != nil || got.Name != it.Name {
+			t.Fatalf("kept item after recovery = %+v, %v", got, err)
+		}
+	}
+	if q := a.db.queries() - before; q != 0 {
+		t.Errorf("recovery dropped entries nobody changed: %d of %d reads reached the database", q, n)
+	}
+	if got, err := a.GetItem(ctx, changed.ID); err != nil || got.Name != "changed-v2" {
+		t.Errorf("after recovery a reads %+v, %v; want changed-v2 (changed by another replica while a was cut off)", got, err)
+	}
+	// a's own write, made while cut off, was replayed to b.
+	eventually(t, "a's write made while degraded to reach b", func() bool {
+		return metric(t, b.reg, "test_cache_invalidations_received_total", "item") > received
+	})
+	if got, err := b.GetItem(ctx, mine.ID); err != nil || got.Name != "mine-v2" {
+		t.Errorf("after recovery b reads %+v, %v; want mine-v2", got, err)
+	}
 }
 
 // proxy is a TCP proxy to Redis that a test can stop (closing every

@@ -8,21 +8,29 @@
 //
 // A miss on one key loads it once however many requests ask at the same
 // time (singleflight); a batch of N keys costs at most one Redis round trip
-// (pipelined GETs) and one loader call for the keys still missing. TTLs get
+// (pipelined reads) and one loader call for the keys still missing. TTLs get
 // jitter so entries cached together do not expire together, and keys that
 // do not exist are cached too, for NegativeTTL.
 //
-// Writes go to the database first; then Invalidate deletes the keys from
-// Redis and publishes them on a pub/sub channel, and every replica (this one
-// included) drops them from its L1.
+// Writes go to the database first; then Invalidate drops the keys from L1,
+// from Redis and, over pub/sub, from every other replica's L1. Call it
+// after every write whose outcome is not a certain "nothing changed": a
+// write that timed out or was cancelled may have committed all the same.
+// An invalidation that cannot reach Redis is kept and retried in the
+// background until it does (see invalidate.go); a fill that read the old
+// value before a write cannot land after its invalidation (versions in
+// Redis, epochs in L1: see fill and setL2).
 //
-// When Redis fails or answers slower than Config.Budget, the cache turns
-// degraded: reads are served from L1 and the loader, writes still succeed,
-// the <ns>_cache_degraded gauge is 1 and one warning is logged. A probe
-// retries Redis every RetryInterval; once Redis answers and the
-// subscription is back, the invalidations that could not be sent are
-// replayed, L1 is emptied (messages may have been missed) and L2 is used
-// again.
+// Redis being slow once is not an outage: the cache turns degraded (reads
+// from L1 and the loader, writes still succeed, <ns>_cache_degraded is 1,
+// one warning logged) after Config.FailThreshold failed or late calls in a
+// row, or when more than Config.FailRate of the calls in Config.FailWindow
+// fail; a refused connection turns it degraded at once (see health.go). A
+// probe pings Redis every RetryInterval and brings L2 back after
+// Config.RecoverAfter answers in a row. Recovery keeps L1: it drops only the
+// keys invalidated while this replica could not hear about it, read from an
+// invalidation log in Redis; only when that log no longer reaches back far
+// enough is all of L1 marked for revalidation.
 package cache
 
 import (
@@ -32,7 +40,7 @@ import (
 	"hash/maphash"
 	"log/slog"
 	"math/rand/v2"
-	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,7 +56,7 @@ import (
 // (params.cache3, params.timeouts.cache); CACHE_* variables override them.
 type Config struct {
 	// Prefix starts every Redis key and the invalidation channel of the
-	// caches built with this Config, e.g. "inventory-service-go:v1:".
+	// caches built with this Config, e.g. "inventory-service-go:v2:".
 	Prefix string
 	// L1Size is the most entries kept in memory per cache.
 	L1Size int
@@ -62,11 +70,35 @@ type Config struct {
 	// Jitter shortens each TTL by a random fraction of it, up to Jitter
 	// (0.1: up to 10% shorter), so that entries cached together expire apart.
 	Jitter float64
-	// Budget bounds one Redis call; past it the cache turns degraded.
+	// Budget bounds one Redis call; a call past it counts as failed.
 	Budget time.Duration
-	// RetryInterval is how often a degraded cache probes Redis.
+	// RetryInterval is how often a degraded cache probes Redis, and how
+	// often invalidations that failed are retried.
 	RetryInterval time.Duration
+	// FailThreshold is how many Redis calls in a row may fail or outlive
+	// Budget before the cache turns degraded (default 5). The streak must
+	// also last two Budgets: one stall seen by every call in flight at
+	// that instant is not an outage.
+	FailThreshold int
+	// FailRate turns the cache degraded when at least this share of the
+	// Redis calls in FailWindow failed, once the window holds 20 calls
+	// (default 0.5).
+	FailRate float64
+	// FailWindow is the window FailRate is measured over (default 10s).
+	FailWindow time.Duration
+	// RecoverAfter is how many probes in a row Redis must answer within
+	// Budget before a degraded cache uses it again (default 3).
+	RecoverAfter int
 }
+
+// Defaults of the Config fields that may be left zero.
+const (
+	DefaultRetryInterval = time.Second
+	DefaultFailThreshold = 5
+	DefaultFailRate      = 0.5
+	DefaultFailWindow    = 10 * time.Second
+	DefaultRecoverAfter  = 3
+)
 
 // Options define one cache of values V under keys K.
 type Options[K comparable, V any] struct {
@@ -100,10 +132,26 @@ type Options[K comparable, V any] struct {
 
 // entry is what L1 holds: a value, or the fact that the key does not exist.
 type entry[V any] struct {
-	val   V
-	ttl   time.Duration
+	val V
+	ttl time.Duration
+	// gen is the cache's generation when the entry was stored; an entry of
+	// an older generation is reloaded before it is served (see
+	// revalidateAll), and served only if the reload fails.
+	gen   uint32
 	found bool
 }
+
+// The Redis layout. An entry is a hash under Prefix + Name + ":" + key:
+//
+//	d  the value: markValue then the codec's bytes, or markMissing
+//	v  the version: a random token, replaced by every invalidation
+//
+// The invalidation log is a stream under Prefix + Name + "#log" (see
+// invalidate.go).
+const (
+	fieldData    = "d"
+	fieldVersion = "v"
+)
 
 // Marks of the first byte of a value in Redis.
 const (
@@ -111,12 +159,26 @@ const (
 	markValue   byte = 1
 )
 
-// maxPending bounds the invalidations kept for replay while Redis is down.
+// maxPending bounds the invalidations kept for retry while Redis is
+// unreachable.
 const maxPending = 100_000
 
 // stripes of the invalidation epochs: a load that overlaps an invalidation
 // of a key in its stripe does not store what it read.
 const stripes = 1024
+
+// fillScript writes a value into an entry only if the entry's version is
+// still the one read before the value was loaded (ARGV[1], "" for none):
+// otherwise an invalidation came in between and what was loaded may be
+// older than the write behind it.
+var fillScript = redis.NewScript(`
+if (redis.call('HGET', KEYS[1], 'v') or '') ~= ARGV[1] then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'd', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+`)
 
 // Cache is a 3-tier cache. It is safe for concurrent use; call Close when
 // done with it.
@@ -127,22 +189,29 @@ type Cache[K comparable, V any] struct {
 	ps      *redis.PubSub
 	cancel  context.CancelFunc
 	pending map[string]struct{}
+	kick    chan struct{}
 	prefix  string // Config.Prefix + Name + ":"
 	channel string
+	logKey  string
 	sf      singleflight.Group
+	health  health
 	opts    Options[K, V]
 	wg      sync.WaitGroup
 	seed    maphash.Seed
 	mu      sync.Mutex // guards pending, overflow
-	// degraded is set while Redis is unavailable; subscribed while the
-	// invalidation subscription is live.
-	degraded, subscribed atomic.Bool
-	overflow             bool
-	epochs               [stripes]atomic.Uint64
+	syncMu  sync.Mutex // guards cursor, cursorKnown; serialises catch-ups
+	gen     atomic.Uint32
+	// degraded is set while Redis is bypassed; subscribed while the
+	// invalidation subscription is live; gap from the moment it broke until
+	// the log has been read back over the messages it may have missed.
+	degraded, subscribed, gap, closed atomic.Bool
+	overflow, cursorKnown             bool
+	cursor                            streamID // the last log entry applied; guarded by syncMu
+	epochs                            [stripes]atomic.Uint64
 }
 
 // New builds a cache and, with Redis, starts its invalidation subscriber
-// and its recovery probe.
+// and its probe.
 func New[K comparable, V any](opts Options[K, V]) (*Cache[K, V], error) {
 	cfg := opts.Config
 	switch {
@@ -158,9 +227,26 @@ func New[K comparable, V any](opts Options[K, V]) (*Cache[K, V], error) {
 		return nil, fmt.Errorf("cache %s: L1TTL, L2TTL and NegativeTTL must be positive", opts.Name)
 	case cfg.Jitter < 0 || cfg.Jitter >= 1:
 		return nil, fmt.Errorf("cache %s: Jitter must be in [0, 1), got %g", opts.Name, cfg.Jitter)
+	case cfg.FailThreshold < 0 || cfg.RecoverAfter < 0 || cfg.FailWindow < 0:
+		return nil, fmt.Errorf("cache %s: FailThreshold, FailWindow and RecoverAfter must not be negative", opts.Name)
+	case cfg.FailRate < 0 || cfg.FailRate > 1:
+		return nil, fmt.Errorf("cache %s: FailRate must be in [0, 1], got %g", opts.Name, cfg.FailRate)
 	}
-	if cfg.RetryInterval <= 0 {
-		opts.Config.RetryInterval = time.Second
+	c := &opts.Config
+	if c.RetryInterval <= 0 {
+		c.RetryInterval = DefaultRetryInterval
+	}
+	if c.FailThreshold == 0 {
+		c.FailThreshold = DefaultFailThreshold
+	}
+	if c.FailRate == 0 {
+		c.FailRate = DefaultFailRate
+	}
+	if c.FailWindow == 0 {
+		c.FailWindow = DefaultFailWindow
+	}
+	if c.RecoverAfter == 0 {
+		c.RecoverAfter = DefaultRecoverAfter
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -174,32 +260,36 @@ func New[K comparable, V any](opts Options[K, V]) (*Cache[K, V], error) {
 	if err != nil {
 		return nil, fmt.Errorf("cache %s: %w", opts.Name, err)
 	}
-	c := &Cache[K, V]{
+	cc := &Cache[K, V]{
 		opts:    opts,
 		l1:      l1,
 		m:       opts.Metrics.forCache(opts.Name),
 		log:     opts.Logger.With("cache", opts.Name),
 		pending: make(map[string]struct{}),
+		kick:    make(chan struct{}, 1),
 		prefix:  cfg.Prefix + opts.Name + ":",
 		channel: cfg.Prefix + opts.Name + ":invalidate",
+		logKey:  cfg.Prefix + opts.Name + "#log",
 		seed:    maphash.MakeSeed(),
 	}
 	if opts.Redis == nil {
-		return c, nil
+		return cc, nil
 	}
+	opts.Redis.AddHook(dialWatch{trip: cc.trip, closed: &cc.closed})
 	ctx, cancel := context.WithCancel(context.Background())
-	c.cancel = cancel
-	c.ps = opts.Redis.Subscribe(ctx, c.channel)
-	c.wg.Add(2)
-	go c.subscribe(ctx)
-	go c.probe(ctx)
-	return c, nil
+	cc.cancel = cancel
+	cc.ps = opts.Redis.Subscribe(ctx, cc.channel)
+	cc.wg.Add(2)
+	go cc.subscribe(ctx)
+	go cc.probe(ctx)
+	return cc, nil
 }
 
 // Close stops the subscriber and the probe and releases L1's goroutine.
 // It does not close the Redis client.
 func (c *Cache[K, V]) Close() error {
 	var err error
+	c.closed.Store(true)
 	if c.cancel != nil {
 		c.cancel()
 		err = c.ps.Close()
@@ -219,12 +309,10 @@ func (c *Cache[K, V]) Get(ctx context.Context, k K) (V, error) {
 	if err := ctx.Err(); err != nil {
 		return zero, err
 	}
-	if e, ok := c.l1.GetIfPresent(k); ok {
+	old, cached := c.l1.GetIfPresent(k)
+	if cached && old.gen == c.gen.Load() {
 		c.m.l1.hits.Inc()
-		if !e.found {
-			return zero, c.opts.NotFound
-		}
-		return e.val, nil
+		return c.result(old)
 	}
 	c.m.l1.misses.Inc()
 	key := c.opts.Key(k)
@@ -237,27 +325,77 @@ func (c *Cache[K, V]) Get(ctx context.Context, k K) (V, error) {
 	select {
 	case r := <-ch:
 		if r.Err != nil {
+			if cached {
+				// An entry kept for revalidation, and the database cannot
+				// answer: the value of a moment ago beats an error.
+				c.m.stale.Inc()
+				return c.result(old)
+			}
 			return zero, r.Err
 		}
-		e := r.Val.(entry[V])
-		if !e.found {
-			return zero, c.opts.NotFound
-		}
-		return e.val, nil
+		return c.result(r.Val.(entry[V]))
 	case <-ctx.Done():
 		return zero, ctx.Err()
 	}
 }
 
+func (c *Cache[K, V]) result(e entry[V]) (V, error) {
+	if !e.found {
+		var zero V
+		return zero, c.opts.NotFound
+	}
+	return e.val, nil
+}
+
+// stamp is what a fill reads before it looks anything up: the key's epoch
+// and the cache's generation.
+type stamp struct {
+	epoch uint64
+	gen   uint32
+}
+
+func (c *Cache[K, V]) stamp(key string) stamp {
+	return stamp{epoch: c.epoch(key), gen: c.gen.Load()}
+}
+
 // fill reads k from L2, then from the loader, and stores what it found in
 // the tiers above.
+//
+// A read racing a write must not cache the old value after the write's
+// invalidation. Two guards see to it:
+//
+//   - L1: the key's epoch, a striped counter that every invalidation this
+//     replica applies (its own or received) bumps, is read first; if it
+//     changed by the time the value is stored, the value may predate the
+//     write and is dropped.
+//   - L2: the entry's version is read in the same round trip as its value,
+//     before the load; the value is written back only if the version is
+//     still the same (fillScript, a compare-and-set in Redis). An
+//     invalidation writes a new random version before it deletes the
+//     value, so a fill that loaded the old row either lands before the
+//     delete (and is deleted) or finds another version (and is dropped).
+//
+// A version was chosen over a short "recently invalidated" tombstone: a
+// tombstone must outlive the slowest fill, and no fixed TTL is sure to (a
+// GC pause, a slow query, a retried Redis call), while it keeps the key out
+// of L2 on every replica for as long as it lives. The version is exact
+// whatever the timing, costs one more field read on the way, and its key
+// lives for L2TTL after the last invalidation.
 func (c *Cache[K, V]) fill(ctx context.Context, k K, key string) (entry[V], error) {
-	epoch := c.epoch(key)
+	st := c.stamp(key)
+	var (
+		ver     string
+		fillsL2 bool
+	)
 	if c.l2() {
-		if e, ok := c.getL2(ctx, key); ok {
-			c.setL1(k, key, epoch, e)
+		e, v, hit, answered := c.getL2(ctx, key)
+		if hit {
+			c.setL1(k, key, st, e)
 			return e, nil
 		}
+		// Without an answer there is no version to compare with: load, but
+		// do not write to Redis.
+		ver, fillsL2 = v, answered
 	}
 	start := time.Now()
 	v, err := c.opts.Load(ctx, k)
@@ -274,8 +412,8 @@ func (c *Cache[K, V]) fill(ctx context.Context, k K, key string) (entry[V], erro
 		c.m.db.errors.Inc()
 		return e, err
 	}
-	if c.setL1(k, key, epoch, e) && c.l2() {
-		c.setL2(ctx, map[string]entry[V]{key: e})
+	if c.setL1(k, key, st, e) && fillsL2 && c.l2() {
+		c.setL2(ctx, []fillReq[V]{{key: key, ver: ver, e: e}})
 	}
 	return e, nil
 }
@@ -288,7 +426,11 @@ func (c *Cache[K, V]) GetMany(ctx context.Context, ks []K) (map[K]V, error) {
 		return nil, err
 	}
 	out := make(map[K]V, len(ks))
-	var missing []K
+	var (
+		missing []K
+		old     map[K]entry[V] // entries kept for revalidation
+	)
+	gen := c.gen.Load()
 	seen := make(map[K]struct{}, len(ks))
 	for _, k := range ks {
 		if _, dup := seen[k]; dup {
@@ -296,11 +438,17 @@ func (c *Cache[K, V]) GetMany(ctx context.Context, ks []K) (map[K]V, error) {
 		}
 		seen[k] = struct{}{}
 		if e, ok := c.l1.GetIfPresent(k); ok {
-			c.m.l1.hits.Inc()
-			if e.found {
-				out[k] = e.val
+			if e.gen == gen {
+				c.m.l1.hits.Inc()
+				if e.found {
+					out[k] = e.val
+				}
+				continue
 			}
-			continue
+			if old == nil {
+				old = make(map[K]entry[V])
+			}
+			old[k] = e
 		}
 		c.m.l1.misses.Inc()
 		missing = append(missing, k)
@@ -309,24 +457,27 @@ func (c *Cache[K, V]) GetMany(ctx context.Context, ks []K) (map[K]V, error) {
 		return out, nil
 	}
 	keys := make([]string, len(missing))
-	epochs := make([]uint64, len(missing))
+	stamps := make([]stamp, len(missing))
 	for i, k := range missing {
 		keys[i] = c.opts.Key(k)
-		epochs[i] = c.epoch(keys[i])
+		stamps[i] = c.stamp(keys[i])
 	}
 
-	// L2: one pipeline of GETs (works on Redis Cluster, unlike a
-	// cross-slot MGET).
-	var rest []int // indexes into missing still unanswered
+	// L2: one pipeline (works on Redis Cluster, unlike a cross-slot MGET).
+	var (
+		rest     []int // indexes into missing still unanswered
+		versions map[string]string
+	)
 	if c.l2() {
-		found := c.getManyL2(ctx, keys)
+		var found map[string]entry[V]
+		found, versions = c.getManyL2(ctx, keys)
 		for i, k := range missing {
 			e, ok := found[keys[i]]
 			if !ok {
 				rest = append(rest, i)
 				continue
 			}
-			c.setL1(k, keys[i], epochs[i], e)
+			c.setL1(k, keys[i], stamps[i], e)
 			if e.found {
 				out[k] = e.val
 			}
@@ -351,9 +502,24 @@ func (c *Cache[K, V]) GetMany(ctx context.Context, ks []K) (map[K]V, error) {
 	c.m.db.duration.Observe(time.Since(start).Seconds())
 	if err != nil {
 		c.m.db.errors.Inc()
-		return nil, err
+		if len(old) == 0 {
+			return nil, err
+		}
+		// As in Get: the entries kept for revalidation beat an error, but
+		// only if they answer every key the database could not.
+		for _, i := range rest {
+			e, ok := old[missing[i]]
+			if !ok {
+				return nil, err
+			}
+			c.m.stale.Inc()
+			if e.found {
+				out[missing[i]] = e.val
+			}
+		}
+		return out, nil
 	}
-	toL2 := make(map[string]entry[V], len(rest))
+	fills := make([]fillReq[V], 0, len(rest))
 	for _, i := range rest {
 		k := missing[i]
 		var e entry[V]
@@ -365,19 +531,24 @@ func (c *Cache[K, V]) GetMany(ctx context.Context, ks []K) (map[K]V, error) {
 			c.m.db.misses.Inc()
 			e = entry[V]{ttl: c.jitter(c.opts.Config.NegativeTTL)}
 		}
-		if c.setL1(k, keys[i], epochs[i], e) {
-			toL2[keys[i]] = e
+		if ver, answered := versions[keys[i]]; c.setL1(k, keys[i], stamps[i], e) && answered {
+			fills = append(fills, fillReq[V]{key: keys[i], ver: ver, e: e})
 		}
 	}
-	if c.l2() && len(toL2) > 0 {
-		c.setL2(context.WithoutCancel(ctx), toL2)
+	if c.l2() && len(fills) > 0 {
+		c.setL2(context.WithoutCancel(ctx), fills)
 	}
 	return out, nil
 }
 
-// Invalidate drops ks from every tier of every replica. Call it after the
-// database write has committed. It never fails the write: with Redis
-// unavailable the keys are dropped locally and replayed when Redis is back.
+// Invalidate drops ks from every tier of every replica. Call it after every
+// database write of the keys that may have changed something, whatever the
+// write returned: success, an error, a timeout or a cancelled context (the
+// row may have committed although the caller was told otherwise). It never
+// fails the write and does not depend on ctx being alive: the local drop is
+// immediate; Redis and the other replicas are told within the cache budget
+// on a context of its own, and if that fails the keys are retried in the
+// background until Redis takes them (bounded by maxPending).
 func (c *Cache[K, V]) Invalidate(ctx context.Context, ks ...K) {
 	keys := make([]string, len(ks))
 	for i, k := range ks {
@@ -392,141 +563,180 @@ func (c *Cache[K, V]) Invalidate(ctx context.Context, ks ...K) {
 		c.addPending(keys)
 		return
 	}
-	// The write has happened: finish the invalidation even if the request
-	// is gone, within the cache budget.
-	if err := c.publish(context.WithoutCancel(ctx), keys); err != nil {
+	err := c.publish(context.WithoutCancel(ctx), c.opts.Config.Budget, keys)
+	c.observe(err)
+	if err != nil {
 		c.addPending(keys)
-		c.fail(TierL2, err)
+		c.retrySoon()
 		return
 	}
 	c.m.sent.Add(float64(len(keys)))
 }
 
-// publish deletes keys from Redis and announces them on the channel, in one
-// round trip.
-func (c *Cache[K, V]) publish(ctx context.Context, keys []string) error {
-	ctx, cancel := timeout.Budget(ctx, c.opts.Config.Budget)
+// publish gives every key a new version, deletes its value from Redis and
+// logs and announces it to the replicas (logScript), in one round trip.
+func (c *Cache[K, V]) publish(ctx context.Context, budget time.Duration, keys []string) error {
+	ctx, cancel := timeout.Budget(ctx, budget)
 	defer cancel()
-	_, err := c.opts.Redis.Pipelined(ctx, func(p redis.Pipeliner) error {
-		full := make([]string, len(keys))
-		for i, k := range keys {
-			full[i] = c.prefix + k
-		}
-		p.Del(ctx, full...)
+	return c.pipelined(ctx, func(p redis.Pipeliner) error {
+		args := make([]any, 0, len(keys)+2)
+		args = append(args, c.channel, maxLog)
 		for _, k := range keys {
-			p.Publish(ctx, c.channel, k)
+			full := c.prefix + k
+			// The version first: from here on no fill that read the old one
+			// can land; then the value goes.
+			p.HSet(ctx, full, fieldVersion, strconv.FormatUint(rand.Uint64(), 36))
+			p.HDel(ctx, full, fieldData)
+			p.PExpire(ctx, full, c.opts.Config.L2TTL)
+			args = append(args, k)
 		}
+		logScript.EvalSha(ctx, p, []string{c.logKey}, args...)
 		return nil
 	})
+}
+
+// pipelined runs fn as one pipeline; if Redis does not know a script yet
+// (a new or restarted server), it loads the scripts and runs fn once more.
+func (c *Cache[K, V]) pipelined(ctx context.Context, fn func(redis.Pipeliner) error) error {
+	_, err := c.opts.Redis.Pipelined(ctx, fn)
+	if redis.HasErrorPrefix(err, "NOSCRIPT") {
+		for _, s := range []*redis.Script{fillScript, logScript, logAllScript} {
+			if lerr := s.Load(ctx, c.opts.Redis).Err(); lerr != nil {
+				return lerr
+			}
+		}
+		_, err = c.opts.Redis.Pipelined(ctx, fn)
+	}
 	return err
 }
 
 // l2 reports whether Redis is to be used.
 func (c *Cache[K, V]) l2() bool { return c.opts.Redis != nil && !c.degraded.Load() }
 
-func (c *Cache[K, V]) getL2(ctx context.Context, key string) (entry[V], bool) {
+// getL2 reads an entry's value and version. hit: the value was there;
+// answered: Redis answered (ver is then the version to fill with).
+func (c *Cache[K, V]) getL2(ctx context.Context, key string) (e entry[V], ver string, hit, answered bool) {
 	bctx, cancel := timeout.Budget(ctx, c.opts.Config.Budget)
 	defer cancel()
 	start := time.Now()
-	b, err := c.opts.Redis.Get(bctx, c.prefix+key).Bytes()
+	vals, err := c.opts.Redis.HMGet(bctx, c.prefix+key, fieldVersion, fieldData).Result()
 	c.m.l2.duration.Observe(time.Since(start).Seconds())
-	switch {
-	case errors.Is(err, redis.Nil):
-		c.m.l2.misses.Inc()
-		return entry[V]{}, false
-	case err != nil:
-		c.fail(TierL2, err)
-		return entry[V]{}, false
+	c.observe(err)
+	if err != nil || len(vals) != 2 {
+		return e, "", false, false
 	}
-	e, err := c.decode(b)
+	ver, _ = vals[0].(string)
+	d, ok := vals[1].(string)
+	if !ok {
+		c.m.l2.misses.Inc()
+		return e, ver, false, true
+	}
+	e, err = c.decode(d)
 	if err != nil {
 		c.m.l2.errors.Inc()
 		c.log.Warn("cache: undecodable value in Redis, reloading it", "key", c.prefix+key, "error", err)
-		return entry[V]{}, false
+		return e, ver, false, true
 	}
 	c.m.l2.hits.Inc()
-	return e, true
+	return e, ver, true, true
 }
 
-func (c *Cache[K, V]) getManyL2(ctx context.Context, keys []string) map[string]entry[V] {
+// getManyL2 reads many entries in one pipeline: the values found, and the
+// versions of the keys Redis answered for without a value.
+func (c *Cache[K, V]) getManyL2(ctx context.Context, keys []string) (map[string]entry[V], map[string]string) {
 	bctx, cancel := timeout.Budget(ctx, c.opts.Config.Budget)
 	defer cancel()
 	start := time.Now()
-	cmds := make([]*redis.StringCmd, len(keys))
+	cmds := make([]*redis.SliceCmd, len(keys))
 	_, err := c.opts.Redis.Pipelined(bctx, func(p redis.Pipeliner) error {
 		for i, k := range keys {
-			cmds[i] = p.Get(bctx, c.prefix+k)
+			cmds[i] = p.HMGet(bctx, c.prefix+k, fieldVersion, fieldData)
 		}
 		return nil
 	})
 	c.m.l2.duration.Observe(time.Since(start).Seconds())
-	if err != nil && !errors.Is(err, redis.Nil) {
-		c.fail(TierL2, err)
-		return nil
+	c.observe(err)
+	if err != nil {
+		return nil, nil
 	}
 	out := make(map[string]entry[V], len(keys))
+	versions := make(map[string]string, len(keys))
 	for i, cmd := range cmds {
-		b, err := cmd.Bytes()
-		if err != nil {
-			c.m.l2.misses.Inc()
+		vals := cmd.Val()
+		if len(vals) != 2 {
 			continue
 		}
-		e, err := c.decode(b)
+		ver, _ := vals[0].(string)
+		d, ok := vals[1].(string)
+		if !ok {
+			c.m.l2.misses.Inc()
+			versions[keys[i]] = ver
+			continue
+		}
+		e, err := c.decode(d)
 		if err != nil {
 			c.m.l2.errors.Inc()
+			versions[keys[i]] = ver
 			continue
 		}
 		c.m.l2.hits.Inc()
 		out[keys[i]] = e
 	}
-	return out
+	return out, versions
 }
 
-// setL2 writes entries to Redis with their jittered TTLs, in one round trip.
-func (c *Cache[K, V]) setL2(ctx context.Context, entries map[string]entry[V]) {
+// fillReq is one value to write to Redis if its entry's version is still ver.
+type fillReq[V any] struct {
+	key string
+	ver string
+	e   entry[V]
+}
+
+// setL2 writes values to Redis with their jittered TTLs, each only if its
+// version has not changed (fillScript), in one round trip.
+func (c *Cache[K, V]) setL2(ctx context.Context, fills []fillReq[V]) {
 	bctx, cancel := timeout.Budget(ctx, c.opts.Config.Budget)
 	defer cancel()
-	_, err := c.opts.Redis.Pipelined(bctx, func(p redis.Pipeliner) error {
-		for key, e := range entries {
+	err := c.pipelined(bctx, func(p redis.Pipeliner) error {
+		for _, f := range fills {
 			b, ttl := []byte{markMissing}, c.jitter(c.opts.Config.NegativeTTL)
-			if e.found {
+			if f.e.found {
 				var err error
-				if b, err = c.opts.Codec.Append([]byte{markValue}, e.val); err != nil {
+				if b, err = c.opts.Codec.Append([]byte{markValue}, f.e.val); err != nil {
 					c.m.l2.errors.Inc()
-					c.log.Warn("cache: cannot encode value", "key", c.prefix+key, "error", err)
+					c.log.Warn("cache: cannot encode value", "key", c.prefix+f.key, "error", err)
 					continue
 				}
 				ttl = c.jitter(c.opts.Config.L2TTL)
 			}
-			p.Set(bctx, c.prefix+key, b, ttl)
+			fillScript.EvalSha(bctx, p, []string{c.prefix + f.key}, f.ver, b, ttl.Milliseconds())
 		}
 		return nil
 	})
-	if err != nil {
-		c.fail(TierL2, err)
-	}
+	c.observe(err)
 }
 
-func (c *Cache[K, V]) decode(b []byte) (entry[V], error) {
-	if len(b) == 0 {
+func (c *Cache[K, V]) decode(d string) (entry[V], error) {
+	if len(d) == 0 {
 		return entry[V]{}, errors.New("empty value")
 	}
-	if b[0] == markMissing {
+	if d[0] == markMissing {
 		return entry[V]{ttl: c.jitter(c.opts.Config.NegativeTTL)}, nil
 	}
-	v, err := c.opts.Codec.Decode(b[1:])
+	v, err := c.opts.Codec.Decode([]byte(d[1:]))
 	if err != nil {
 		return entry[V]{}, err
 	}
 	return entry[V]{val: v, found: true, ttl: c.jitter(c.opts.Config.L1TTL)}, nil
 }
 
-// setL1 stores e unless key was invalidated since epoch was read (the
-// value loaded may predate the write). It reports whether it stored.
-func (c *Cache[K, V]) setL1(k K, key string, epoch uint64, e entry[V]) bool {
-	if c.epoch(key) != epoch {
+// setL1 stores e unless key was invalidated since st was taken (the value
+// loaded may predate the write). It reports whether it stored.
+func (c *Cache[K, V]) setL1(k K, key string, st stamp, e entry[V]) bool {
+	if c.epoch(key) != st.epoch {
 		return false
 	}
+	e.gen = st.gen
 	c.l1.Set(k, e)
 	return true
 }
@@ -544,129 +754,4 @@ func (c *Cache[K, V]) jitter(d time.Duration) time.Duration {
 		return d
 	}
 	return d - time.Duration(rand.Float64()*j*float64(d))
-}
-
-// fail turns the cache degraded after a Redis error.
-func (c *Cache[K, V]) fail(tier string, err error) {
-	if tier == TierL2 {
-		c.m.l2.errors.Inc()
-	}
-	if c.degraded.CompareAndSwap(false, true) {
-		c.m.degraded.Set(1)
-		c.log.Warn("cache: Redis unavailable, serving from memory and the database (degraded)", "error", err)
-	}
-}
-
-func (c *Cache[K, V]) addPending(keys []string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, k := range keys {
-		if len(c.pending) >= maxPending {
-			c.overflow = true
-			return
-		}
-		c.pending[k] = struct{}{}
-	}
-}
-
-// subscribe drops from L1 the keys other replicas (and this one) invalidate.
-func (c *Cache[K, V]) subscribe(ctx context.Context) {
-	defer c.wg.Done()
-	for {
-		msg, err := c.ps.ReceiveTimeout(ctx, 5*time.Second)
-		if ctx.Err() != nil {
-			return
-		}
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue // idle
-			}
-			c.subscribed.Store(false)
-			c.fail("pubsub", err)
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(c.opts.Config.RetryInterval):
-			}
-			continue
-		}
-		switch m := msg.(type) {
-		case *redis.Subscription:
-			if m.Kind == "subscribe" {
-				c.subscribed.Store(true)
-			}
-		case *redis.Message:
-			c.m.received.Inc()
-			k, err := c.opts.Parse(m.Payload)
-			if err != nil {
-				c.log.Warn("cache: bad invalidation message", "payload", m.Payload, "error", err)
-				continue
-			}
-			c.epochs[c.stripe(m.Payload)].Add(1)
-			c.l1.Invalidate(k)
-		}
-	}
-}
-
-// probe brings a degraded cache back once Redis answers within the budget
-// and the subscription is live again.
-func (c *Cache[K, V]) probe(ctx context.Context) {
-	defer c.wg.Done()
-	t := time.NewTicker(c.opts.Config.RetryInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if !c.degraded.Load() || !c.subscribed.Load() {
-			continue
-		}
-		pctx, cancel := timeout.Budget(ctx, c.opts.Config.Budget)
-		err := c.opts.Redis.Ping(pctx).Err()
-		cancel()
-		if err != nil {
-			continue
-		}
-		if err := c.replay(ctx); err != nil {
-			continue
-		}
-		// Invalidations published while the subscription was down were
-		// missed: start L1 afresh.
-		c.l1.InvalidateAll()
-		c.degraded.Store(false)
-		c.m.degraded.Set(0)
-		c.log.Info("cache: Redis is back, L2 re-enabled")
-	}
-}
-
-// replay sends the invalidations that failed while Redis was unavailable.
-func (c *Cache[K, V]) replay(ctx context.Context) error {
-	c.mu.Lock()
-	keys := make([]string, 0, len(c.pending))
-	for k := range c.pending {
-		keys = append(keys, k)
-	}
-	overflow := c.overflow
-	c.mu.Unlock()
-	for i := 0; i < len(keys); i += 500 {
-		batch := keys[i:min(i+500, len(keys))]
-		if err := c.publish(ctx, batch); err != nil {
-			return err
-		}
-		c.m.sent.Add(float64(len(batch)))
-	}
-	c.mu.Lock()
-	for _, k := range keys {
-		delete(c.pending, k)
-	}
-	c.overflow = false
-	c.mu.Unlock()
-	if overflow {
-		c.log.Warn("cache: more invalidations failed than could be kept; Redis may serve stale values until their TTL",
-			"l2_ttl", c.opts.Config.L2TTL)
-	}
-	return nil
 }

@@ -99,7 +99,7 @@ func Default() Config {
 			AppName: "golden-read-heavy",
 		},
 		Cache: cache.Config{
-			Prefix:        "golden-read-heavy:v1:",
+			Prefix:        "golden-read-heavy:v2:",
 			L1Size:        100000,
 			L1TTL:         30 * time.Second,
 			L2TTL:         5 * time.Minute,
@@ -107,6 +107,10 @@ func Default() Config {
 			Jitter:        0.1,
 			Budget:        10 * time.Millisecond,
 			RetryInterval: time.Second,
+			FailThreshold: cache.DefaultFailThreshold,
+			FailRate:      cache.DefaultFailRate,
+			FailWindow:    cache.DefaultFailWindow,
+			RecoverAfter:  cache.DefaultRecoverAfter,
 		},
 		RedisURL: "redis://127.0.0.1:6379/0",
 		Batch: batch.Config{
@@ -164,6 +168,10 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 	r.duration("CACHE_NEGATIVE_TTL", &c.Cache.NegativeTTL)
 	r.fraction("CACHE_TTL_JITTER", &c.Cache.Jitter)
 	r.duration("TIMEOUT_CACHE", &c.Cache.Budget)
+	r.size("CACHE_DEGRADE_AFTER", &c.Cache.FailThreshold)
+	r.fraction("CACHE_DEGRADE_ERROR_RATE", &c.Cache.FailRate)
+	r.duration("CACHE_DEGRADE_WINDOW", &c.Cache.FailWindow)
+	r.size("CACHE_RECOVER_AFTER", &c.Cache.RecoverAfter)
 	if v, ok := lookup("REDIS_URL"); ok && strings.TrimSpace(v) == "" {
 		c.RedisURL = "" // set but empty: no Redis
 	}
