@@ -45,10 +45,10 @@ type Config struct {
 	AdminAddr string
 	// Store is "postgres" or "memory" (no database; data lost on restart).
 	Store string
-	// Server configures the public HTTP server (HTTP_ADDR, HTTP_*).
-	Server server.Config
 	// Realtime tunes the WebSocket hub (REALTIME_*).
 	Realtime realtime.Config
+	// Server configures the public HTTP server (HTTP_ADDR, HTTP_*).
+	Server server.Config
 	// ShutdownTimeout bounds the drain of in-flight requests on SIGTERM.
 	ShutdownTimeout time.Duration
 	// DBTimeout is the budget of one database call.
