@@ -53,13 +53,13 @@ type service struct {
 	// roundTrips counts the DB and Redis calls recognised; web is true
 	// when it serves HTTP (a router, an http.Server, a handler). They tell
 	// "not applicable" from "not recognised".
-	dbLib, sqlLib, web bool
+	dbLib, sqlLib, web              bool
 	roundTrips, sqlTrips, httpCalls int
-	opts       Options
-	uses       Uses
-	findings   map[string][]Finding
-	bytesSaved int
-	fixes      []fileFix
+	opts                            Options
+	uses                            Uses
+	findings                        map[string][]Finding
+	bytesSaved                      int
+	fixes                           []fileFix
 }
 
 type routerImport struct {
