@@ -366,24 +366,14 @@ func pathLine(data []byte, dotted string, def int) int {
 // valueLine returns the line of the value at a dotted path and true, or
 // the line of its deepest ancestor in the file (0: none) and false.
 func valueLine(data []byte, dotted string) (int, bool) {
-	var root yaml.Node
-	if yaml.Unmarshal(data, &root) != nil || len(root.Content) == 0 {
+	n, line := docRoot(data), 0
+	if n == nil {
 		return 0, false
 	}
-	n, line := root.Content[0], 0
 	for _, key := range strings.Split(dotted, ".") {
-		var next *yaml.Node
-		for i := 0; n.Kind == yaml.MappingNode && i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == key {
-				next = n.Content[i+1]
-				line = n.Content[i].Line
-				break
-			}
-		}
-		if next == nil {
+		if n = mapValue(n, key); n == nil {
 			return line, false
 		}
-		n = next
 		line = n.Line
 	}
 	return line, true
@@ -774,15 +764,8 @@ func yamlError(file string, data []byte, v any, err error) error {
 
 // keyLine returns the line of a top-level key, or 1.
 func keyLine(data []byte, key string) int {
-	var root yaml.Node
-	if yaml.Unmarshal(data, &root) != nil || len(root.Content) == 0 {
-		return 1
-	}
-	m := root.Content[0]
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i+1].Line
-		}
+	if v := mapValue(docRoot(data), key); v != nil {
+		return v.Line
 	}
 	return 1
 }
@@ -790,16 +773,9 @@ func keyLine(data []byte, key string) int {
 // seqLines returns the line of each item of a top-level sequence.
 func seqLines(data []byte, key string) map[int]int {
 	out := map[int]int{}
-	var root yaml.Node
-	if yaml.Unmarshal(data, &root) != nil || len(root.Content) == 0 {
-		return out
-	}
-	m := root.Content[0]
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			for j, item := range m.Content[i+1].Content {
-				out[j] = item.Line
-			}
+	if v := mapValue(docRoot(data), key); v != nil {
+		for j, item := range v.Content {
+			out[j] = item.Line
 		}
 	}
 	return out

@@ -33,15 +33,8 @@ type paramSource struct {
 // paramsNode returns a document's top-level params block as a source, or
 // nil when the document has none.
 func paramsNode(file string, data []byte) *paramSource {
-	var root yaml.Node
-	if yaml.Unmarshal(data, &root) != nil || len(root.Content) == 0 {
-		return nil
-	}
-	m := root.Content[0]
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == "params" && m.Content[i+1].Kind == yaml.MappingNode {
-			return &paramSource{node: m.Content[i+1], file: file}
-		}
+	if n := mapValue(docRoot(data), "params"); n != nil && n.Kind == yaml.MappingNode {
+		return &paramSource{node: n, file: file}
 	}
 	return nil
 }

@@ -99,6 +99,16 @@ func (x *specIndex) walk(n *yaml.Node, p []string) {
 	}
 }
 
+// docRoot parses a YAML document and returns its top node, nil when data
+// is not YAML or empty.
+func docRoot(data []byte) *yaml.Node {
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) != nil || len(root.Content) == 0 {
+		return nil
+	}
+	return root.Content[0]
+}
+
 // mapValue is the value of key in mapping n, nil when absent.
 func mapValue(n *yaml.Node, key string) *yaml.Node {
 	if n == nil || n.Kind != yaml.MappingNode {

@@ -26,8 +26,8 @@ func typeError(data []byte, v any, line int, msg string) (string, bool) {
 		return "", false
 	}
 	tag, text, into := m[1], m[2], m[3]
-	var root yaml.Node
-	if yaml.Unmarshal(data, &root) != nil || len(root.Content) == 0 {
+	doc := docRoot(data)
+	if doc == nil {
 		return "", false
 	}
 	t := reflect.TypeOf(v)
@@ -35,7 +35,7 @@ func typeError(data []byte, v any, line int, msg string) (string, bool) {
 		t = t.Elem()
 	}
 	// The value at line with that tag whose Go type is the one named.
-	keys, n := findValue(root.Content[0], nil, func(n *yaml.Node, keys []string) bool {
+	keys, n := findValue(doc, nil, func(n *yaml.Node, keys []string) bool {
 		if n.Line != line || n.ShortTag() != tag || text != "" && n.Value != text {
 			return false
 		}
@@ -222,19 +222,9 @@ func presetExample(keys []string) string {
 		if err != nil {
 			continue
 		}
-		var root yaml.Node
-		if yaml.Unmarshal(data, &root) != nil || len(root.Content) == 0 {
-			continue
-		}
-		n := root.Content[0]
+		n := docRoot(data)
 		for _, k := range keys {
-			var next *yaml.Node
-			for i := 0; n != nil && n.Kind == yaml.MappingNode && i+1 < len(n.Content); i += 2 {
-				if n.Content[i].Value == k {
-					next = n.Content[i+1]
-				}
-			}
-			n = next
+			n = mapValue(n, k)
 		}
 		if n == nil {
 			continue
@@ -253,8 +243,8 @@ func presetExample(keys []string) string {
 // valueKeys is the key path of the only scalar value at line, "" when
 // there is none or more than one.
 func valueKeys(data []byte, line int) string {
-	var root yaml.Node
-	if yaml.Unmarshal(data, &root) != nil || len(root.Content) == 0 {
+	doc := docRoot(data)
+	if doc == nil {
 		return ""
 	}
 	var found []string
@@ -277,7 +267,7 @@ func valueKeys(data []byte, line int) string {
 			}
 		}
 	}
-	walk(root.Content[0], nil)
+	walk(doc, nil)
 	if n != 1 {
 		return ""
 	}
