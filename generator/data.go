@@ -374,7 +374,7 @@ const preStopSeconds = 5
 func (d *Data) GracePeriodSeconds() int {
 	shutdown := time.Duration(d.Params.Server.ShutdownTimeout)
 	if shutdown <= 0 {
-		shutdown = 15 * time.Second // server.Config's default
+		shutdown = 15 * time.Second // a catalog without the servemux feature's defaults
 	}
 	total := preStopSeconds*time.Second + 2*shutdown + 5*time.Second
 	return int((total + time.Second - 1) / time.Second)
