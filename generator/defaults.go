@@ -151,7 +151,7 @@ func (c *Catalog) Params(preset *Preset, features []string) (Params, error) {
 		if err != nil {
 			return Params{}, err
 		}
-		if msg := r.check(v); msg != "" {
+		if msg := r.check(v, &p); msg != "" {
 			return Params{}, requiredError(r, v, msg, preset, defaults)
 		}
 	}
@@ -205,14 +205,14 @@ func show(v reflect.Value) string {
 // the feature is for. It is checked when feature is on (servemux and
 // dbpool are on in every service: the base and the starters need them).
 type requiredParam struct {
-	check   func(v reflect.Value) string
+	check   func(v reflect.Value, p *Params) string
 	feature string
 	path    string
 }
 
 // positive fails on zero and below: why says what zero would do.
-func positive(why string) func(reflect.Value) string {
-	return func(v reflect.Value) string {
+func positive(why string) func(reflect.Value, *Params) string {
+	return func(v reflect.Value, _ *Params) string {
 		if number(v) <= 0 {
 			return "want above 0 (" + why + ")"
 		}
@@ -221,13 +221,26 @@ func positive(why string) func(reflect.Value) string {
 }
 
 // atMost fails above max, for the service's own config bounds.
-func atMost(max float64, form string) func(reflect.Value) string {
-	return func(v reflect.Value) string {
+func atMost(max float64, form string) func(reflect.Value, *Params) string {
+	return func(v reflect.Value, _ *Params) string {
 		if number(v) > max {
 			return "want at most " + form + " (the service's config rejects more)"
 		}
 		return ""
 	}
+}
+
+// belowPoolLimit keeps the DBConnectionsHigh alert able to fire: the pool
+// never opens more than params.dbpool.max_conns connections per replica.
+func belowPoolLimit(v reflect.Value, p *Params) string {
+	n := number(v)
+	if n <= 0 {
+		return "want above 0 (the alert would always fire)"
+	}
+	if limit := float64(p.DBPool.MaxConns); limit > 0 && n >= limit {
+		return fmt.Sprintf("want below params.dbpool.max_conns (%d): the pool never opens more connections, so the alert could never fire", p.DBPool.MaxConns)
+	}
+	return ""
 }
 
 func number(v reflect.Value) float64 {
@@ -255,7 +268,7 @@ var requiredParams = []requiredParam{
 	{feature: "cache3", path: "cache3.l1_ttl", check: positive("the cache refuses to start")},
 	{feature: "cache3", path: "cache3.l2_ttl", check: positive("the cache refuses to start")},
 	{feature: "cache3", path: "cache3.negative_ttl", check: positive("the cache refuses to start")},
-	{feature: "cache3", path: "cache3.jitter", check: func(v reflect.Value) string {
+	{feature: "cache3", path: "cache3.jitter", check: func(v reflect.Value, _ *Params) string {
 		if f := v.Float(); f < 0 || f >= 1 {
 			return "want a fraction from 0 up to (not including) 1 (the cache refuses to start)"
 		}
@@ -268,7 +281,7 @@ var requiredParams = []requiredParam{
 	{feature: "observability", path: "observability.latency_p95", check: positive("the alert would always fire")},
 	{feature: "observability", path: "observability.error_ratio", check: positive("the alert would fire on the first error")},
 	{feature: "observability", path: "observability.memory_bytes", check: positive("the alert would always fire")},
-	{feature: "observability", path: "observability.db_conns", check: positive("the alert would always fire")},
+	{feature: "observability", path: "observability.db_conns", check: belowPoolLimit},
 	{feature: "observability", path: "observability.gc_pause_p99", check: positive("the alert would always fire")},
 	{feature: "observability", path: "observability.goroutine_growth", check: positive("the alert would always fire")},
 	{feature: "observability", path: "observability.goroutine_window", check: positive("the growth is measured over this window")},

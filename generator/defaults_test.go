@@ -186,11 +186,14 @@ func TestParamsRejectsUnusable(t *testing.T) {
 		{"  cache3:\n    jitter: 1.5", "mine.yaml:8: params.cache3.jitter is 1.5: want a fraction"},
 		{"  timeouts: {db: 0s}", "mine.yaml:7: params.timeouts.db is 0s: want above 0"},
 		{"  batch: {wait: 1s}", "mine.yaml:7: params.batch.wait is 1s: want at most 100ms"},
+		// The pool opens at most dbpool.max_conns (25 by default): an alert
+		// on more open connections than that could never fire.
+		{"  observability: {db_conns: 25}", "mine.yaml:7: params.observability.db_conns is 25: want below params.dbpool.max_conns (25)"},
 	} {
 		_, err := loadWithPreset(t, "mine", `name: mine
 description: test
 starter: entity
-features: [ogen, servemux, timeouts, metrics, dbpool, cache3, batch]
+features: [ogen, servemux, timeouts, metrics, dbpool, cache3, batch, observability]
 # tuned
 params:
 `+tc.params+"\n")
