@@ -772,9 +772,14 @@ func keyLine(data []byte, key string) int {
 
 // seqLines returns the line of each item of a top-level sequence.
 func seqLines(data []byte, key string) map[int]int {
+	return itemLines(mapValue(docRoot(data), key))
+}
+
+// itemLines maps each item of a YAML sequence (nil: none) to its line.
+func itemLines(seq *yaml.Node) map[int]int {
 	out := map[int]int{}
-	if v := mapValue(docRoot(data), key); v != nil {
-		for j, item := range v.Content {
+	if seq != nil {
+		for j, item := range seq.Content {
 			out[j] = item.Line
 		}
 	}

@@ -143,6 +143,17 @@ func ReadManifest(dir string) (Manifest, error) {
 	if err := decodeStrict(p, data, &m); err != nil {
 		return m, err
 	}
+	// A manifest edited by hand (or written by a newer svcgen) may name
+	// what this ogen does not know: say so at its line instead of letting
+	// ogen fail on the whole spec.
+	if len(m.Answers.SkipUnsupported) > 0 {
+		lines := itemLines(mapValue(mapValue(docRoot(data), "answers"), "skip_unsupported"))
+		for i, s := range m.Answers.SkipUnsupported {
+			if err := CheckSkipUnsupported(s); err != nil {
+				return m, fmt.Errorf("%s:%d: answers.skip_unsupported: %w", p, lines[i], err)
+			}
+		}
+	}
 	return m, nil
 }
 
