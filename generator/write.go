@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -112,6 +114,13 @@ func WriteService(ctx context.Context, dir string, res Result, opt WriteOptions)
 			}
 		}
 	}()
+	progress := opt.Progress
+	if progress == nil {
+		progress = io.Discard
+	}
+	for _, left := range removeLeftovers(parent, filepath.Base(dir)) {
+		fmt.Fprintf(progress, "removed %s, left by an svcgen new that was killed\n", left)
+	}
 	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".svcgen-")
 	if err != nil {
 		return fmt.Errorf("creating a temporary directory beside %s: %w", dir, err)
@@ -122,6 +131,12 @@ func WriteService(ctx context.Context, dir string, res Result, opt WriteOptions)
 		}
 	}()
 	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
+	// The owner's pid lets a later run remove this directory if the
+	// process is killed (SIGKILL runs no deferred cleanup).
+	owner := filepath.Join(tmp, ownerFile)
+	if err := os.WriteFile(owner, []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
 		return err
 	}
 	for _, f := range res.Files {
@@ -137,10 +152,6 @@ func WriteService(ctx context.Context, dir string, res Result, opt WriteOptions)
 		}
 	}
 	if opt.Tidy {
-		progress := opt.Progress
-		if progress == nil {
-			progress = io.Discard
-		}
 		fmt.Fprintf(progress, "running go mod tidy for %s before moving it into place (downloads modules on first use; skip with --no-tidy)...\n", dir)
 		start := time.Now()
 		out, err := goModTidy(ctx, tmp)
@@ -155,6 +166,9 @@ func WriteService(ctx context.Context, dir string, res Result, opt WriteOptions)
 	if err := interrupted(); err != nil {
 		return err
 	}
+	if err := os.Remove(owner); err != nil {
+		return err
+	}
 	// An empty target directory is replaced; rename cannot replace it.
 	if _, err := os.Stat(dir); err == nil {
 		if err := os.Remove(dir); err != nil {
@@ -166,6 +180,43 @@ func WriteService(ctx context.Context, dir string, res Result, opt WriteOptions)
 	}
 	done = true
 	return nil
+}
+
+// ownerFile, in the temporary directory of svcgen new, holds the pid of
+// the process writing it.
+const ownerFile = ".svcgen-owner"
+
+// removeLeftovers removes the temporary directories of earlier runs of
+// svcgen new for the target base in parent whose process is gone, and
+// returns their paths. A directory without an owner file, or whose owner
+// still runs, is left alone.
+func removeLeftovers(parent, base string) []string {
+	matches, _ := filepath.Glob(filepath.Join(parent, "."+base+".svcgen-*"))
+	var removed []string
+	for _, m := range matches {
+		data, err := os.ReadFile(filepath.Join(m, ownerFile))
+		if err != nil {
+			continue
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+		if err != nil || pid <= 0 || processAlive(pid) {
+			continue
+		}
+		if os.RemoveAll(m) == nil {
+			removed = append(removed, m)
+		}
+	}
+	return removed
+}
+
+// processAlive reports whether pid runs; when it cannot tell, it says yes.
+func processAlive(pid int) bool {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false
+	}
+	err = p.Signal(syscall.Signal(0))
+	return err == nil || !errors.Is(err, os.ErrProcessDone)
 }
 
 // goModTidy runs `go mod tidy` in dir and returns what it printed. A

@@ -25,86 +25,21 @@ import (
 func TestNewInterruptedInTidy(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
-			bin, err := exec.LookPath("svcgen")
-			if err != nil {
-				t.Fatalf("svcgen is not on PATH (TestMain puts it there): %v", err)
-			}
-			asked := make(chan string, 1)
-			proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				select {
-				case asked <- r.URL.Path:
-				default:
-				}
-				<-r.Context().Done() // never answers
-			}))
-			defer proxy.Close()
-
 			work := t.TempDir()
-			cmd := exec.Command(bin, "new", "svc", "--preset", "hot-path", "--module", "example.com/svc", "--yes", "--out", "out/svc")
-			cmd.Dir = work
-			cmd.Env = append(os.Environ(),
-				"GOPROXY="+proxy.URL, "GOSUMDB=off", "GOFLAGS=-modcacherw", "GOTOOLCHAIN=local",
-				"GOMODCACHE="+t.TempDir(), "GOWORK=off")
-			stderr, err := cmd.StderrPipe()
-			if err != nil {
+			n := startNewInTidy(t, work)
+			if err := n.cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)
 			}
-			var stdout bytes.Buffer
-			cmd.Stdout = &stdout
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			defer func() { _ = cmd.Process.Kill() }()
-
-			lines := make(chan string, 100)
-			var all strings.Builder
-			var mu sync.Mutex
-			go func() {
-				sc := bufio.NewScanner(stderr)
-				for sc.Scan() {
-					mu.Lock()
-					all.WriteString(sc.Text() + "\n")
-					mu.Unlock()
-					lines <- sc.Text()
-				}
-				close(lines)
-			}()
-			timeout := time.After(2 * time.Minute)
-			for phase := false; !phase; {
-				select {
-				case l, ok := <-lines:
-					if !ok {
-						t.Fatalf("svcgen ended before go mod tidy:\n%s", all.String())
-					}
-					phase = strings.HasPrefix(l, "running go mod tidy for out/svc ")
-				case <-timeout:
-					t.Fatal("no progress line of go mod tidy")
-				}
-			}
-			select {
-			case p := <-asked: // tidy is waiting on the proxy now
-				t.Logf("go mod tidy asked the proxy for %s", p)
-			case <-timeout:
-				t.Fatal("go mod tidy never asked the module proxy")
-			}
-			if err := cmd.Process.Signal(sig); err != nil {
-				t.Fatal(err)
-			}
-			for range lines {
-			}
-			err = cmd.Wait()
+			got, err := n.wait()
 			var ee *exec.ExitError
 			if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
-				t.Fatalf("exit: %v, want status %d\nstderr:\n%s", err, exitInterrupted, all.String())
+				t.Fatalf("exit: %v, want status %d\nstderr:\n%s", err, exitInterrupted, got)
 			}
-			mu.Lock()
-			got := all.String()
-			mu.Unlock()
 			if want := "svcgen: interrupted: nothing was written to out/svc\n"; !strings.HasSuffix(got, want) {
 				t.Errorf("stderr does not end with %q:\n%s", want, got)
 			}
-			if stdout.Len() > 0 {
-				t.Errorf("stdout: %s", stdout.String())
+			if n.stdout.Len() > 0 {
+				t.Errorf("stdout: %s", n.stdout.String())
 			}
 			// Neither the target, nor the parent svcgen created for it, nor the
 			// temporary tree is left.
@@ -117,6 +52,129 @@ func TestNewInterruptedInTidy(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestNewKilledInTidy: SIGKILL runs no cleanup, so the temporary tree stays
+// beside the target; the next svcgen new for that target removes it, says
+// so, and writes the service.
+func TestNewKilledInTidy(t *testing.T) {
+	work := t.TempDir()
+	n := startNewInTidy(t, work)
+	// The whole process group, as when a terminal or a CI job is killed:
+	// go mod tidy would otherwise keep stderr open.
+	if err := syscall.Kill(-n.cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = n.wait()
+	left, _ := filepath.Glob(filepath.Join(work, "out", ".svc.svcgen-*"))
+	if len(left) != 1 {
+		t.Fatalf("after SIGKILL: %v, want the one temporary tree", left)
+	}
+	cmd := exec.Command(n.bin, "new", "svc", "--preset", "hot-path", "--module", "example.com/svc", "--yes", "--out", "out/svc", "--no-tidy")
+	cmd.Dir = work
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("second svcgen new: %v\n%s", err, out)
+	}
+	if want := "removed " + filepath.Join("out", filepath.Base(left[0])) + ", left by an svcgen new that was killed"; !strings.Contains(string(out), want) {
+		t.Errorf("output lacks %q:\n%s", want, out)
+	}
+	entries, _ := os.ReadDir(filepath.Join(work, "out"))
+	if len(entries) != 1 || entries[0].Name() != "svc" {
+		t.Errorf("out/ holds %v, want only svc", entries)
+	}
+	if _, err := os.Stat(filepath.Join(work, "out", "svc", ".svcgen-owner")); !os.IsNotExist(err) {
+		t.Errorf("the owner file reached the service: %v", err)
+	}
+}
+
+// newInTidy is a running svcgen new waiting in go mod tidy.
+type newInTidy struct {
+	cmd    *exec.Cmd
+	lines  chan string
+	stdout *bytes.Buffer
+	all    *strings.Builder
+	mu     *sync.Mutex
+	bin    string
+}
+
+// wait drains stderr, waits for the process and returns all it printed
+// there.
+func (n *newInTidy) wait() (string, error) {
+	for range n.lines {
+	}
+	err := n.cmd.Wait()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.all.String(), err
+}
+
+// startNewInTidy starts `svcgen new svc --out out/svc` in work against a
+// module proxy that never answers and returns once go mod tidy has asked it
+// for a module.
+func startNewInTidy(t *testing.T, work string) *newInTidy {
+	t.Helper()
+	bin, err := exec.LookPath("svcgen")
+	if err != nil {
+		t.Fatalf("svcgen is not on PATH (TestMain puts it there): %v", err)
+	}
+	asked := make(chan string, 1)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case asked <- r.URL.Path:
+		default:
+		}
+		<-r.Context().Done() // never answers
+	}))
+	t.Cleanup(proxy.Close)
+	cmd := exec.Command(bin, "new", "svc", "--preset", "hot-path", "--module", "example.com/svc", "--yes", "--out", "out/svc")
+	cmd.Dir = work
+	cmd.Env = append(os.Environ(),
+		"GOPROXY="+proxy.URL, "GOSUMDB=off", "GOFLAGS=-modcacherw", "GOTOOLCHAIN=local",
+		"GOMODCACHE="+t.TempDir(), "GOWORK=off")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.WaitDelay = 10 * time.Second
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &newInTidy{cmd: cmd, lines: make(chan string, 100), stdout: &bytes.Buffer{}, all: &strings.Builder{}, mu: &sync.Mutex{}, bin: bin}
+	cmd.Stdout = n.stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			n.mu.Lock()
+			n.all.WriteString(sc.Text() + "\n")
+			n.mu.Unlock()
+			n.lines <- sc.Text()
+		}
+		close(n.lines)
+	}()
+	timeout := time.After(2 * time.Minute)
+	for phase := false; !phase; {
+		select {
+		case l, ok := <-n.lines:
+			if !ok {
+				n.mu.Lock()
+				defer n.mu.Unlock()
+				t.Fatalf("svcgen ended before go mod tidy:\n%s", n.all.String())
+			}
+			phase = strings.HasPrefix(l, "running go mod tidy for out/svc ")
+		case <-timeout:
+			t.Fatal("no progress line of go mod tidy")
+		}
+	}
+	select {
+	case p := <-asked: // tidy is waiting on the proxy now
+		t.Logf("go mod tidy asked the proxy for %s", p)
+	case <-timeout:
+		t.Fatal("go mod tidy never asked the module proxy")
+	}
+	return n
 }
 
 // TestNewInterruptedAtEachStep cancels svcgen new's context at the moment
