@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/svcgen/svcgen/generator"
 )
 
@@ -185,7 +187,8 @@ func TestFleetUpgrade(t *testing.T) {
 	for name, dir := range dirs {
 		mains[name] = gitT(t, dir, "rev-parse", "main")
 	}
-	out := filepath.Join(root, "out")
+	// --out as the workflow passes it: $RUNNER_TEMP/svcgen-upgrade.
+	out := filepath.Join(root, "runner", "svcgen-upgrade")
 	upgrade := func(args ...string) generator.UpgradeReport {
 		t.Helper()
 		args = append([]string{"fleet", "upgrade", "--no-tidy", "--test", "make -n test >/dev/null", "--json"}, args...)
@@ -294,6 +297,48 @@ func TestFleetUpgrade(t *testing.T) {
 	}
 	t.Logf("issue body of quest:\n%s", readTestFile(t, filepath.Join(out, "quest", "body.md")))
 
+	// The workflow's last step on two of them, with origin a bare
+	// repository and gh a stub that logs its calls.
+	bin := filepath.Join(root, "bin")
+	ghLog := filepath.Join(root, "gh.log")
+	writeTestFile(t, filepath.Join(bin, "gh"), "#!/bin/sh\nprintf '%s\\n' \"$*\" >> \"$GH_LOG\"\n")
+	if err := os.Chmod(filepath.Join(bin, "gh"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"matchmaking", "quest"} {
+		dir := dirs[name]
+		origin := filepath.Join(root, "origins", name+".git")
+		gitT(t, root, "init", "-q", "--bare", origin)
+		gitT(t, dir, "remote", "add", "origin", origin)
+		gitT(t, dir, "push", "-q", "origin", "main")
+		env, script := workflowStep(t, dir, "Push the branch, open or update the pull request or issue")
+		cmd := exec.Command("sh", "-c", script)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"), "GH_LOG="+ghLog, "RUNNER_TEMP="+filepath.Join(root, "runner"))
+		for k, v := range env {
+			if !strings.Contains(v, "${{") {
+				cmd.Env = append(cmd.Env, k+"="+v)
+			}
+		}
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s: the workflow's gh step: %v\n%s", name, err, b)
+		}
+		if got := gitT(t, origin, "rev-parse", "refs/heads/svcgen/upgrade"); got != byName[name].Commit {
+			t.Errorf("%s: origin's svcgen/upgrade is %s, want the upgrade commit %s", name, got, byName[name].Commit)
+		}
+	}
+	calls := readTestFile(t, ghLog)
+	t.Logf("gh calls of the workflow step:\n%s", calls)
+	for _, want := range []string{
+		"pr create --head svcgen/upgrade --base main --title svcgen: upgrade matchmaking to " + newVersion + " --body-file " + filepath.Join(out, "matchmaking", "body.md"),
+		"label create svcgen-upgrade",
+		"issue create --label svcgen-upgrade --title svcgen: the upgrade of quest to " + newVersion + " conflicts in internal/config/config.go --body-file " + filepath.Join(out, "quest", "body.md"),
+	} {
+		if !strings.Contains(calls, want) {
+			t.Errorf("the workflow step never ran gh %s", want)
+		}
+	}
+
 	// A second run with nothing new changes no branch.
 	tips := map[string]string{}
 	for name, dir := range dirs {
@@ -355,6 +400,32 @@ func TestFleetFileErrors(t *testing.T) {
 			t.Errorf("%q: error %v, want one saying %q", tc.yaml, err, tc.want)
 		}
 	}
+}
+
+// workflowStep returns the job env and the script of the named step of
+// the service's svcgen-upgrade workflow.
+func workflowStep(t *testing.T, dir, name string) (map[string]string, string) {
+	t.Helper()
+	var w struct {
+		Jobs map[string]struct {
+			Env   map[string]string `yaml:"env"`
+			Steps []struct {
+				Name string `yaml:"name"`
+				Run  string `yaml:"run"`
+			} `yaml:"steps"`
+		} `yaml:"jobs"`
+	}
+	if err := yaml.Unmarshal([]byte(readTestFile(t, filepath.Join(dir, ".github/workflows/svcgen-upgrade.yml"))), &w); err != nil {
+		t.Fatal(err)
+	}
+	job := w.Jobs["upgrade"]
+	for _, s := range job.Steps {
+		if s.Name == name {
+			return job.Env, s.Run
+		}
+	}
+	t.Fatalf("svcgen-upgrade.yml has no step %q", name)
+	return nil, ""
 }
 
 func runSvcgen(t *testing.T, args ...string) (stdout, stderr string, code int) {
