@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"golang.org/x/mod/semver"
 )
 
 // The statuses of a service in a fleet upgrade.
@@ -270,6 +272,12 @@ func UpgradeService(ctx context.Context, dir string, opts UpgradeOptions) Servic
 		u.Name, u.Module, u.From = m.Answers.Name, m.Answers.Module, m.Svcgen
 	} else {
 		return fail(err)
+	}
+	if semver.IsValid(u.From) && semver.IsValid(Version) && semver.Compare(u.From, Version) > 0 {
+		// Never a downgrade: it would undo what the newer svcgen wrote.
+		u.Status = UpgradeSkipped
+		u.Error = fmt.Sprintf("the service records svcgen %s, newer than this %s: run svcgen %s or later", u.From, Version, u.From)
+		return u
 	}
 
 	out := opts.Regen(ctx, dir)

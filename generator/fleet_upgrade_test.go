@@ -61,6 +61,9 @@ func rewriteRegen(content string) RegenFunc {
 // team pushed to (skipped), and the refusals.
 func TestUpgradeService(t *testing.T) {
 	ctx := context.Background()
+	was := Version
+	Version = "v1.0.0"
+	t.Cleanup(func() { Version = was })
 	dir := fakeService(t)
 	main := gitRun(t, dir, "rev-parse", "main")
 	opts := UpgradeOptions{Branch: "svcgen/upgrade", Regen: rewriteRegen("package svc // v1.0.0\n"), Test: "test -f gen.go"}
@@ -125,6 +128,18 @@ func TestUpgradeService(t *testing.T) {
 	s := UpgradeService(ctx, dir, opts)
 	if s.Status != UpgradeSkipped || gitRun(t, dir, "rev-parse", "svcgen/upgrade") != tip {
 		t.Errorf("a branch with the team's commit: %s (%s), want skipped and the branch at %s", s.Status, s.Error, tip)
+	}
+
+	// Never a downgrade.
+	newerSvc := fakeService(t)
+	replaceIn := strings.Replace(readFile(t, newerSvc, ManifestPath), "svcgen: v0.9.0", "svcgen: v99.0.0", 1)
+	writeFile(t, newerSvc, ManifestPath, replaceIn)
+	gitRun(t, newerSvc, "commit", "-q", "-am", "upgraded by hand")
+	if d := UpgradeService(ctx, newerSvc, opts); d.Status != UpgradeSkipped || !strings.Contains(d.Error, "newer than this") {
+		t.Errorf("a service recorded by a newer svcgen: %s %q, want skipped", d.Status, d.Error)
+	}
+	if out, err := exec.Command("git", "-C", newerSvc, "rev-parse", "--verify", "-q", "refs/heads/svcgen/upgrade").CombinedOutput(); err == nil {
+		t.Errorf("a skipped downgrade left branch svcgen/upgrade at %s", out)
 	}
 
 	for _, tc := range []struct {

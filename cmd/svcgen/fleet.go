@@ -102,7 +102,7 @@ func runFleetUpgrade(ctx context.Context, e *env, f *fleetFlags, args []string) 
 	if err != nil {
 		return err
 	}
-	rep := generator.UpgradeReport{Svcgen: generator.Version}
+	rep := generator.UpgradeReport{Svcgen: generator.Version, Services: []generator.ServiceUpgrade{}}
 	var dirs []string
 	switch {
 	case f.fleet != "" && len(args) > 0:
@@ -112,7 +112,8 @@ func runFleetUpgrade(ctx context.Context, e *env, f *fleetFlags, args []string) 
 		if err != nil {
 			return err
 		}
-		if dirs, rep.Wave, err = pickWave(ctx, e, cat, fleet, f); err != nil || dirs == nil {
+		// No wave left to upgrade leaves dirs empty: the report says so.
+		if dirs, rep.Wave, err = pickWave(ctx, e, cat, fleet, f); err != nil {
 			return err
 		}
 	default:
@@ -154,7 +155,7 @@ func runFleetUpgrade(ctx context.Context, e *env, f *fleetFlags, args []string) 
 		if err := enc.Encode(rep); err != nil {
 			return err
 		}
-	} else {
+	} else if len(rep.Services) > 0 {
 		printUpgradeSummary(e.stdout, rep)
 	}
 	if n := rep.Summary.Statuses[generator.UpgradeError]; n > 0 {
@@ -183,7 +184,7 @@ func pickWave(ctx context.Context, e *env, cat *generator.Catalog, fleet *genera
 				return dirs, name, nil
 			}
 		}
-		fmt.Fprintf(e.stdout, "every wave of %s is up to date with svcgen %s\n", f.fleet, generator.Version)
+		fmt.Fprintf(e.stderr, "every wave of %s is up to date with svcgen %s\n", f.fleet, generator.Version)
 		return nil, "", nil
 	}
 	dirs, before, err := fleet.Wave(f.wave)
