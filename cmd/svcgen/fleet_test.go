@@ -301,16 +301,13 @@ func TestFleetUpgrade(t *testing.T) {
 	// repository and gh a stub that logs its calls.
 	bin := filepath.Join(root, "bin")
 	ghLog := filepath.Join(root, "gh.log")
-	writeTestFile(t, filepath.Join(bin, "gh"), "#!/bin/sh\nprintf '%s\\n' \"$*\" >> \"$GH_LOG\"\n")
+	writeTestFile(t, filepath.Join(bin, "gh"), "#!/bin/sh\nprintf '%s\\n' \"$*\" >> \"$GH_LOG\"\ncase \"$*\" in *'--state closed'*) if [ -n \"$GH_CLOSED\" ]; then echo 1; fi ;; esac\n")
 	if err := os.Chmod(filepath.Join(bin, "gh"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"matchmaking", "quest"} {
+	ghStep := func(name string, extra ...string) string {
+		t.Helper()
 		dir := dirs[name]
-		origin := filepath.Join(root, "origins", name+".git")
-		gitT(t, root, "init", "-q", "--bare", origin)
-		gitT(t, dir, "remote", "add", "origin", origin)
-		gitT(t, dir, "push", "-q", "origin", "main")
 		env, script := workflowStep(t, dir, "Push the branch, open or update the pull request or issue")
 		cmd := exec.Command("sh", "-c", script)
 		cmd.Dir = dir
@@ -320,14 +317,32 @@ func TestFleetUpgrade(t *testing.T) {
 				cmd.Env = append(cmd.Env, k+"="+v)
 			}
 		}
-		if b, err := cmd.CombinedOutput(); err != nil {
+		cmd.Env = append(cmd.Env, extra...)
+		b, err := cmd.CombinedOutput()
+		if err != nil {
 			t.Fatalf("%s: the workflow's gh step: %v\n%s", name, err, b)
 		}
+		return string(b)
+	}
+	for _, name := range []string{"matchmaking", "quest"} {
+		dir := dirs[name]
+		origin := filepath.Join(root, "origins", name+".git")
+		gitT(t, root, "init", "-q", "--bare", origin)
+		gitT(t, dir, "remote", "add", "origin", origin)
+		gitT(t, dir, "push", "-q", "origin", "main")
+		ghStep(name)
 		if got := gitT(t, origin, "rev-parse", "refs/heads/svcgen/upgrade"); got != byName[name].Commit {
 			t.Errorf("%s: origin's svcgen/upgrade is %s, want the upgrade commit %s", name, got, byName[name].Commit)
 		}
 	}
+	// The team closed matchmaking's pull request unmerged: not opened again.
+	if out := ghStep("matchmaking", "GH_CLOSED=1"); !strings.Contains(out, "was closed without merging: not opened again") {
+		t.Errorf("a closed pull request of the same upgrade: the step said %q", out)
+	}
 	calls := readTestFile(t, ghLog)
+	if n := strings.Count(calls, "pr create"); n != 1 {
+		t.Errorf("gh pr create ran %d times, want once (not again after the team closed it)", n)
+	}
 	t.Logf("gh calls of the workflow step:\n%s", calls)
 	for _, want := range []string{
 		"pr create --head svcgen/upgrade --base main --title svcgen: upgrade matchmaking to " + newVersion + " --body-file " + filepath.Join(out, "matchmaking", "body.md"),
