@@ -15,9 +15,11 @@ func TestSchemas(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, gen := range map[string]func() ([]byte, error){
-		"preset.schema.json":  c.PresetSchema,
-		"answers.schema.json": c.AnswersSchema,
-		"feature.schema.json": c.FeatureSchema,
+		"preset.schema.json":        c.PresetSchema,
+		"answers.schema.json":       c.AnswersSchema,
+		"feature.schema.json":       c.FeatureSchema,
+		"check.schema.json":         CheckSchema,
+		"fleet-upgrade.schema.json": UpgradeSchema,
 	} {
 		got, err := gen()
 		if err != nil {

@@ -13,6 +13,9 @@
 //	svcgen new [NAME] [flags]       create a service (a wizard on a terminal)
 //	svcgen audit [PATH...]          review existing services: file:line findings, md or json
 //	svcgen adopt [DIR] --preset P   bring a service svcgen did not generate under svcgen
+//	svcgen check [DIR...] [--json]  drift check of services or fleets; --json the drift report
+//	svcgen fleet upgrade [DIR...]   each service's regen on svcgen/upgrade, tested, committed,
+//	                                with its pull request or issue (--fleet FILE --wave NAME)
 //	svcgen presets                  list the presets
 //	svcgen presets show NAME        a preset's features and parameters
 //	svcgen explain [FEATURE]        what a feature solves, its files, parameters and metrics
