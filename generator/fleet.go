@@ -68,6 +68,9 @@ type ServiceCheck struct {
 	// Findings are why the service would not compile after the regen,
 	// implementations serving no operation and unresolved conflict markers.
 	Findings []Finding `json:"findings"`
+	// Changes are Pending's files in the order the regen plan lists them
+	// (for svcgen check's text output).
+	Changes []FileChange `json:"-"`
 	// Changed is the number of files a regen would write or remove.
 	Changed int `json:"changed"`
 	// TidyPending is true when go mod tidy did not finish after the last regen.

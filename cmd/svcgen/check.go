@@ -78,18 +78,19 @@ func inspectService(ctx context.Context, cat *generator.Catalog, dir string) gen
 		sc.Status, sc.Error = generator.StatusError, err.Error()
 		return sc
 	}
-	m, err := generator.ReadManifest(dir)
-	if err != nil {
-		return fail(err)
-	}
-	sc.Name, sc.Module, sc.Recorded, sc.Preset, sc.Features = m.Answers.Name, m.Answers.Module, m.Svcgen, m.Answers.Preset, m.Features
 	if _, err := os.Stat(filepath.Join(dir, generator.TidyPendingPath)); err == nil {
 		sc.TidyPending = true
 	}
+	m, merr := generator.ReadManifest(dir)
+	sc.Name, sc.Module, sc.Recorded, sc.Preset, sc.Features = m.Answers.Name, m.Answers.Module, m.Svcgen, m.Answers.Preset, m.Features
 	if generator.Pending(dir) {
-		// What the tree holds is half a regen until svcgen regen completes it.
+		// What the tree holds is half a regen until svcgen regen completes
+		// it (the manifest too).
 		sc.RegenPending, sc.Status = true, generator.StatusDrift
 		return sc
+	}
+	if merr != nil {
+		return fail(merr)
 	}
 	markers, err := generator.ConflictMarkers(dir, m)
 	if err != nil {
@@ -126,7 +127,9 @@ func inspectService(ctx context.Context, cat *generator.Catalog, dir string) gen
 		if strings.HasPrefix(c.Path, generator.BaseDir+"/") {
 			continue
 		}
-		by[string(c.Class)] = append(by[string(c.Class)], generator.FileChange{Path: c.Path, Action: generator.ActionWord(c.Action), Note: c.Note})
+		fc := generator.FileChange{Path: c.Path, Action: generator.ActionWord(c.Action), Note: c.Note}
+		by[string(c.Class)] = append(by[string(c.Class)], fc)
+		sc.Changes = append(sc.Changes, fc)
 		sc.Changed++
 		switch c.Action {
 		case generator.Conflict:
@@ -140,7 +143,9 @@ func inspectService(ctx context.Context, cat *generator.Catalog, dir string) gen
 		if m.Svcgen != generator.Version {
 			note = "svcgen " + m.Svcgen + " -> " + generator.Version
 		}
-		by["manifest"] = []generator.FileChange{{Path: generator.ManifestPath, Action: "updated", Note: note}}
+		fc := generator.FileChange{Path: generator.ManifestPath, Action: "updated", Note: note}
+		by["manifest"] = []generator.FileChange{fc}
+		sc.Changes = append(sc.Changes, fc)
 		sc.Changed++
 	}
 	sc.Pending = generator.GroupByClass(by)

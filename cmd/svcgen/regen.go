@@ -8,10 +8,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -358,29 +356,6 @@ func goModChanged(p *generator.Plan) bool {
 	return false
 }
 
-// actionWord is the word --json and the summary use for an action.
-func actionWord(a generator.Action) string {
-	switch a {
-	case generator.Create:
-		return "created"
-	case generator.Update, generator.Overwrite:
-		return "updated"
-	case generator.Merge:
-		return "merged"
-	case generator.Conflict:
-		return "conflict"
-	case generator.Keep, generator.Deleted:
-		return "skipped"
-	case generator.Orphan:
-		return "orphaned"
-	case generator.Remove:
-		return "removed"
-	case generator.HandEdit:
-		return "hand-edited"
-	}
-	return "unchanged"
-}
-
 func printJSON(w io.Writer, p *generator.Plan) error {
 	enc := json.NewEncoder(w)
 	for _, c := range p.Changes {
@@ -389,7 +364,7 @@ func printJSON(w io.Writer, p *generator.Plan) error {
 			Class  generator.Class `json:"class"`
 			Action string          `json:"action"`
 			Note   string          `json:"note,omitempty"`
-		}{c.Path, c.Class, actionWord(c.Action), c.Note}); err != nil {
+		}{c.Path, c.Class, generator.ActionWord(c.Action), c.Note}); err != nil {
 			return err
 		}
 	}
@@ -406,7 +381,7 @@ func printDiff(w io.Writer, p *generator.Plan) {
 			continue
 		}
 		changed++
-		counts[actionWord(c.Action)]++
+		counts[generator.ActionWord(c.Action)]++
 		fmt.Fprint(w, c.Diff())
 	}
 	if p.ManifestChanged {
@@ -431,7 +406,7 @@ func printDiff(w io.Writer, p *generator.Plan) {
 func printPlan(w io.Writer, dir string, p *generator.Plan) {
 	counts := map[string]int{}
 	for _, c := range p.Changes {
-		word := actionWord(c.Action)
+		word := generator.ActionWord(c.Action)
 		counts[word]++
 		if c.Action == generator.Unchanged || c.Action == generator.Keep || strings.HasPrefix(c.Path, generator.BaseDir+"/") {
 			continue
@@ -522,18 +497,9 @@ func runCheck(ctx context.Context, e *env, f *checkFlags, dirs []string) error {
 		skipped  string
 	}
 	results := make([]result, len(dirs))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for i, dir := range dirs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			results[i].drift, results[i].findings, results[i].skipped, results[i].err = checkService(ctx, cat, dir)
-		}()
+	for i, sc := range inspectServices(ctx, cat, dirs) {
+		results[i].drift, results[i].findings, results[i].skipped, results[i].err = checkResult(sc)
 	}
-	wg.Wait()
 	bad := 0
 	for i, dir := range dirs {
 		r := results[i]
@@ -586,69 +552,37 @@ func runCheck(ctx context.Context, e *env, f *checkFlags, dirs []string) error {
 // regen counts as drift. skipped says why no type check ran, when none
 // could.
 func checkService(ctx context.Context, cat *generator.Catalog, dir string) (drift []string, findings []generator.Finding, skipped string, err error) {
-	if generator.Pending(dir) {
+	return checkResult(inspectService(ctx, cat, dir))
+}
+
+// checkResult is check's text form of an inspected service: one line per
+// file a regen would change, in the plan's order.
+func checkResult(sc generator.ServiceCheck) (drift []string, findings []generator.Finding, skipped string, err error) {
+	if sc.Status == generator.StatusError {
+		return nil, nil, "", errors.New(sc.Error)
+	}
+	if sc.RegenPending {
 		return []string{"an interrupted regen is pending (.svcgen/stage): run svcgen regen, which completes it"}, nil, "", nil
 	}
-	var tidyPending []string
-	if _, err := os.Stat(filepath.Join(dir, generator.TidyPendingPath)); err == nil {
-		tidyPending = []string{"go mod tidy did not finish after the last regen: run svcgen regen (or go mod tidy)"}
-	}
-	m, err := generator.ReadManifest(dir)
-	if err != nil {
-		return nil, nil, "", err
-	}
-	markers, err := generator.ConflictMarkers(dir, m)
-	if err != nil {
-		return nil, nil, "", err
-	}
-	if len(markers) > 0 {
-		// What the files mean is unknown until they are resolved.
-		return tidyPending, markers, "", nil
-	}
-	p, res, err := planService(ctx, cat, dir, nil, generator.RegenOptions{})
-	if err != nil {
-		return nil, nil, "", err
-	}
-	if len(p.Paths(generator.HandEdit)) == 0 {
-		rep, err := generator.TypeCheckPlan(ctx, dir, p)
-		var le *generator.LoadError
-		switch {
-		case errors.As(err, &le):
-			// go.mod drifts (regen tidies, then type-checks), or the
-			// service's dependencies are not in go.sum yet (a service
-			// written with --no-tidy): what cannot be loaded cannot be
-			// checked; the drift check stands, and says so.
-			skipped = strings.Join(strings.Fields(le.Error()), " ")
-		case err != nil:
-			return nil, nil, "", err
-		case rep.Skipped != "":
-			skipped = rep.Skipped
-		default:
-			findings = rep.Findings
+	manifest := false
+	for _, c := range sc.Changes {
+		if c.Path == generator.ManifestPath {
+			manifest = true
+			continue
 		}
-	}
-	for _, c := range p.Changes {
-		switch c.Action {
-		case generator.Unchanged, generator.Keep, generator.Deleted, generator.Orphan:
-		default:
-			if !strings.HasPrefix(c.Path, generator.BaseDir+"/") {
-				d := actionWord(c.Action) + " " + c.Path
-				if strings.HasPrefix(c.Note, "rewrote untouched") || strings.HasPrefix(c.Note, "removed untouched") {
-					d += " (" + c.Note + ")"
-				}
-				drift = append(drift, d)
-			}
+		d := c.Action + " " + c.Path
+		if strings.HasPrefix(c.Note, "rewrote untouched") || strings.HasPrefix(c.Note, "removed untouched") {
+			d += " (" + c.Note + ")"
 		}
+		drift = append(drift, d)
 	}
-	if p.ManifestChanged && len(drift) == 0 {
+	if manifest && len(drift) == 0 {
 		drift = append(drift, "updated "+generator.ManifestPath+" (svcgen version or answers)")
 	}
-	drift = append(drift, tidyPending...)
-	un, err := unservedHandlers(dir, p, res)
-	if err != nil {
-		return nil, nil, "", err
+	if sc.TidyPending {
+		drift = append(drift, "go mod tidy did not finish after the last regen: run svcgen regen (or go mod tidy)")
 	}
-	return drift, append(findings, un...), skipped, nil
+	return drift, sc.Findings, sc.TypeCheckSkipped, nil
 }
 
 // unservedHandlers are the team's implementations of operations gone from
