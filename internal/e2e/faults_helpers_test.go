@@ -315,7 +315,7 @@ func (r *recorder) firstOK(from time.Time, kinds ...string) time.Time {
 // counts are a scenario's answers by class.
 type counts struct {
 	total, ok, c4xx, c503, c5xx, other, bad503, c500 int
-	codes                                             map[int]int
+	codes                                            map[int]int
 }
 
 func count(list []outcome) counts {
