@@ -26,14 +26,14 @@ import (
 	"github.com/svcgen/svcgen/internal/loadbench"
 )
 
-// pgBin is where Debian's PostgreSQL 15 keeps initdb, pg_ctl and postgres.
+// pgBin is where Debian's PostgreSQL 15 keeps initdb, postgres and pg_isready.
 const pgBin = "/usr/lib/postgresql/15/bin"
 
 // needFaultTools skips (fails under CI=true) when the binaries the fault
 // suite starts its own servers from are missing.
 func needFaultTools(t *testing.T) {
 	t.Helper()
-	for _, p := range []string{filepath.Join(pgBin, "initdb"), filepath.Join(pgBin, "pg_ctl"), "/usr/bin/redis-server"} {
+	for _, p := range []string{filepath.Join(pgBin, "initdb"), filepath.Join(pgBin, "postgres"), filepath.Join(pgBin, "pg_isready"), "/usr/bin/redis-server"} {
 		if _, err := os.Stat(p); err != nil {
 			msg := fmt.Sprintf("%s not found: the fault suite starts private servers from it (apt-get install -y postgresql-15 redis-server)", p)
 			if os.Getenv("CI") == "true" {
@@ -51,6 +51,8 @@ func needFaultTools(t *testing.T) {
 // folder on a free port: stopping it hurts nobody else.
 type privatePG struct {
 	cred *syscall.Credential // the postgres user's when the test runs as root
+	cmd  *exec.Cmd           // the postmaster
+	done chan struct{}       // closed when it has exited
 	dir  string
 	data string
 	port string
@@ -99,31 +101,65 @@ func startPrivatePG(t *testing.T) *privatePG {
 func (p *privatePG) command(name string, args ...string) *exec.Cmd {
 	cmd := exec.Command(name, args...)
 	cmd.Dir = p.dir
-	if p.cred != nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: p.cred}
-	}
+	// Pdeathsig: a server of the test's own never outlives it, even when
+	// the test binary is killed (-timeout) before its clean-ups run.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: p.cred, Pdeathsig: syscall.SIGKILL}
 	return cmd
 }
 
-// Start starts the cluster and waits until it accepts connections.
+// Start runs the postmaster (not through pg_ctl, which would detach it)
+// and waits until it accepts connections.
 func (p *privatePG) Start() error {
-	opts := fmt.Sprintf("-p %s -c listen_addresses=127.0.0.1 -c unix_socket_directories=%s -c fsync=off -c synchronous_commit=off -c full_page_writes=off", p.port, p.dir)
-	out, err := p.command(filepath.Join(pgBin, "pg_ctl"), "-D", p.data, "-l", filepath.Join(p.dir, "postgres.log"),
-		"-w", "-t", "30", "-o", opts, "start").CombinedOutput()
+	logf, err := os.OpenFile(filepath.Join(p.dir, "postgres.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
-		return fmt.Errorf("pg_ctl start: %v\n%s\n%s", err, out, tail(filepath.Join(p.dir, "postgres.log")))
+		return err
 	}
-	return nil
+	p.cmd = p.command(filepath.Join(pgBin, "postgres"), "-D", p.data, "-p", p.port,
+		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="+p.dir,
+		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	p.cmd.Stdout, p.cmd.Stderr = logf, logf
+	if err := p.cmd.Start(); err != nil {
+		logf.Close()
+		return fmt.Errorf("postgres: %w", err)
+	}
+	p.done = make(chan struct{})
+	go func() { _ = p.cmd.Wait(); logf.Close(); close(p.done) }()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		select {
+		case <-p.done:
+			return fmt.Errorf("postgres exited at start\n%s", tail(filepath.Join(p.dir, "postgres.log")))
+		default:
+		}
+		if exec.Command(filepath.Join(pgBin, "pg_isready"), "-q", "-h", "127.0.0.1", "-p", p.port, "-t", "1").Run() == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("postgres on port %s not ready within 30s\n%s", p.port, tail(filepath.Join(p.dir, "postgres.log")))
 }
 
-// Stop is `pg_ctl stop -m immediate`: every backend is cut at once, as in
+// Stop is an immediate shutdown (SIGQUIT to the postmaster, what
+// `pg_ctl stop -m immediate` sends): every backend is cut at once, as in
 // a crash, and the next start runs crash recovery.
 func (p *privatePG) Stop() error {
-	out, err := p.command(filepath.Join(pgBin, "pg_ctl"), "-D", p.data, "-m", "immediate", "-w", "stop").CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("pg_ctl stop: %v\n%s", err, out)
+	if p.cmd == nil || p.cmd.Process == nil {
+		return nil
 	}
-	return nil
+	select {
+	case <-p.done:
+		return nil
+	default:
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGQUIT); err != nil {
+		return err
+	}
+	select {
+	case <-p.done:
+		return nil
+	case <-time.After(10 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		return errors.New("postgres ignored SIGQUIT for 10s: killed")
+	}
 }
 
 // privateRedis is a redis-server of the test's own, without persistence:
@@ -160,6 +196,7 @@ func (r *privateRedis) Start() error {
 	r.cmd = exec.Command("/usr/bin/redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
 		"--appendonly", "no", "--dir", r.dir, "--protected-mode", "no")
 	r.cmd.Stdout, r.cmd.Stderr = logf, logf
+	r.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := r.cmd.Start(); err != nil {
 		logf.Close()
 		return fmt.Errorf("redis-server: %w", err)
@@ -231,6 +268,7 @@ func startSvc(t *testing.T, ctx context.Context, bin string, env []string, logPa
 	p.cmd = exec.Command(bin)
 	p.cmd.Env = append(env[:len(env):len(env)], "HTTP_ADDR="+httpAddr, "ADMIN_ADDR="+adminAddr)
 	p.cmd.Stdout, p.cmd.Stderr = logf, logf
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -461,13 +461,15 @@ func faultsReadHeavy(t *testing.T, add func(faultRow)) {
 		t.Errorf("Redis down must degrade the cache, not the service: %d 5xx, %d failed requests; codes: %s", c.c5xx+c.c503, c.other, c.codeList())
 	}
 
-	// PostgreSQL: stop -m immediate under load, start again 3s later.
+	// PostgreSQL: an immediate stop under load, started again 3s later.
+	var restartAt time.Time
 	rec, brokenAt, backAt = loadScenario(ctx, 4, load, time.Second, 2*time.Second, func() (time.Time, time.Time) {
 		if err := fs.pg.Stop(); err != nil {
 			t.Error(err)
 		}
 		broken := time.Now()
 		time.Sleep(3 * time.Second)
+		restartAt = time.Now()
 		if err := fs.pg.Start(); err != nil {
 			t.Error(err)
 		}
@@ -475,12 +477,13 @@ func faultsReadHeavy(t *testing.T, add func(faultRow)) {
 	})
 	okAt = waitFirstOK(rec, backAt, "write")
 	c = count(rec.window(time.Time{}, time.Time{}))
-	// The first answers after the stop may still be in flight on
-	// connections cut mid-query: the outage is counted from 200ms on.
-	down := count(rec.window(brokenAt.Add(200*time.Millisecond), backAt))
-	cached := count(rec.window(brokenAt.Add(200*time.Millisecond), backAt, "read-cached"))
-	writes := count(rec.window(brokenAt.Add(200*time.Millisecond), backAt, "write"))
-	add(faultRow{preset: preset, scenario: "PostgreSQL stop -m immediate, start after 3s", c: c,
+	// The outage: from 200ms after the stop (answers in flight on the cut
+	// connections come back first) to the restart (from then on the
+	// server may accept connections before pg_isready sees it).
+	down := count(rec.window(brokenAt.Add(200*time.Millisecond), restartAt))
+	cached := count(rec.window(brokenAt.Add(200*time.Millisecond), restartAt, "read-cached"))
+	writes := count(rec.window(brokenAt.Add(200*time.Millisecond), restartAt, "write"))
+	add(faultRow{preset: preset, scenario: "PostgreSQL immediate stop (SIGQUIT), start after 3s", c: c,
 		recovery: recoveryText(t, "PostgreSQL restart", backAt, okAt),
 		notes: fmt.Sprintf("while down: cached reads %d/%d 2xx; writes %d 503 of %d (%d without Retry-After or shape); codes while down: %s",
 			cached.ok, cached.total, writes.c503, writes.total, down.bad503, down.codeList())})
@@ -496,7 +499,7 @@ func faultsReadHeavy(t *testing.T, add func(faultRow)) {
 	// what each replica answers.
 	time.Sleep(2 * time.Second) // the last invalidations travel
 	stale := staleItems(t, ctx, fs.pg.URL, urls)
-	add(faultRow{preset: preset, scenario: "stale items after the faults", c: counts{total: rhItems * len(urls), codes: map[int]int{}},
+	add(faultRow{preset: preset, scenario: "stale items after the faults", c: counts{total: rhItems * len(urls), ok: rhItems * len(urls), codes: map[int]int{}},
 		notes: fmt.Sprintf("stale items: %d of %d (×%d replicas)", stale, rhItems, len(urls))})
 	if stale > 0 {
 		t.Errorf("stale items: %d of %d", stale, rhItems)
@@ -842,6 +845,7 @@ func faultsRealtime(t *testing.T, add func(faultRow)) {
 	heardBefore := heard()
 	var heardDown int64
 	var joinDown string
+	var restartAt time.Time
 	rec, brokenAt, backAt := loadScenario(ctx, 4, load, time.Second, 2*time.Second, func() (time.Time, time.Time) {
 		if err := fs.pg.Stop(); err != nil {
 			t.Error(err)
@@ -852,6 +856,7 @@ func faultsRealtime(t *testing.T, add func(faultRow)) {
 		joinDown = joinWhileDown(ctx, svc.HTTP)
 		time.Sleep(2 * time.Second)
 		heardDown = heard() - h0
+		restartAt = time.Now()
 		if err := fs.pg.Start(); err != nil {
 			t.Error(err)
 		}
@@ -859,8 +864,8 @@ func faultsRealtime(t *testing.T, add func(faultRow)) {
 	})
 	okAt := waitFirstOK(rec, backAt, "write")
 	c = count(rec.window(time.Time{}, time.Time{}))
-	down := count(rec.window(brokenAt.Add(200*time.Millisecond), backAt))
-	add(faultRow{preset: preset, scenario: "PostgreSQL stop -m immediate, start after 3s", c: c,
+	down := count(rec.window(brokenAt.Add(200*time.Millisecond), restartAt)) // as for read-heavy
+	add(faultRow{preset: preset, scenario: "PostgreSQL immediate stop (SIGQUIT), start after 3s", c: c,
 		recovery: recoveryText(t, "PostgreSQL restart", backAt, okAt),
 		notes: fmt.Sprintf("while down: %d answers, %d 503 (%d without Retry-After or shape), WebSocket chat messages delivered %d, a new join: %s; codes while down: %s",
 			down.total, down.c503, down.bad503, heardDown, joinDown, down.codeList())})
