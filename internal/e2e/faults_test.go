@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -441,6 +442,11 @@ func faultsReadHeavy(t *testing.T, add func(faultRow)) {
 		fs.redis.Kill()
 		broken := time.Now()
 		time.Sleep(2 * time.Second)
+		for i, p := range replicas { // the fault must have been seen
+			if d, err := cacheDegraded(ctx, p.Admin); err != nil || !d {
+				t.Errorf("replica %d: 2s after Redis was killed its cache is not degraded (%v)", i, err)
+			}
+		}
 		if err := fs.redis.Start(); err != nil {
 			t.Error(err)
 		}
@@ -453,16 +459,24 @@ func faultsReadHeavy(t *testing.T, add func(faultRow)) {
 	c = count(rec.window(time.Time{}, time.Time{}))
 	okAt := waitFirstOK(rec, backAt, "write")
 	during := count(rec.window(brokenAt, backAt))
+	slowest := time.Duration(0)
+	for i, d := range reattached {
+		if d < 0 {
+			t.Errorf("replica %d: its cache still degraded %v after Redis was back", i, recoverWithin)
+		}
+		slowest = max(slowest, d)
+	}
 	add(faultRow{preset: preset, scenario: "Redis kill -9, restart after 2s", c: c,
-		recovery: recoveryText(t, "Redis restart", backAt, okAt),
-		notes: fmt.Sprintf("while down: %d answers, %d 2xx; cache back on Redis after %v; codes: %s",
-			during.total, during.ok, durations(reattached), c.codeList())})
+		recovery: slowest.Round(time.Millisecond).String() + " (cache back on Redis)",
+		notes: fmt.Sprintf("both caches degraded while down; %d answers while down, %d 2xx; first 2xx write after the restart %s; cache back on Redis after %v; codes: %s",
+			during.total, during.ok, recoveryText(t, "Redis restart", backAt, okAt), durations(reattached), c.codeList())})
 	if c.c5xx+c.c503 > 0 || c.other > 0 {
 		t.Errorf("Redis down must degrade the cache, not the service: %d 5xx, %d failed requests; codes: %s", c.c5xx+c.c503, c.other, c.codeList())
 	}
 
 	// PostgreSQL: an immediate stop under load, started again 3s later.
 	var restartAt time.Time
+	logErrors := errorLines(replicas...)
 	rec, brokenAt, backAt = loadScenario(ctx, 4, load, time.Second, 2*time.Second, func() (time.Time, time.Time) {
 		if err := fs.pg.Stop(); err != nil {
 			t.Error(err)
@@ -485,8 +499,8 @@ func faultsReadHeavy(t *testing.T, add func(faultRow)) {
 	writes := count(rec.window(brokenAt.Add(200*time.Millisecond), restartAt, "write"))
 	add(faultRow{preset: preset, scenario: "PostgreSQL immediate stop (SIGQUIT), start after 3s", c: c,
 		recovery: recoveryText(t, "PostgreSQL restart", backAt, okAt),
-		notes: fmt.Sprintf("while down: cached reads %d/%d 2xx; writes %d 503 of %d (%d without Retry-After or shape); codes while down: %s",
-			cached.ok, cached.total, writes.c503, writes.total, down.bad503, down.codeList())})
+		notes: fmt.Sprintf("while down: cached reads %d/%d 2xx; writes %d 503 of %d (%d without Retry-After or shape); codes while down: %s; ERROR log lines in the scenario: %d",
+			cached.ok, cached.total, writes.c503, writes.total, down.bad503, down.codeList(), errorLines(replicas...)-logErrors)})
 	checkOutage(t, "PostgreSQL down", down)
 	if cached.ok != cached.total {
 		t.Errorf("PostgreSQL down: cached reads answered %d 2xx of %d (want all: every one was in L1); codes: %s", cached.ok, cached.total, cached.codeList())
@@ -510,29 +524,54 @@ func faultsReadHeavy(t *testing.T, add func(faultRow)) {
 	add(sigtermScenario(t, ctx, preset, replicas[0], rhLoad(urls[:1]), slow))
 }
 
-// waitNotDegraded polls the admin /metrics until the cache's degraded
-// gauge reads 0, and says how long after back that was.
-func waitNotDegraded(ctx context.Context, admin string, back time.Time) time.Duration {
-	client := &http.Client{Timeout: time.Second}
-	for deadline := back.Add(recoverWithin); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, admin+"/metrics", nil)
-		resp, err := client.Do(req)
-		if err != nil {
-			continue
-		}
-		b := new(strings.Builder)
-		_, _ = ioCopy(b, resp)
-		degraded := false
-		for line := range strings.SplitSeq(b.String(), "\n") {
-			if strings.Contains(line, "cache_degraded{") && strings.HasSuffix(line, " 1") {
-				degraded = true
+// cacheDegraded reads the cache's degraded gauge from the admin /metrics.
+func cacheDegraded(ctx context.Context, admin string) (bool, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, admin+"/metrics", nil)
+	if err != nil {
+		return false, err
+	}
+	resp, err := (&http.Client{Timeout: time.Second}).Do(req)
+	if err != nil {
+		return false, err
+	}
+	b := new(strings.Builder)
+	if _, err := ioCopy(b, resp); err != nil {
+		return false, err
+	}
+	found := false
+	for line := range strings.SplitSeq(b.String(), "\n") {
+		if strings.Contains(line, "cache_degraded{") {
+			found = true
+			if strings.HasSuffix(line, " 1") {
+				return true, nil
 			}
 		}
-		if !degraded {
+	}
+	if !found {
+		return false, errors.New("no cache_degraded gauge in /metrics")
+	}
+	return false, nil
+}
+
+// waitNotDegraded polls the cache's degraded gauge until it reads 0, and
+// says how long after back that was (-1: not within recoverWithin).
+func waitNotDegraded(ctx context.Context, admin string, back time.Time) time.Duration {
+	for deadline := back.Add(recoverWithin); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if d, err := cacheDegraded(ctx, admin); err == nil && !d {
 			return time.Since(back)
 		}
 	}
 	return -1
+}
+
+// errorLines counts the ERROR lines the processes have logged so far.
+func errorLines(ps ...*svcProc) int {
+	n := 0
+	for _, p := range ps {
+		b, _ := os.ReadFile(p.log)
+		n += strings.Count(string(b), `"level":"ERROR"`)
+	}
+	return n
 }
 
 func durations(ds []time.Duration) string {
@@ -846,6 +885,7 @@ func faultsRealtime(t *testing.T, add func(faultRow)) {
 	var heardDown int64
 	var joinDown string
 	var restartAt time.Time
+	logErrors := errorLines(svc)
 	rec, brokenAt, backAt := loadScenario(ctx, 4, load, time.Second, 2*time.Second, func() (time.Time, time.Time) {
 		if err := fs.pg.Stop(); err != nil {
 			t.Error(err)
@@ -867,8 +907,8 @@ func faultsRealtime(t *testing.T, add func(faultRow)) {
 	down := count(rec.window(brokenAt.Add(200*time.Millisecond), restartAt)) // as for read-heavy
 	add(faultRow{preset: preset, scenario: "PostgreSQL immediate stop (SIGQUIT), start after 3s", c: c,
 		recovery: recoveryText(t, "PostgreSQL restart", backAt, okAt),
-		notes: fmt.Sprintf("while down: %d answers, %d 503 (%d without Retry-After or shape), WebSocket chat messages delivered %d, a new join: %s; codes while down: %s",
-			down.total, down.c503, down.bad503, heardDown, joinDown, down.codeList())})
+		notes: fmt.Sprintf("while down: %d answers, %d 503 (%d without Retry-After or shape), WebSocket chat messages delivered %d, a new join: %s; codes while down: %s; ERROR log lines in the scenario: %d",
+			down.total, down.c503, down.bad503, heardDown, joinDown, down.codeList(), errorLines(svc)-logErrors)})
 	checkOutage(t, "PostgreSQL down", down)
 	if down.c503 == 0 {
 		t.Errorf("PostgreSQL down: no 503 (%s): the outage was not seen", down.codeList())
