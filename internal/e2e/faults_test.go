@@ -44,8 +44,8 @@ type faultRow struct {
 // temporary folders on free ports, never the shared ones) under a small
 // load over loopback while it breaks things: Redis killed with -9 and
 // restarted, PostgreSQL stopped in immediate mode and restarted, the
-// service sent SIGTERM, ~75 malformed requests, WebSocket clients that
-// stop reading. It prints a Markdown table of the answers per scenario
+// service sent SIGTERM, ~85 malformed requests per service and 11
+// malformed WebSocket messages, WebSocket clients that stop reading. It prints a Markdown table of the answers per scenario
 // and asserts what must hold: no 5xx for bad input, 503 with Retry-After
 // in the spec's error shape (never 500) while the database is down,
 // cached reads served through the outage, recovery on its own within 15s,
@@ -1047,6 +1047,8 @@ func slowReaders(t *testing.T, ctx context.Context, httpURL string) faultRow {
 		t.Errorf("slow readers stalled the others: a reading client got %d of %d messages", minGot, published.Load())
 	}
 	for _, g := range gaps {
+		// A hub that waited on a client that does not read would hold the
+		// others for its write timeout (REALTIME_WRITE_TIMEOUT, 2s).
 		if g > time.Second {
 			t.Errorf("slow readers stalled the others: a reading client went %v without a frame (tick 50ms)", g.Round(time.Millisecond))
 		}
