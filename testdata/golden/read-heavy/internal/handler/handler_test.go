@@ -145,6 +145,9 @@ func TestCreateAndUpdateItem(t *testing.T) {
 	if code := call(t, srv, "POST", "/items", `{"name":`, &e); code != 400 {
 		t.Fatalf("broken JSON: status %d, want 400", code)
 	}
+	if code := call(t, srv, "POST", "/items", `{"name":"x","quantity":1,"price":1,"colour":"red"}`, &e); code != 400 || !strings.Contains(e.Message, "colour") {
+		t.Fatalf("unknown field: status %d, body %+v; want 400 naming the field", code, e)
+	}
 
 	var updated api.Item
 	target := fmt.Sprintf("/items/%d", created.ID)

@@ -4,7 +4,6 @@ package handler
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 
 	"github.com/go-faster/jx"
@@ -55,7 +54,7 @@ func (h *Handler) errorStatus(err error) int {
 func (h *Handler) NewError(ctx context.Context, err error) *api.ErrorStatusCode {
 	status := h.errorStatus(err)
 	if status >= http.StatusInternalServerError {
-		slog.ErrorContext(ctx, "request failed", "status", status, "error", err)
+		apierr.LogFailure(ctx, status, err)
 	}
 	return &api.ErrorStatusCode{StatusCode: status, Response: errorValue(status, apierr.Message(status, err))}
 }

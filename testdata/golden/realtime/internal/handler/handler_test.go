@@ -105,6 +105,9 @@ func TestRoomsCRUD(t *testing.T) {
 	if code := call(t, ts, "POST", "/rooms", `{"id":"Bad Id!","title":"x"}`, &e); code != 400 {
 		t.Fatalf("bad id: status %d, want 400", code)
 	}
+	if code := call(t, ts, "POST", "/rooms", `{"id":"arena-2","title":"x","titel":"y"}`, &e); code != 400 || !strings.Contains(e.Message, "titel") {
+		t.Fatalf("unknown field: status %d, body %+v; want 400 naming the field", code, e)
+	}
 	if code := call(t, ts, "POST", "/rooms", `{"id":"lobby","title":"Lobby"}`, nil); code != 201 {
 		t.Fatalf("create lobby: status %d", code)
 	}

@@ -3,11 +3,13 @@
 package apierr_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +17,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	ht "github.com/ogen-go/ogen/http"
 	"github.com/ogen-go/ogen/ogenerrors"
@@ -212,6 +215,43 @@ func TestErrorHandlerClientGone(t *testing.T) {
 	if w.Code != http.StatusRequestTimeout || !strings.Contains(w.Body.String(), `"code":408`) {
 		t.Errorf("body timeout: %d %s, want 408 in the error shape", w.Code, w.Body.String())
 	}
+}
+
+// TestLogFailureSamples: an outage answers every request 503 or 504; those
+// are logged once a second with the count left out, other 5xx every time.
+func TestLogFailureSamples(t *testing.T) {
+	var buf bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewJSONHandler(&buf, nil)))
+	defer slog.SetDefault(prev)
+	down := errors.New("dial tcp 127.0.0.1:5432: connect: connection refused")
+	for range 100 {
+		apierr.LogFailure(context.Background(), http.StatusServiceUnavailable, down)
+	}
+	for range 3 {
+		apierr.LogFailure(context.Background(), http.StatusInternalServerError, errors.New("bug"))
+	}
+	apierr.LogFailure(context.Background(), http.StatusGatewayTimeout, context.DeadlineExceeded)
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if n503, n500, n504 := count(lines, `"status":503`), count(lines, `"status":500`), count(lines, `"status":504`); n503 != 1 || n500 != 3 || n504 != 1 {
+		t.Fatalf("logged %d lines of 503 (want 1 for 100), %d of 500 (want 3), %d of 504 (want 1):\n%s", n503, n500, n504, buf.String())
+	}
+	time.Sleep(1100 * time.Millisecond)
+	buf.Reset()
+	apierr.LogFailure(context.Background(), http.StatusServiceUnavailable, down)
+	if !strings.Contains(buf.String(), `"suppressed":99`) {
+		t.Errorf("the first 503 line of the next second: %s, want suppressed 99", buf.String())
+	}
+}
+
+func count(lines []string, sub string) int {
+	n := 0
+	for _, l := range lines {
+		if strings.Contains(l, sub) {
+			n++
+		}
+	}
+	return n
 }
 
 // TestRetryAfter: every 503 says when to retry.

@@ -422,6 +422,32 @@ func TestBodyTimeout408(t *testing.T) {
 	}
 }
 
+// TestMalformedChunks400: a chunked body net/http cannot parse is the
+// client's fault, answered 400 in the error shape, not counted as a
+// client that went away (499).
+func TestMalformedChunks400(t *testing.T) {
+	api, err := ogentest.NewServer(thingHandler{}, ogentest.WithErrorHandler(apierr.ErrorHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := server.New(server.Config{Addr: "unused", ReadTimeout: 5 * time.Second, ReadHeaderTimeout: time.Second}, server.Guard(api, apierr.Write))
+	urls, stop := run(t, 5*time.Second, srv)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(urls[0], "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.WriteString(conn, "POST /things HTTP/1.1\r\nHost: svc\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n")
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	b, _ := io.ReadAll(conn)
+	_ = conn.Close()
+	if !strings.HasPrefix(string(b), "HTTP/1.1 400") || !strings.Contains(string(b), `"code":400`) {
+		t.Errorf("malformed chunk size: %q, want a 400 in the error shape", b)
+	}
+	if err := stop(); err != nil {
+		t.Error(err)
+	}
+}
+
 // TestLimitSheds: past MaxInFlight requests in the handler, the next is
 // answered 503 with Retry-After at once; once one finishes, requests pass
 // again.

@@ -18,7 +18,9 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
+	"time"
 	"unicode/utf8"
 
 	ht "github.com/ogen-go/ogen/http"
@@ -204,11 +206,54 @@ func handleError(ctx context.Context, w http.ResponseWriter, r *http.Request, er
 		return
 	}
 	if code >= 500 {
-		slog.ErrorContext(ctx, "request failed",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.Int("status", code), slog.String("error", err.Error()))
+		LogFailure(ctx, code, err, slog.String("method", r.Method), slog.String("path", r.URL.Path))
 	}
 	write(w, code, Message(code, err))
+}
+
+// LogFailure logs a 5xx answer at ERROR ("request failed" with status,
+// error and attrs). A 503 or 504 says a backend is down or slow, and then
+// nearly every request answers it: those lines are sampled, one a second
+// per status, the next one logged carrying "suppressed", the count left
+// out since the last, so an outage does not flood the log (the metrics
+// count every answer). Other 5xx are logged every time.
+func LogFailure(ctx context.Context, status int, err error, attrs ...slog.Attr) {
+	if i := sampledStatus(status); i >= 0 {
+		s := &failureLog[i]
+		now := time.Now()
+		s.mu.Lock()
+		if now.Before(s.next) {
+			s.suppressed++
+			s.mu.Unlock()
+			return
+		}
+		s.next = now.Add(time.Second)
+		n := s.suppressed
+		s.suppressed = 0
+		s.mu.Unlock()
+		if n > 0 {
+			attrs = append(attrs, slog.Int("suppressed", n))
+		}
+	}
+	attrs = append(attrs, slog.Int("status", status), slog.String("error", err.Error()))
+	slog.LogAttrs(ctx, slog.LevelError, "request failed", attrs...)
+}
+
+// failureLog samples the lines of 503 ([0]) and 504 ([1]) answers.
+var failureLog [2]struct {
+	next       time.Time
+	mu         sync.Mutex
+	suppressed int
+}
+
+func sampledStatus(status int) int {
+	switch status {
+	case http.StatusServiceUnavailable:
+		return 0
+	case http.StatusGatewayTimeout:
+		return 1
+	}
+	return -1
 }
 
 // NotFound answers a path the API does not have (api.WithNotFound): 404

@@ -5,7 +5,9 @@ package server
 import (
 	"bytes"
 	"errors"
+	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -53,8 +55,10 @@ func Guard(h http.Handler, write apierr.WriteFunc) http.Handler {
 				write(rw, http.StatusRequestEntityTooLarge, "request body too large")
 			case errors.Is(err, os.ErrDeadlineExceeded):
 				write(rw, http.StatusRequestTimeout, "request body not received in time")
-			default: // the client went away mid-body
+			case clientGone(err):
 				rw.WriteHeader(apierr.StatusClientClosedRequest)
+			default: // net/http refused the framing: a malformed chunked body
+				write(rw, http.StatusBadRequest, "malformed request body: "+err.Error())
 			}
 			return
 		}
@@ -67,6 +71,14 @@ func Guard(h http.Handler, write apierr.WriteFunc) http.Handler {
 		r.Body = b
 		h.ServeHTTP(rw, r)
 	})
+}
+
+// clientGone reports whether a body read failed because the client went
+// away mid-body (the connection ended or broke), not because what it sent
+// was malformed.
+func clientGone(err error) bool {
+	var op *net.OpError
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) || errors.As(err, &op)
 }
 
 // badText says what is wrong with the text of the path or query, or "".
