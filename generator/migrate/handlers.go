@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
-	"strings"
 
 	"golang.org/x/tools/go/types/typeutil"
 )
@@ -207,10 +206,20 @@ func (s *service) convertReturns(fs *fileState, fd *ast.FuncDecl, w string) {
 			return true
 		}
 		res := ret.Results[0]
+		// The function's last statement needs no bare return after it.
+		last := len(fd.Body.List) > 0 && fd.Body.List[len(fd.Body.List)-1] == ret
 		strip := func() { fs.replaceRange(s, ret.Pos(), res.Pos(), "") }
-		after := func() { fs.insert(s, ret.End(), "\nreturn") }
+		after := func() {
+			if !last {
+				fs.insert(s, ret.End(), "\nreturn")
+			}
+		}
 		if id, ok := res.(*ast.Ident); ok && id.Name == "nil" {
-			fs.replace(s, ret, "return")
+			if last {
+				fs.replace(s, ret, "")
+			} else {
+				fs.replace(s, ret, "return")
+			}
 			return true
 		}
 		if call, ok := res.(*ast.CallExpr); ok {
@@ -236,7 +245,11 @@ func (s *service) convertReturns(fs *fileState, fd *ast.FuncDecl, w string) {
 			if pn, ok := info.Uses[identOf(sel.X)].(*types.PkgName); ok && routerImports[pn.Imported().Path()] == Echo {
 				if code, ok := echoErrors[sel.Sel.Name]; ok {
 					fs.helpers["writeError"] = true
-					fs.replace(s, ret, "writeError("+w+", "+statusConst(code)+", "+strconv.Quote(http.StatusText(code))+")\nreturn")
+					text := "writeError(" + w + ", " + statusConst(code) + ", " + strconv.Quote(http.StatusText(code)) + ")"
+					if !last {
+						text += "\nreturn"
+					}
+					fs.replace(s, ret, text)
 					return true
 				}
 			}
@@ -410,5 +423,3 @@ func (s *service) leftovers() {
 		})
 	}
 }
-
-var _ = strings.TrimSpace

@@ -373,6 +373,9 @@ func (s *service) render() error {
 			}
 			return fs.edits[i].end > fs.edits[j].end
 		})
+		for i := range fs.edits {
+			fs.edits[i] = wholeLine(fs.src, fs.edits[i])
+		}
 		out := bytes.Clone(fs.src)
 		last := len(out)
 		for _, e := range fs.edits {
@@ -425,6 +428,25 @@ func (s *service) render() error {
 		s.res.Changes = append(s.res.Changes, Change{Path: filepath.ToSlash(rel), New: src})
 	}
 	return nil
+}
+
+// wholeLine widens a deletion that leaves only blanks on its line to the
+// whole line, so a removed statement leaves no empty line behind.
+func wholeLine(src []byte, e edit) edit {
+	if e.text != "" || e.start == e.end {
+		return e
+	}
+	start, end := e.start, e.end
+	for start > 0 && (src[start-1] == ' ' || src[start-1] == '\t') {
+		start--
+	}
+	for end < len(src) && (src[end] == ' ' || src[end] == '\t') {
+		end++
+	}
+	if (start == 0 || src[start-1] == '\n') && end < len(src) && src[end] == '\n' {
+		return edit{start: start, end: end + 1}
+	}
+	return e
 }
 
 // fixImports removes the router imports the file no longer uses, adds

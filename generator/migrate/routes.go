@@ -6,6 +6,7 @@ import (
 	"go/token"
 	"go/types"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -696,6 +697,9 @@ func (c *rctx) route(stmt *ast.CallExpr, method string, pathExpr ast.Expr, g *gr
 		c.s.converted[fn] = true
 	}
 	hname := oneLine(c.fs.text(c.s, handler))
+	if _, ok := handler.(*ast.FuncLit); ok {
+		hname = "(func literal)"
+	}
 	if fn != nil {
 		hname = fn.Name()
 		if sig, ok := fn.Type().(*types.Signature); ok && sig.Recv() != nil {
@@ -743,6 +747,7 @@ func wrap(mws []string, inner string) string {
 func (s *service) conflicts() {
 	mux := http.NewServeMux()
 	noop := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+	at := map[string]string{}
 	for _, r := range s.res.Routes {
 		key := r.Pattern
 		if r.Method != "" {
@@ -751,13 +756,37 @@ func (s *service) conflicts() {
 		func() {
 			defer func() {
 				if v := recover(); v != nil {
-					s.res.Problems = append(s.res.Problems, Problem{At: r.At, What: "ServeMux refuses the route " + strconv.Quote(key) + ": " + strings.TrimPrefix(stringOf(v), "http: "),
-						Fix: "the routers resolved this overlap by registration order or priority; make the patterns distinct (or merge the handlers), then run migrate again"})
+					s.res.Problems = append(s.res.Problems, Problem{At: r.At, What: "ServeMux would panic on the route " + strconv.Quote(key) + ": " + conflictText(stringOf(v), at),
+						Fix: "the router resolved this overlap by registration order or priority; make the patterns distinct (or merge the handlers), then run migrate again"})
 				}
 			}()
 			mux.Handle(key, noop)
+			at[key] = r.At
 		}()
 	}
+}
+
+var (
+	conflictWith = regexp.MustCompile(`conflicts with pattern "([^"]+)"`)
+	conflictLike = regexp.MustCompile(`like "([^"]+)"`)
+)
+
+// conflictText shortens ServeMux's panic message to the other route, where
+// it is, and a path both match.
+func conflictText(msg string, at map[string]string) string {
+	m := conflictWith.FindStringSubmatch(msg)
+	if m == nil {
+		first, _, _ := strings.Cut(msg, "\n")
+		return strings.TrimPrefix(first, "http: ")
+	}
+	out := "it conflicts with " + strconv.Quote(m[1])
+	if a := at[m[1]]; a != "" {
+		out += " (" + a + ")"
+	}
+	if l := conflictLike.FindStringSubmatch(msg); l != nil {
+		out += ": both match " + strconv.Quote(l[1]) + " and neither is more specific"
+	}
+	return out
 }
 
 func stringOf(v any) string {
