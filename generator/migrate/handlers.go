@@ -73,14 +73,18 @@ func (s *service) convertHandler(fn *types.Func) {
 			"give it one of those shapes or make it an http.HandlerFunc by hand, then run migrate again")
 		return
 	}
+	outside := false
 	for _, p := range s.pkgs {
 		for id, obj := range p.TypesInfo.Uses {
 			if obj == fn && !s.routeUses[id] {
 				s.problem(id.Pos(), "the handler "+fn.Name()+" is used outside a route registration",
 					"call it through the router (httptest) instead, or convert this use by hand, then run migrate again")
-				return
+				outside = true
 			}
 		}
+	}
+	if outside {
+		return
 	}
 	param := sig.Params().At(0)
 	w, r := "w", "r"

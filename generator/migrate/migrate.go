@@ -184,6 +184,9 @@ func Plan(ctx context.Context, dir string) (*Result, error) {
 	var loadErrs []string
 	for _, p := range pkgs {
 		if p.Module == nil || filepath.Clean(p.Module.Dir) != abs {
+			for _, e := range p.Errors {
+				loadErrs = append(loadErrs, e.Error())
+			}
 			continue
 		}
 		s.module = p.Module.Path
@@ -259,6 +262,7 @@ func Plan(ctx context.Context, dir string) (*Result, error) {
 	s.res.SpecErr = generator.CheckSpec(SpecPath, s.res.Spec)
 	s.res.RouterModules = s.unusedRouterModules()
 	sort.SliceStable(s.res.Problems, func(i, j int) bool { return lessAt(s.res.Problems[i].At, s.res.Problems[j].At) })
+	s.res.Problems = slices.Compact(s.res.Problems)
 	return s.res, nil
 }
 

@@ -41,7 +41,6 @@ func goCmd(t *testing.T, dir string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command("go", args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("go %s in %s: %v\n%s", strings.Join(args, " "), dir, err, out)
@@ -62,6 +61,9 @@ var wantPaths = map[string][]string{
 func TestFixtures(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("no go command")
+	}
+	if testing.Short() {
+		t.Skip("builds and tests four services (about a minute)")
 	}
 	for _, name := range []string{"chi", "gorilla", "echo", "gin"} {
 		t.Run(name, func(t *testing.T) {

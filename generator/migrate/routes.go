@@ -654,6 +654,13 @@ func joinPath(prefix, p string) string {
 
 // route emits the ServeMux registration of one route.
 func (c *rctx) route(stmt *ast.CallExpr, method string, pathExpr ast.Expr, g *group, mwExprs []ast.Expr, handler ast.Expr, isFunc bool) ([]string, bool) {
+	// A route left alone still counts as the handler's registration.
+	switch h := ast.Unparen(handler).(type) {
+	case *ast.SelectorExpr:
+		c.s.routeUses[h.Sel] = true
+	case *ast.Ident:
+		c.s.routeUses[h] = true
+	}
 	p, ok := c.str(pathExpr)
 	if !ok {
 		return nil, false
