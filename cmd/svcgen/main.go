@@ -13,6 +13,7 @@
 //	svcgen new [NAME] [flags]       create a service (a wizard on a terminal)
 //	svcgen audit [PATH...]          review existing services: file:line findings, md or json
 //	svcgen adopt [DIR] --preset P   bring a service svcgen did not generate under svcgen
+//	svcgen migrate [DIR] [--write]  move chi, gorilla/mux, echo or gin routes onto http.ServeMux, draft api/openapi.yaml
 //	svcgen presets                  list the presets
 //	svcgen presets show NAME        a preset's features and parameters
 //	svcgen explain [FEATURE]        what a feature solves, its files, parameters and metrics
