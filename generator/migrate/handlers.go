@@ -311,7 +311,6 @@ func (s *service) paramAccess(fs *fileState) {
 		switch r := routerImports[pkg]; {
 		case r == Chi && name == "URLParam" && len(call.Args) == 2:
 			fs.replace(s, call, fs.text(s, call.Args[0])+".PathValue("+fs.text(s, call.Args[1])+")")
-			s.paramUse(fs, call, call.Args[1])
 		case r == Gorilla && name == "Vars" && len(call.Args) == 1:
 			req := fs.text(s, call.Args[0])
 			if ix, ok := par[call].(*ast.IndexExpr); ok && ix.X == call {
@@ -348,9 +347,6 @@ func (s *service) paramAccess(fs *fileState) {
 		return true
 	})
 }
-
-// paramUse is a hook for path parameter reads (the spec types them).
-func (s *service) paramUse(*fileState, *ast.CallExpr, ast.Expr) {}
 
 // dropAdapters removes the local functions that adapted a net/http
 // middleware to gin once nothing else calls them.

@@ -117,8 +117,11 @@ func TestFixtures(t *testing.T) {
 				Paths map[string]map[string]struct {
 					OperationID string `yaml:"operationId"`
 					Parameters  []struct {
-						Name string `yaml:"name"`
-						In   string `yaml:"in"`
+						Name   string `yaml:"name"`
+						In     string `yaml:"in"`
+						Schema struct {
+							Type string `yaml:"type"`
+						} `yaml:"schema"`
 					} `yaml:"parameters"`
 					RequestBody map[string]any `yaml:"requestBody"`
 					Responses   map[string]any `yaml:"responses"`
@@ -142,8 +145,8 @@ func TestFixtures(t *testing.T) {
 						t.Errorf("spec has no %s %s", m, p)
 						continue
 					}
-					if strings.Contains(p, "{id}") && (len(op.Parameters) != 1 || op.Parameters[0].Name != "id" || op.Parameters[0].In != "path") {
-						t.Errorf("%s %s: parameters %+v, want the path parameter id", m, p, op.Parameters)
+					if strings.Contains(p, "{id}") && (len(op.Parameters) != 1 || op.Parameters[0].Name != "id" || op.Parameters[0].In != "path" || op.Parameters[0].Schema.Type != "integer") {
+						t.Errorf("%s %s: parameters %+v, want the integer path parameter id", m, p, op.Parameters)
 					}
 				}
 			}

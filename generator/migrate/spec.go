@@ -285,10 +285,19 @@ func (s *service) spec() []byte {
 		}
 		usedIDs[id] = true
 		op := obj{{k: "operationId", v: id}}
+		var ints map[string]bool
+		if fd := s.decls[r.fn]; r.fn != nil && fd != nil {
+			ints = s.intParams(fd)
+		}
 		var params []any
 		for _, seg := range strings.Split(p, "/") {
 			if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
-				params = append(params, obj{{k: "name", v: seg[1 : len(seg)-1]}, {k: "in", v: "path"}, {k: "required", v: true}, {k: "schema", v: obj{{k: "type", v: "string"}}}})
+				name := seg[1 : len(seg)-1]
+				schema := obj{{k: "type", v: "string"}}
+				if ints[name] {
+					schema = obj{{k: "type", v: "integer"}, {k: "format", v: "int64"}}
+				}
+				params = append(params, obj{{k: "name", v: name}, {k: "in", v: "path"}, {k: "required", v: true}, {k: "schema", v: schema}})
 			}
 		}
 		if len(params) > 0 {
@@ -447,4 +456,78 @@ func yamlString(s string) string {
 		return s
 	}
 	return strconv.Quote(s)
+}
+
+// intParams are the path parameters fd, or a function of the module it
+// calls directly, parses with strconv.Atoi, ParseInt or ParseUint: the
+// spec types those as integers.
+func (s *service) intParams(fd *ast.FuncDecl) map[string]bool {
+	out := map[string]bool{}
+	s.parsedInts(fd, out)
+	info := s.declFile[fd].pkg.TypesInfo
+	ast.Inspect(fd.Body, func(n ast.Node) bool {
+		if call, ok := n.(*ast.CallExpr); ok {
+			if fn, ok := typeutil.Callee(info, call).(*types.Func); ok {
+				if callee := s.decls[fn]; callee != nil && callee != fd {
+					s.parsedInts(callee, out)
+				}
+			}
+		}
+		return true
+	})
+	return out
+}
+
+func (s *service) parsedInts(fd *ast.FuncDecl, out map[string]bool) {
+	info := s.declFile[fd].pkg.TypesInfo
+	ast.Inspect(fd.Body, func(n ast.Node) bool {
+		call, ok := n.(*ast.CallExpr)
+		if !ok || len(call.Args) == 0 {
+			return true
+		}
+		if pkg, name := callee(info, call); pkg != "strconv" || (name != "Atoi" && name != "ParseInt" && name != "ParseUint") {
+			return true
+		}
+		if key := paramKey(info, call.Args[0]); key != "" {
+			out[key] = true
+		}
+		return true
+	})
+}
+
+// paramKey is the name of the path parameter e reads (chi.URLParam(r, k),
+// mux.Vars(r)[k], c.Param(k) of echo or gin), "" when it reads none.
+func paramKey(info *types.Info, e ast.Expr) string {
+	constStr := func(e ast.Expr) string {
+		if tv, ok := info.Types[e]; ok && tv.Value != nil && tv.Value.Kind() == constant.String {
+			return constant.StringVal(tv.Value)
+		}
+		return ""
+	}
+	switch e := ast.Unparen(e).(type) {
+	case *ast.IndexExpr:
+		if call, ok := e.X.(*ast.CallExpr); ok {
+			if pkg, name := callee(info, call); routerImports[pkg] == Gorilla && name == "Vars" {
+				return constStr(e.Index)
+			}
+		}
+		if id, ok := e.X.(*ast.Ident); ok && isGorillaVars(info.TypeOf(id)) {
+			return constStr(e.Index)
+		}
+	case *ast.CallExpr:
+		pkg, name := callee(info, e)
+		switch r := routerImports[pkg]; {
+		case r == Chi && name == "URLParam" && len(e.Args) == 2:
+			return constStr(e.Args[1])
+		case (r == Echo || r == Gin) && name == "Param" && len(e.Args) == 1:
+			return constStr(e.Args[0])
+		}
+	}
+	return ""
+}
+
+// isGorillaVars says whether t is the map[string]string mux.Vars returns.
+func isGorillaVars(t types.Type) bool {
+	m, ok := t.(*types.Map)
+	return ok && types.Identical(m.Key(), types.Typ[types.String]) && types.Identical(m.Elem(), types.Typ[types.String])
 }
