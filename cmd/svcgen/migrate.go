@@ -130,7 +130,9 @@ func runMigrate(cmd *cobra.Command, e *env, f *migrateFlags, dir string) error {
 		return err
 	}
 	fmt.Fprintln(out, "migrated: the module type-checks with its tests; run: go test ./...")
-	if !ap.Tidied && len(res.RouterModules) > 0 {
+	if ap.Tidied {
+		fmt.Fprintln(out, "go mod tidy: done (the router's requirement is dropped)")
+	} else if len(res.RouterModules) > 0 {
 		fmt.Fprintf(out, "go.mod still requires %s: run go mod tidy to drop it\n", strings.Join(res.RouterModules, ", "))
 	}
 	if !res.SpecExists {

@@ -196,6 +196,12 @@ func (c *rctx) stmt(st ast.Stmt, top bool) ([]string, bool) {
 					}
 					c.groups[info.Defs[id]] = &group{root: true}
 					c.mux = id.Name
+					switch r {
+					case Echo:
+						c.s.note(st.Pos(), "a path no route matches now gets ServeMux's plain-text 404 (or 405 with Allow), not echo's JSON {\"message\": ...}")
+					case Gin:
+						c.s.note(st.Pos(), "a known path with another method now gets 405 with an Allow header (gin answered 404); unmatched paths get ServeMux's plain-text 404")
+					}
 					if r == Gin && name == "Default" {
 						c.top = append(c.top, c.helper("logRequests"), c.helper("recoverPanics"))
 						c.s.note(st.Pos(), "gin.Default's Logger and Recovery are now the net/http middleware logRequests and recoverPanics")
