@@ -8,6 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/tools/go/analysis"
+	"golang.org/x/tools/go/analysis/checker"
+	"golang.org/x/tools/go/analysis/passes/fieldalignment"
+	"golang.org/x/tools/go/packages"
 	"gopkg.in/yaml.v3"
 
 	"github.com/svcgen/svcgen/generator"
@@ -103,6 +107,9 @@ func TestFixtures(t *testing.T) {
 			}
 			goCmd(t, dir, "build", "./...")
 			goCmd(t, dir, "vet", "./...")
+			if msgs := fieldAlignment(t, dir); len(msgs) > 0 {
+				t.Errorf("fieldalignment:\n%s", strings.Join(msgs, "\n"))
+			}
 			after := goCmd(t, dir, "test", "-count=1", "./...")
 			t.Logf("after: %s", strings.TrimSpace(after))
 
@@ -164,4 +171,24 @@ func TestFixtures(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fieldAlignment runs the fieldalignment analyzer on the module in dir.
+func fieldAlignment(t *testing.T, dir string) []string {
+	t.Helper()
+	pkgs, err := packages.Load(&packages.Config{Dir: dir, Mode: packages.LoadAllSyntax}, "./...")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := checker.Analyze([]*analysis.Analyzer{fieldalignment.Analyzer}, pkgs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range g.Roots {
+		for _, d := range r.Diagnostics {
+			out = append(out, r.Package.Fset.Position(d.Pos).String()+": "+d.Message)
+		}
+	}
+	return out
 }
