@@ -170,6 +170,9 @@ func Plan(ctx context.Context, dir string) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if st, err := os.Stat(abs); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("%s is not a directory: name the service's module root (the folder with its go.mod)", dir)
+	}
 	fset := token.NewFileSet()
 	cfg := &packages.Config{Context: ctx, Dir: abs, Fset: fset,
 		Mode: packages.NeedName | packages.NeedFiles | packages.NeedCompiledGoFiles | packages.NeedSyntax | packages.NeedTypes | packages.NeedTypesInfo | packages.NeedModule | packages.NeedImports}
