@@ -276,3 +276,32 @@ func writeAtomic(p string, content []byte) error {
 	}
 	return nil
 }
+
+// ReasonMigrated is why svcgen migrate saved a file it rewrote.
+const ReasonMigrated = "rewritten by svcgen migrate"
+
+// SaveBackup saves old (service-relative slash paths to their content) as
+// one new backup of the service in dir, for a command that replaces them
+// outside a regen plan (svcgen migrate). It returns nil when old is empty.
+func SaveBackup(dir string, old map[string][]byte, reason, command string) (*Backup, error) {
+	if len(old) == 0 {
+		return nil, nil
+	}
+	now := time.Now()
+	b := Backup{ID: newBackupID(dir, now), Time: now.UTC().Truncate(time.Second), Command: command, Svcgen: Version}
+	paths := make([]string, 0, len(old))
+	for p := range old {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		if err := writeAtomic(filepath.Join(dir, filepath.FromSlash(path.Join(b.Dir(), p))), old[p]); err != nil {
+			return nil, fmt.Errorf("backing up %s: %w", p, err)
+		}
+		b.Files = append(b.Files, BackupFile{Path: p, Reason: reason})
+	}
+	if err := writeBackupIndex(dir, b); err != nil {
+		return nil, err
+	}
+	return &b, nil
+}

@@ -16,6 +16,7 @@
 //	svcgen check [DIR...] [--json]  drift check of services or fleets; --json the drift report
 //	svcgen fleet upgrade [DIR...]   each service's regen on svcgen/upgrade, tested, committed,
 //	                                with its pull request or issue (--fleet FILE --wave NAME)
+//	svcgen migrate [DIR] [--write]  move chi, gorilla/mux, echo or gin routes onto http.ServeMux, draft api/openapi.yaml
 //	svcgen presets                  list the presets
 //	svcgen presets show NAME        a preset's features and parameters
 //	svcgen explain [FEATURE]        what a feature solves, its files, parameters and metrics

@@ -138,7 +138,7 @@ queries, PGO and profiling, chosen by a preset and per-feature overrides.`,
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &usageError{cmd: cmd, err: err}
 	})
-	root.AddCommand(newNewCmd(e), newRegenCmd(e), newCheckCmd(e), newFleetCmd(e), newAuditCmd(e), newAdoptCmd(e), newBackupCmd(e), newPresetsCmd(e), newExplainCmd(e), newTutorialCmd(e), newVersionCmd(e))
+	root.AddCommand(newNewCmd(e), newRegenCmd(e), newCheckCmd(e), newFleetCmd(e), newAuditCmd(e), newAdoptCmd(e), newMigrateCmd(e), newBackupCmd(e), newPresetsCmd(e), newExplainCmd(e), newTutorialCmd(e), newVersionCmd(e))
 	return root
 }
 
