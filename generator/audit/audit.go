@@ -133,6 +133,29 @@ type Uses struct {
 	Cache bool `json:"cache"`
 	// DB is true when the service opens a database (database/sql or pgx).
 	DB bool `json:"db"`
+	// DBAPIs are the database client APIs the service opens or queries
+	// through, from the type-checked calls: "database/sql" (sqlx and
+	// sqlboiler-style executors included), "pgx", "redis". Sorted.
+	DBAPIs []string `json:"db_apis,omitempty"`
+	// SQLDrivers are the database/sql drivers the service's packages
+	// import (github.com/lib/pq, github.com/go-sql-driver/mysql, ...).
+	SQLDrivers []string `json:"sql_drivers,omitempty"`
+}
+
+// sqlDrivers are the import paths of database/sql drivers.
+var sqlDrivers = []string{
+	"github.com/lib/pq", "github.com/go-sql-driver/mysql", "github.com/jackc/pgx/v5/stdlib",
+	"github.com/jackc/pgx/v4/stdlib", "github.com/mattn/go-sqlite3", "modernc.org/sqlite",
+	"github.com/microsoft/go-mssqldb", "github.com/denisenkom/go-mssqldb", "github.com/sijms/go-ora/v2",
+	"github.com/ClickHouse/clickhouse-go/v2",
+}
+
+// addAPI records a database API the service uses.
+func (u *Uses) addAPI(api string) {
+	if !containsStr(u.DBAPIs, api) {
+		u.DBAPIs = append(u.DBAPIs, api)
+		sort.Strings(u.DBAPIs)
+	}
 }
 
 // Check is one check's result on one service.

@@ -165,6 +165,11 @@ func (s *service) runDBPool(pass *analysis.Pass) {
 	}
 	for _, o := range opens {
 		s.uses.DB = true
+		if o.kind == "sql" {
+			s.uses.addAPI(kindSQL)
+		} else {
+			s.uses.addAPI(kindPgx)
+		}
 		var missing []string
 		note := ""
 		switch o.kind {

@@ -414,6 +414,10 @@ func (s *service) index() {
 					rt := classify(info, call)
 					switch {
 					case isDBKind(rt.kind):
+						switch rt.kind {
+						case kindSQL, kindPgx, kindRedis:
+							s.uses.addAPI(rt.kind)
+						}
 						s.dbFuncs[fn] = true
 						s.roundTrips++
 						if rt.kind != kindRedis {
@@ -553,6 +557,10 @@ func (s *service) noteImport(path string) {
 	}
 	if strings.HasPrefix(path, "github.com/ogen-go/ogen") {
 		s.uses.Ogen = true
+	}
+	if containsStr(sqlDrivers, path) && !containsStr(s.uses.SQLDrivers, path) {
+		s.uses.SQLDrivers = append(s.uses.SQLDrivers, path)
+		sort.Strings(s.uses.SQLDrivers)
 	}
 	for _, c := range cacheLibs {
 		if strings.HasPrefix(path, c) {
