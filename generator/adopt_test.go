@@ -33,7 +33,7 @@ func TestAdoptResult(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := AdoptManifest(info, "hot-path", user)
+	m := AdoptManifest(info, "hot-path", nil, user)
 	req, err := RegenRequest(c, dir, m)
 	if err != nil {
 		t.Fatal(err)
