@@ -237,12 +237,12 @@ var wiring = map[string]string{
 	"dbpool":    "dbpool.New(ctx, dbpool.Config{URL, MaxConns, MinConns, MaxConnLifetime, MaxConnIdleTime}) replaces pgxpool.New; reg.MustRegister(dbpool.NewCollector(pool, namespace)) exports the pool's stats",
 	"pool":      "pool.NewBuffers(initial, max) and pool.New(newFn, reset, discard) are typed sync.Pools for per-request buffers and structs; Put resets, never return a pooled value to a caller",
 	"profiling": "profiling.Start(cfg, logger) starts Pyroscope when its address is configured; stop it on shutdown",
-	"cache":     "cache.New(...) puts memory -> Redis -> your database in front of a read; give it your go-redis client and a loader that reads the database",
-	"batch":     "batch.NewLoader(...) turns N single-id reads into one = ANY($1) query",
-	"compress":  "compress.Middleware(handler) negotiates zstd/gzip by Accept-Encoding above a size threshold",
-	"realtime":  "realtime.NewHub(...) serves a WebSocket endpoint on your mux with fan-out and backpressure",
-	"partition": "partition.New(pool, ...).Run(ctx) keeps monthly partitions created ahead and drops those past retention",
-	"matview":   "matview.New(pool, ...).Run(ctx) refreshes a materialized view CONCURRENTLY on a schedule",
+	"cache":     "cache.New(cache.Options[K, V]{...}) puts memory -> Redis -> your database in front of a read (your go-redis client, a loader that reads the database); c.Get / GetMany read through it, c.Invalidate(ctx, keys...) after a write drops them on every replica",
+	"batch":     "batch.New(batch.Options[K, V]{...}) collects concurrent single-key reads into one = ANY($1) query; l.Load(ctx, key) and l.LoadMany(ctx, keys)",
+	"compress":  "mw, err := compress.Middleware(compress.HTTPConfig{...}) then mw(handler) negotiates zstd/gzip by Accept-Encoding above a size threshold",
+	"realtime":  "hub, err := realtime.NewHub(cfg, frameCfg, reg, namespace, logger) is an http.Handler: mount it on a route of your router for a WebSocket endpoint with rooms, fan-out and backpressure (hub.Publish, hub.Broadcast, hub.Close on shutdown)",
+	"partition": "m, err := partition.New(pool, cfg, reg, namespace, logger); stop := m.Start(ctx) keeps monthly partitions created ahead and drops those past retention",
+	"matview":   "r, err := matview.New(pool, cfg, reg, namespace, logger); stop := r.Start(ctx) refreshes the materialized views CONCURRENTLY on a schedule",
 }
 
 // serveLine is how each router's service starts, and what replaces it.
