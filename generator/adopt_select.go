@@ -76,6 +76,8 @@ var adoptTable = []adoptRow{
 			return "the service serves an ogen API: internal/platform/timeout and apierr fit it"
 		case !u.Web:
 			return "the service serves no HTTP routes"
+		case slices.Equal(u.Routers, []string{"fiber"}):
+			return "fiber runs on fasthttp, not net/http, so an http.Handler cannot wrap it; use fiber's timeout and recover middleware"
 		}
 		return ""
 	}},

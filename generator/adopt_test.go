@@ -138,6 +138,7 @@ func TestSelectAdoption(t *testing.T) {
 		{"ServeMux + pgx + Redis", "read-heavy", muxPgxRedis, []string{"timeout", "httpmw", "metrics", "dbpool", "profiling", "cache", "batch"}, []string{"servemux", "observability", "ogen", "pgo", "pprof"}},
 		{"ServeMux + pgx + Redis", "analytics", muxPgxRedis, []string{"httpmw", "metrics", "dbpool", "profiling", "compress", "partition", "matview"}, []string{"servemux", "timeouts", "observability", "ogen", "pgo", "pprof"}},
 		{"chi + MySQL", "realtime", chiSQL, []string{"httpmw", "metrics", "sqlpool", "pool", "profiling", "compress", "realtime"}, []string{"servemux", "timeouts", "dbpool", "observability", "ogen", "pgo", "pprof"}},
+		{"fiber + pgx", "hot-path", AdoptUses{Routers: []string{"fiber"}, DBAPIs: []string{"pgx"}, Web: true}, []string{"metrics", "dbpool", "pool", "profiling"}, []string{"servemux", "timeouts", "observability", "ogen", "pgo", "pprof"}},
 		{"Redis worker", "read-heavy", worker, []string{"metrics", "profiling"}, []string{"servemux", "timeouts", "dbpool", "cache3", "batch", "observability", "ogen", "pgo", "pprof"}},
 	} {
 		sel := SelectAdoption(feats(tc.preset), tc.uses)

@@ -247,12 +247,12 @@ var wiring = map[string]string{
 
 // serveLine is how each router's service starts, and what replaces it.
 var serveLine = map[string][2]string{
-	"":      {"http.ListenAndServe(addr, mux)", "mux"},
-	"chi":   {"http.ListenAndServe(addr, r)", "r"},
-	"mux":   {"http.ListenAndServe(addr, r)", "r"},
-	"echo":  {"e.Start(addr)", "e"},
-	"gin":   {"r.Run(addr)", "r"},
-	"fiber": {"", ""},
+	"":            {"http.ListenAndServe(addr, mux)", "mux"},
+	"chi":         {"http.ListenAndServe(addr, r)", "r"},
+	"gorilla/mux": {"http.ListenAndServe(addr, r)", "r"},
+	"httprouter":  {"http.ListenAndServe(addr, router)", "router"},
+	"echo":        {"e.Start(addr)", "e"},
+	"gin":         {"r.Run(addr)", "r"},
 }
 
 func printWiring(w io.Writer, module string, pkgs []string, u generator.AdoptUses, gg generator.GoGet, ggErr error) {

@@ -155,6 +155,13 @@ func runAudit(cmd *cobra.Command, e *env, f *auditFlags, paths []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "%d service(s), fleet score %.1f%%: report written to %s\n", len(r.Services), r.Score, f.out)
+		if r.Before != nil {
+			src := "before --fix"
+			if r.Before.Source != "--fix" {
+				src = "in " + r.Before.Source
+			}
+			fmt.Fprintf(e.stdout, "fleet score %s: %.1f%%\n", src, r.Before.Score)
+		}
 		for _, m := range r.Fixes {
 			if m.Error == "" && len(m.Changes) > 0 {
 				fmt.Fprintf(e.stdout, "--fix: %s: %d change(s)\n", m.Path, len(m.Changes))
