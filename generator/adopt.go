@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,11 +26,16 @@ type Adoption struct {
 	Spec string `yaml:"spec,omitempty"`
 	// Manage are the globs of the files svcgen owns (the platform packages).
 	Manage []string `yaml:"manage"`
+	// Packages are the platform packages adopt chose for what the service
+	// uses (SelectAdoption); regen renders these. Empty in manifests of
+	// an older svcgen: then every package of AdoptPackages the preset has.
+	Packages []string `yaml:"packages,omitempty"`
 }
 
 // AdoptPackages are the platform packages adopt adds when the preset has
 // them: those that build without the service's generated API, config or
 // handlers (internal/platform/load, for one, imports them and is left out).
+// SelectAdoption narrows them to what fits the service.
 var AdoptPackages = []string{"server", "apierr", "timeout", "metrics", "dbpool", "pool", "profiling"}
 
 // AdoptInfo is what adopt detects in an existing service.
@@ -146,15 +152,17 @@ func ScanUserFiles(dir string) ([]ManifestFile, error) {
 	return out, err
 }
 
-// AdoptManifest is the manifest an adoption starts from: the answers, and
-// the user's files (ScanUserFiles) as scaffold.
-func AdoptManifest(info AdoptInfo, preset string, user []ManifestFile) Manifest {
+// AdoptManifest is the manifest an adoption starts from: the answers, the
+// platform packages chosen (SelectAdoption; nil for every one of
+// AdoptPackages the preset has), and the user's files (ScanUserFiles) as
+// scaffold.
+func AdoptManifest(info AdoptInfo, preset string, packages []string, user []ManifestFile) Manifest {
 	o := Options{Name: info.Name, Module: info.Module, Preset: preset}
 	o.Defaults()
 	return Manifest{
 		Svcgen:  Version,
 		Answers: o,
-		Adopted: &Adoption{Spec: info.Spec},
+		Adopted: &Adoption{Spec: info.Spec, Packages: packages},
 		Files:   user,
 	}
 }
@@ -166,7 +174,11 @@ func AdoptManifest(info AdoptInfo, preset string, user []ManifestFile) Manifest 
 // (the go.mod requirements the user adds with go get).
 func AdoptResult(res Result, prev Manifest) (Result, []Module, error) {
 	var manage []string
-	for _, p := range AdoptPackages {
+	pkgs := AdoptPackages
+	if prev.Adopted != nil && len(prev.Adopted.Packages) > 0 {
+		pkgs = prev.Adopted.Packages
+	}
+	for _, p := range pkgs {
 		g := "internal/platform/" + p + "/**"
 		for _, f := range res.Files {
 			if matchGlob(g, f.Path) {
@@ -188,9 +200,14 @@ func AdoptResult(res Result, prev Manifest) (Result, []Module, error) {
 			}
 		}
 	}
+	kept, err := dropUnkeptImports(kept, prev.Answers.Module, manage)
+	if err != nil {
+		return res, nil, err
+	}
 	m := Manifest{Svcgen: Version, Answers: prev.Answers, Features: res.Features, Adopted: &Adoption{Manage: manage}}
 	if prev.Adopted != nil {
 		m.Adopted.Spec = prev.Adopted.Spec
+		m.Adopted.Packages = prev.Adopted.Packages
 	}
 	managed := map[string]bool{}
 	for _, f := range kept {
@@ -207,11 +224,59 @@ func AdoptResult(res Result, prev Manifest) (Result, []Module, error) {
 	if err != nil {
 		return res, nil, err
 	}
-	out := Result{Features: res.Features, Operations: res.Operations, Warnings: res.Warnings}
-	out.Files = append(kept, File{Path: ManifestPath, Template: "manifest", Class: Generated, Content: append([]byte(manifestHeader), data...), Mode: 0o644})
-	sort.Slice(out.Files, func(i, j int) bool { return out.Files[i].Path < out.Files[j].Path })
+	// The modules first: sorting out.Files below must not reorder kept
+	// under it (append may share its array).
 	mods, err := importedModules(goMod, kept)
-	return out, mods, err
+	if err != nil {
+		return res, nil, err
+	}
+	out := Result{Features: res.Features, Operations: res.Operations, Warnings: res.Warnings}
+	out.Files = append(slices.Clip(kept), File{Path: ManifestPath, Template: "manifest", Class: Generated, Content: append([]byte(manifestHeader), data...), Mode: 0o644})
+	sort.Slice(out.Files, func(i, j int) bool { return out.Files[i].Path < out.Files[j].Path })
+	return out, mods, nil
+}
+
+// dropUnkeptImports leaves out the test files that import a platform
+// package adopt does not add (metrics' tests run the ogen test server of
+// apierr, which a service without ogen does not get; httpmw's tests cover
+// metrics there). A non-test file importing one is an error: the package
+// would not build.
+func dropUnkeptImports(files []File, module string, manage []string) ([]File, error) {
+	keptPkg := map[string]bool{}
+	for _, g := range manage {
+		keptPkg[module+"/"+strings.TrimSuffix(g, "/**")] = true
+	}
+	prefix := module + "/internal/platform/"
+	fset := token.NewFileSet()
+	var out []File
+	for _, f := range files {
+		if !strings.HasSuffix(f.Path, ".go") {
+			out = append(out, f)
+			continue
+		}
+		af, err := parser.ParseFile(fset, f.Path, f.Content, parser.ImportsOnly)
+		if err != nil {
+			return nil, err
+		}
+		missing := ""
+		for _, im := range af.Imports {
+			p, _ := strconv.Unquote(im.Path.Value)
+			if !strings.HasPrefix(p, prefix) {
+				continue
+			}
+			top := prefix + strings.SplitN(strings.TrimPrefix(p, prefix), "/", 2)[0]
+			if !keptPkg[top] {
+				missing = p
+			}
+		}
+		switch {
+		case missing == "":
+			out = append(out, f)
+		case !strings.HasSuffix(f.Path, "_test.go"):
+			return nil, fmt.Errorf("adopt: %s imports %s, which is not adopted", f.Path, missing)
+		}
+	}
+	return out, nil
 }
 
 // importedModules returns the requirements of goMod that files import.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -33,7 +34,7 @@ func TestAdoptResult(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := AdoptManifest(info, "hot-path", user)
+	m := AdoptManifest(info, "hot-path", nil, user)
 	req, err := RegenRequest(c, dir, m)
 	if err != nil {
 		t.Fatal(err)
@@ -100,5 +101,128 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestSelectAdoption: the platform packages follow what the service uses,
+// and every preset feature left out says why.
+func TestSelectAdoption(t *testing.T) {
+	c, err := LoadCatalog("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	feats := func(name string) []string {
+		p, err := c.Preset(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs, err := c.ResolveFeatures(p, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fs
+	}
+	chiSQL := AdoptUses{Routers: []string{"chi"}, DBAPIs: []string{"database/sql"}, SQLDrivers: []string{"github.com/go-sql-driver/mysql"}, Web: true}
+	ogenPgx := AdoptUses{Ogen: true, DBAPIs: []string{"pgx"}, Web: true}
+	muxPgxRedis := AdoptUses{DBAPIs: []string{"pgx", "redis"}, Web: true}
+	worker := AdoptUses{DBAPIs: []string{"redis"}}
+	for _, tc := range []struct {
+		name, preset string
+		uses         AdoptUses
+		packages     []string
+		left         []string
+	}{
+		{"chi + MySQL", "hot-path", chiSQL, []string{"httpmw", "metrics", "sqlpool", "pool", "profiling"}, []string{"servemux", "timeouts", "dbpool", "observability", "ogen", "pgo", "pprof"}},
+		{"ogen + pgx", "hot-path", ogenPgx, []string{"server", "apierr", "timeout", "metrics", "dbpool", "pool", "profiling"}, []string{"observability", "ogen", "pgo", "pprof"}},
+		{"chi + MySQL", "read-heavy", chiSQL, []string{"httpmw", "metrics", "sqlpool", "profiling"}, []string{"servemux", "timeouts", "dbpool", "cache3", "batch", "observability", "ogen", "pgo", "pprof"}},
+		{"ServeMux + pgx + Redis", "read-heavy", muxPgxRedis, []string{"timeout", "httpmw", "metrics", "dbpool", "profiling", "cache", "batch"}, []string{"servemux", "observability", "ogen", "pgo", "pprof"}},
+		{"ServeMux + pgx + Redis", "analytics", muxPgxRedis, []string{"httpmw", "metrics", "dbpool", "profiling", "compress", "partition", "matview"}, []string{"servemux", "timeouts", "observability", "ogen", "pgo", "pprof"}},
+		{"chi + MySQL", "realtime", chiSQL, []string{"httpmw", "metrics", "sqlpool", "pool", "profiling", "compress", "realtime"}, []string{"servemux", "timeouts", "dbpool", "observability", "ogen", "pgo", "pprof"}},
+		{"fiber + pgx", "hot-path", AdoptUses{Routers: []string{"fiber"}, DBAPIs: []string{"pgx"}, Web: true}, []string{"metrics", "dbpool", "pool", "profiling"}, []string{"servemux", "timeouts", "observability", "ogen", "pgo", "pprof"}},
+		{"Redis worker", "read-heavy", worker, []string{"metrics", "profiling"}, []string{"servemux", "timeouts", "dbpool", "cache3", "batch", "observability", "ogen", "pgo", "pprof"}},
+	} {
+		sel := SelectAdoption(feats(tc.preset), tc.uses)
+		var left []string
+		for _, l := range sel.Left {
+			left = append(left, l.Feature)
+			if l.Why == "" {
+				t.Errorf("%s, %s: %s left out without a reason", tc.name, tc.preset, l.Feature)
+			}
+		}
+		if !slices.Equal(sel.Packages, tc.packages) || !slices.Equal(left, tc.left) {
+			t.Errorf("%s, %s: packages %v, left out %v; want %v and %v", tc.name, tc.preset, sel.Packages, left, tc.packages, tc.left)
+		}
+	}
+}
+
+// TestAdoptNetHTTP renders an adoption for a chi service: httpmw and
+// sqlpool, no package built on ogen, metrics without its ogen-based test,
+// and the go get modules without ogen or pgx; the manifest records the
+// packages so a regeneration renders the same.
+func TestAdoptNetHTTP(t *testing.T) {
+	c, err := LoadCatalog("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := c.Preset("hot-path")
+	fs, err := c.ResolveFeatures(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel := SelectAdoption(fs, AdoptUses{Routers: []string{"chi"}, DBAPIs: []string{"database/sql"}, Web: true})
+	dir := t.TempDir()
+	info := AdoptInfo{Module: "example.com/players", Name: "players"}
+	m := AdoptManifest(info, "hot-path", sel.Packages, nil)
+	req, err := RegenRequest(c, dir, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(req.Adopt, []string{"httpmw", "sqlpool"}) {
+		t.Fatalf("request renders %v of templates/adopt", req.Adopt)
+	}
+	full, err := Generate(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, mods, err := AdoptResult(full, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	var manifest []byte
+	for _, f := range res.Files {
+		paths = append(paths, f.Path)
+		if f.Path == ManifestPath {
+			manifest = f.Content
+		}
+	}
+	for _, want := range []string{"internal/platform/httpmw/httpmw.go", "internal/platform/httpmw/httpmw_test.go", "internal/platform/sqlpool/sqlpool.go", "internal/platform/metrics/metrics.go"} {
+		if !slices.Contains(paths, want) {
+			t.Errorf("no %s in %v", want, paths)
+		}
+	}
+	for _, p := range paths {
+		if strings.HasPrefix(p, "internal/platform/server/") || strings.HasPrefix(p, "internal/platform/apierr/") || strings.HasPrefix(p, "internal/platform/timeout/") || strings.HasPrefix(p, "internal/platform/dbpool/") || p == "internal/platform/metrics/metrics_test.go" {
+			t.Errorf("adopt would write %s", p)
+		}
+	}
+	for _, m := range mods {
+		if strings.Contains(m.Path, "ogen") || strings.Contains(m.Path, "pgx") {
+			t.Errorf("go get would add %s", m.Path)
+		}
+	}
+	got, err := unmarshalManifest(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.Adopted.Packages, sel.Packages) {
+		t.Errorf("manifest packages %v, want %v", got.Adopted.Packages, sel.Packages)
+	}
+	again, _, err := AdoptResult(full, got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again.Files) != len(res.Files) {
+		t.Errorf("a regeneration renders %d files, adopt %d", len(again.Files), len(res.Files))
 	}
 }

@@ -22,6 +22,9 @@ type Request struct {
 	// recorded one so a preset switch keeps the service's store and tests
 	// (the new preset's starter may be another). Empty: the preset's.
 	Starter string
+	// Adopt are packages of templates/adopt to render besides the
+	// preset's features (svcgen adopt's "httpmw", "sqlpool").
+	Adopt []string
 	// API, when its Key matches this render's, is ogen's output from the
 	// last generation, used instead of running ogen again (regen and check
 	// of an unchanged spec).

@@ -26,6 +26,7 @@ import (
 const (
 	startersDir = "starters"
 	baseDir     = "base"
+	adoptDir    = "adopt"
 )
 
 // Catalog is the set of presets and features svcgen knows: the embedded ones
@@ -34,8 +35,12 @@ type Catalog struct {
 	presets  map[string]*Preset
 	features map[string]*Feature
 	starters map[string]*Feature
-	base     *Feature
-	tmpl     fs.FS
+	// adopt are the packages only svcgen adopt adds (templates/adopt/*):
+	// net/http middleware and database/sql pool settings for services
+	// that do not run ogen or pgx. They are no feature of a new service.
+	adopt map[string]*Feature
+	base  *Feature
+	tmpl  fs.FS
 }
 
 // LoadCatalog reads the embedded presets and features, then the presets in
@@ -51,6 +56,7 @@ func loadCatalog(tmpl, presetFS fs.FS, dir string) (*Catalog, error) {
 		presets:  map[string]*Preset{},
 		features: map[string]*Feature{},
 		starters: map[string]*Feature{},
+		adopt:    map[string]*Feature{},
 		tmpl:     tmpl,
 	}
 	if err := c.loadFeatures(); err != nil {
@@ -81,6 +87,23 @@ func (c *Catalog) loadFeatures() error {
 	}
 	for _, e := range entries {
 		if !e.IsDir() {
+			continue
+		}
+		if e.Name() == adoptDir {
+			pkgs, err := fs.ReadDir(c.tmpl, adoptDir)
+			if err != nil {
+				return err
+			}
+			for _, p := range pkgs {
+				if !p.IsDir() {
+					continue
+				}
+				f, err := c.readFeature(path.Join(adoptDir, p.Name()))
+				if err != nil {
+					return err
+				}
+				c.adopt[p.Name()] = f
+			}
 			continue
 		}
 		if e.Name() == startersDir {
@@ -122,6 +145,16 @@ func (c *Catalog) loadFeatures() error {
 		}
 	}
 	return c.checkDefaults()
+}
+
+// AdoptPackageNames are the packages of templates/adopt, sorted.
+func (c *Catalog) AdoptPackageNames() []string {
+	out := make([]string, 0, len(c.adopt))
+	for n := range c.adopt {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func (c *Catalog) all() []*Feature {

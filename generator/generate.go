@@ -135,6 +135,13 @@ func Generate(ctx context.Context, req Request) (Result, error) {
 	for _, f := range features {
 		dirs = append(dirs, c.features[f])
 	}
+	for _, a := range req.Adopt {
+		f, ok := c.adopt[a]
+		if !ok {
+			return res, fmt.Errorf("unknown adopt package %q (templates/adopt has %s)", a, strings.Join(c.AdoptPackageNames(), ", "))
+		}
+		dirs = append(dirs, f)
+	}
 	d.Modules = modules(dirs)
 	// Requests for the generated API tests and load scenario.
 	d.Probes = Probes(spec, d.Operations)

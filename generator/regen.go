@@ -164,7 +164,13 @@ func RegenRequest(c *Catalog, dir string, m Manifest) (Request, error) {
 	req := Request{Catalog: c, Options: m.Answers}
 	if m.Adopted != nil {
 		// An adopted service gets only platform packages, which do not
-		// depend on the spec: render with the preset's starter.
+		// depend on the spec: render with the preset's starter, and the
+		// templates/adopt packages it was given.
+		for _, p := range m.Adopted.Packages {
+			if _, ok := c.adopt[p]; ok {
+				req.Adopt = append(req.Adopt, p)
+			}
+		}
 		return req, nil
 	}
 	spec, err := os.ReadFile(filepath.Join(dir, SpecPath))

@@ -17,7 +17,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path"
+
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -61,6 +61,9 @@ type Report struct {
 	Score float64 `json:"score"`
 	// Fixes is what --fix did, per module: empty without --fix.
 	Fixes []ModuleFix `json:"fixes,omitempty"`
+	// Before is the fleet this audit is compared with: the services
+	// before --fix changed them, or the report given with --baseline.
+	Before *Baseline `json:"before,omitempty"`
 }
 
 // ModuleFix is what --fix did to one module.
@@ -75,6 +78,8 @@ type ModuleFix struct {
 	// before fixing, or the fixed code did not type-check and every file
 	// was restored. The command exits non-zero when it is set.
 	Error string `json:"error,omitempty"`
+	// before are the module's services as audited before fixing.
+	before []Service
 }
 
 // Change is one edit --fix made.
@@ -89,7 +94,10 @@ type Change struct {
 
 // Service is the audit of one service.
 type Service struct {
-	// Name is the service's name: its directory, or its cmd/<name>.
+	// Name is the service's name, unique in the report: its directory's
+	// name, or <directory>/cmd/<name> for a main package of a monorepo;
+	// the directory as found under the audited PATH when two services
+	// would share a name.
 	Name string `json:"name"`
 	// Path is the service's directory as found under the audited PATH.
 	Path string `json:"path"`
@@ -125,6 +133,29 @@ type Uses struct {
 	Cache bool `json:"cache"`
 	// DB is true when the service opens a database (database/sql or pgx).
 	DB bool `json:"db"`
+	// DBAPIs are the database client APIs the service opens or queries
+	// through, from the type-checked calls: "database/sql" (sqlx and
+	// sqlboiler-style executors included), "pgx", "redis". Sorted.
+	DBAPIs []string `json:"db_apis,omitempty"`
+	// SQLDrivers are the database/sql drivers the service's packages
+	// import (github.com/lib/pq, github.com/go-sql-driver/mysql, ...).
+	SQLDrivers []string `json:"sql_drivers,omitempty"`
+}
+
+// sqlDrivers are the import paths of database/sql drivers.
+var sqlDrivers = []string{
+	"github.com/lib/pq", "github.com/go-sql-driver/mysql", "github.com/jackc/pgx/v5/stdlib",
+	"github.com/jackc/pgx/v4/stdlib", "github.com/mattn/go-sqlite3", "modernc.org/sqlite",
+	"github.com/microsoft/go-mssqldb", "github.com/denisenkom/go-mssqldb", "github.com/sijms/go-ora/v2",
+	"github.com/ClickHouse/clickhouse-go/v2",
+}
+
+// addAPI records a database API the service uses.
+func (u *Uses) addAPI(api string) {
+	if !containsStr(u.DBAPIs, api) {
+		u.DBAPIs = append(u.DBAPIs, api)
+		sort.Strings(u.DBAPIs)
+	}
 }
 
 // Check is one check's result on one service.
@@ -164,44 +195,69 @@ type Finding struct {
 
 // Fleet is the summary over all services, in the form of the 2025 review.
 type Fleet struct {
-	// Services is the number of services.
-	Services int `json:"services"`
 	// Checks are the per-check counts.
 	Checks []FleetCheck `json:"checks"`
-	// Ogen, Routers, SyncPool and Cache count the services using them.
+	// Priorities are P0 to P3, each with the services that need its work.
+	Priorities []PriorityGroup `json:"priorities"`
+	// TopOffenders are the services with the most severe failures (at
+	// most 5): the most failing P0 checks first, then P1, P2, findings.
+	TopOffenders []Offender `json:"top_offenders"`
+	// LoadErrors are the services that did not load or type-check
+	// completely; their checks ran on what loaded.
+	LoadErrors []LoadError `json:"load_errors"`
+	// Services is the number of services.
+	Services int `json:"services"`
+	// Ogen, Routers, SyncPool and Cache count the services using them,
+	// out of all Services.
 	Ogen     int `json:"ogen"`
 	Routers  int `json:"routers"`
 	SyncPool int `json:"sync_pool"`
 	Cache    int `json:"cache"`
-	// TopOffenders are the services with the most findings (at most 5).
-	TopOffenders []Offender `json:"top_offenders"`
 }
 
 // FleetCheck counts one check's outcomes across the fleet.
 type FleetCheck struct {
+	// ID and Title are the check's.
 	ID    string `json:"id"`
 	Title string `json:"title"`
-	Pass  int    `json:"pass"`
-	Fail  int    `json:"fail"`
-	NA    int    `json:"na"`
+	// Priority is the check's priority, P0 to P3.
+	Priority Priority `json:"priority"`
+	// Pass, Fail, NA and Unrecognised count the services by status.
+	Pass int `json:"pass"`
+	Fail int `json:"fail"`
+	// NA counts the services the check does not apply to; they are left
+	// out of Applicable and Percent.
+	NA int `json:"na"`
 	// Unrecognised counts the services that have what the check looks at
-	// in a form the audit does not recognise.
+	// in a form the audit does not recognise; they count against.
 	Unrecognised int `json:"unrecognised"`
-	// Percent is Pass / (Pass + Fail + Unrecognised) * 100; 100 when no
-	// service applies.
+	// Applicable is Pass + Fail + Unrecognised: the denominator.
+	Applicable int `json:"applicable"`
+	// Percent is Pass / Applicable * 100; 100 when no service applies.
 	Percent float64 `json:"percent"`
 	// Findings is the number of findings across the fleet.
 	Findings int `json:"findings"`
 }
 
-// Offender is a service with many findings.
+// Offender is a service with severe failures.
 type Offender struct {
-	Name     string  `json:"name"`
-	Path     string  `json:"path"`
-	Findings int     `json:"findings"`
-	Score    float64 `json:"score"`
-	// Worst names the check with the most findings.
+	// Name is the service's name, unique in the report.
+	Name string `json:"name"`
+	// Path is the service's directory.
+	Path string `json:"path"`
+	// Worst names the failing check of the highest priority, the one with
+	// the most findings among those.
 	Worst string `json:"worst"`
+	// P0 to P3 count the service's failing or unrecognised checks per
+	// priority.
+	P0 int `json:"p0"`
+	P1 int `json:"p1"`
+	P2 int `json:"p2"`
+	P3 int `json:"p3"`
+	// Findings is the number of findings of all checks.
+	Findings int `json:"findings"`
+	// Score is the service's score, 0-100.
+	Score float64 `json:"score"`
 }
 
 // Options change how Run audits.
@@ -275,13 +331,24 @@ func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
 		return nil, err
 	}
 	r := &Report{Tool: opts.Tool, Services: []Service{}}
+	var before []Service
 	for i, ss := range services {
 		r.Services = append(r.Services, ss...)
 		if mfixes[i] != nil {
 			r.Fixes = append(r.Fixes, *mfixes[i])
+			before = append(before, mfixes[i].before...)
+		} else {
+			before = append(before, ss...)
 		}
 	}
-	r.summarise()
+	uniqueNames(r.Services)
+	r.Fleet, r.Score = summarise(r.Services)
+	if opts.Fix {
+		uniqueNames(before)
+		b := &Baseline{Source: "--fix"}
+		b.Fleet, b.Score = summarise(before)
+		r.Before = b
+	}
 	return r, nil
 }
 
@@ -373,7 +440,7 @@ func auditModule(ctx context.Context, t target, opts Options) ([]Service, *Modul
 	if err != nil || !opts.Fix {
 		return ss, nil, err
 	}
-	mf := &ModuleFix{Path: t.dir, Changes: []Change{}}
+	mf := &ModuleFix{Path: t.dir, Changes: []Change{}, before: ss}
 	if len(fixes) == 0 {
 		return ss, mf, nil
 	}
@@ -407,7 +474,13 @@ func auditModule(ctx context.Context, t target, opts Options) ([]Service, *Modul
 		return ss, mf, err
 	}
 	for _, f := range applied {
-		rel, err := filepath.Rel(t.dir, f.path)
+		base := t.dir
+		if filepath.IsAbs(f.path) {
+			if abs, err := filepath.Abs(t.dir); err == nil {
+				base = abs
+			}
+		}
+		rel, err := filepath.Rel(base, f.path)
 		if err != nil {
 			rel = f.path
 		}
@@ -483,13 +556,11 @@ func auditOnce(ctx context.Context, t target, opts Options) ([]Service, []fileFi
 		}
 		pkgs := own
 		if main != "" {
-			s.Name = path.Base(main)
+			s.Name = t.name + "/" + main
 			pkgs = closure(own, t.module+"/"+main)
 		}
 		for _, p := range pkgs {
-			for _, e := range p.Errors {
-				s.Errors = append(s.Errors, e.Error())
-			}
+			s.Errors = append(s.Errors, packageErrors(p)...)
 		}
 		s.Packages = len(pkgs)
 		svc := newService(t.dir, pkgs, opts)
@@ -508,6 +579,26 @@ func auditOnce(ctx context.Context, t target, opts Options) ([]Service, []fileFi
 		out = append(out, s)
 	}
 	return out, fixes, nil
+}
+
+// packageErrors are a package's errors, one line each. go list's
+// unpositioned copy of the compiler's output ("-: # pkg" and the same
+// errors again) is left out when the type checker reported them itself.
+func packageErrors(p *packages.Package) []string {
+	typed := false
+	for _, e := range p.Errors {
+		if e.Kind == packages.TypeError {
+			typed = true
+		}
+	}
+	var out []string
+	for _, e := range p.Errors {
+		if typed && e.Kind != packages.TypeError && (e.Pos == "" || e.Pos == "-") {
+			continue
+		}
+		out = append(out, strings.ReplaceAll(e.Error(), "\n", "; "))
+	}
+	return out
 }
 
 // closure keeps the package main and the module packages it imports.
@@ -558,17 +649,20 @@ func (s *Service) score() {
 
 func round1(f float64) float64 { return float64(int(f*10+0.5)) / 10 }
 
-func (r *Report) summarise() {
-	f := Fleet{Services: len(r.Services)}
+// summarise counts the services' outcomes per check and priority, and
+// returns the fleet and its score (the mean of the services' scores).
+func summarise(services []Service) (Fleet, float64) {
+	f := Fleet{Services: len(services), LoadErrors: []LoadError{}, TopOffenders: []Offender{}}
 	byID := map[string]*FleetCheck{}
 	for _, c := range checkTable {
-		f.Checks = append(f.Checks, FleetCheck{ID: c.id, Title: c.title})
+		f.Checks = append(f.Checks, FleetCheck{ID: c.id, Title: c.title, Priority: PriorityOf(c.id)})
 	}
 	for i := range f.Checks {
 		byID[f.Checks[i].ID] = &f.Checks[i]
 	}
 	total := 0.0
-	for _, s := range r.Services {
+	var ranked []Service
+	for _, s := range services {
 		total += s.Score
 		for _, c := range s.Checks {
 			fc := byID[c.ID]
@@ -596,42 +690,59 @@ func (r *Report) summarise() {
 		if s.Uses.Cache {
 			f.Cache++
 		}
-		if s.Findings > 0 {
-			o := Offender{Name: s.Name, Path: s.Path, Findings: s.Findings, Score: s.Score}
-			worst := 0
-			for _, c := range s.Checks {
-				if c.Count > worst {
-					worst, o.Worst = c.Count, c.ID
-				}
-			}
-			f.TopOffenders = append(f.TopOffenders, o)
+		if len(s.Errors) > 0 {
+			f.LoadErrors = append(f.LoadErrors, LoadError{Name: s.Name, Errors: s.Errors})
+		}
+		if sev := severity(s); s.Findings > 0 || sev != [4]int{} {
+			ranked = append(ranked, s)
 		}
 	}
 	for i := range f.Checks {
 		c := &f.Checks[i]
+		c.Applicable = c.Pass + c.Fail + c.Unrecognised
 		c.Percent = 100
-		if n := c.Pass + c.Fail + c.Unrecognised; n > 0 {
-			c.Percent = round1(float64(c.Pass) * 100 / float64(n))
+		if c.Applicable > 0 {
+			c.Percent = round1(float64(c.Pass) * 100 / float64(c.Applicable))
 		}
 	}
-	sort.SliceStable(f.TopOffenders, func(i, j int) bool {
-		a, b := f.TopOffenders[i], f.TopOffenders[j]
-		if a.Findings != b.Findings {
-			return a.Findings > b.Findings
+	sort.SliceStable(ranked, func(i, j int) bool {
+		a, b := severity(ranked[i]), severity(ranked[j])
+		if a != b {
+			for k := range a {
+				if a[k] != b[k] {
+					return a[k] > b[k]
+				}
+			}
 		}
-		return a.Path < b.Path
+		if ranked[i].Findings != ranked[j].Findings {
+			return ranked[i].Findings > ranked[j].Findings
+		}
+		return ranked[i].Name < ranked[j].Name
 	})
-	if len(f.TopOffenders) > 5 {
-		f.TopOffenders = f.TopOffenders[:5]
+	for _, s := range ranked {
+		if len(f.TopOffenders) == 5 {
+			break
+		}
+		sev := severity(s)
+		o := Offender{Name: s.Name, Path: s.Path, Findings: s.Findings, Score: s.Score, P0: sev[0], P1: sev[1], P2: sev[2], P3: sev[3]}
+		worstP, worstN := P3, -1
+		for _, c := range s.Checks {
+			if c.Status != Fail && c.Status != Unrecognised {
+				continue
+			}
+			p := PriorityOf(c.ID)
+			if p < worstP || (p == worstP && c.Count > worstN) {
+				worstP, worstN, o.Worst = p, c.Count, c.ID
+			}
+		}
+		f.TopOffenders = append(f.TopOffenders, o)
 	}
-	if f.TopOffenders == nil {
-		f.TopOffenders = []Offender{}
+	f.Priorities = priorities(services)
+	score := 100.0
+	if len(services) > 0 {
+		score = round1(total / float64(len(services)))
 	}
-	r.Fleet = f
-	r.Score = 100
-	if len(r.Services) > 0 {
-		r.Score = round1(total / float64(len(r.Services)))
-	}
+	return f, score
 }
 
 // Below returns the services whose score is below min.

@@ -150,7 +150,7 @@ func TestFixtures(t *testing.T) {
 	}
 	// The monorepo is split by cmd/*; the clean generated service passes.
 	// Scores count pass over pass + fail + not recognised; n/a is left out.
-	for name, score := range map[string]float64{"clean-svc": 100, "legacy-chi": 11.1, "api": 77.8, "worker": 0, "sqlx-echo": 0, "gin-boil": 22.2} {
+	for name, score := range map[string]float64{"clean-svc": 100, "legacy-chi": 11.1, "mixed-fleet/cmd/api": 77.8, "mixed-fleet/cmd/worker": 0, "sqlx-echo": 0, "gin-boil": 22.2} {
 		if s, ok := byName[name]; !ok || s.Score != score {
 			t.Errorf("%s scores %v, want %v", name, s.Score, score)
 		}
@@ -161,7 +161,7 @@ func TestFixtures(t *testing.T) {
 	if byName["legacy-chi"].Checks[6].BytesSaved != 16 {
 		t.Errorf("legacy-chi alignment saves %d bytes, want 16", byName["legacy-chi"].Checks[6].BytesSaved)
 	}
-	if w := byName["worker"]; w.Checks[0].Status != NotApplicable || w.Checks[3].Status != NotApplicable {
+	if w := byName["mixed-fleet/cmd/worker"]; w.Checks[0].Status != NotApplicable || w.Checks[3].Status != NotApplicable {
 		t.Errorf("worker (Redis only, no handlers): dbpool %s, cache %s, want n/a", w.Checks[0].Status, w.Checks[3].Status)
 	}
 	if r.Fleet.Services != 6 || r.Fleet.Routers != 3 || r.Fleet.TopOffenders[0].Name != "sqlx-echo" {
@@ -171,7 +171,7 @@ func TestFixtures(t *testing.T) {
 	if err := r.WriteMarkdown(&md); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"DB pool config in 40% (2 of 5) of services that open a DB", "| legacy-chi (", "main.go:18: sql.Open without SetMaxOpenConns"} {
+	for _, s := range []string{"DB pool config in 40% of services (2 of 5 applicable; 0 unrecognised; 1 n/a, left out)", "| legacy-chi (", "main.go:18: sql.Open without SetMaxOpenConns"} {
 		if !strings.Contains(md.String(), s) {
 			t.Errorf("markdown lacks %q", s)
 		}
@@ -220,6 +220,14 @@ func TestFix(t *testing.T) {
 		for _, c := range m.Changes {
 			t.Logf("%s: %s:%d: %s", filepath.Base(m.Path), c.File, c.Line, c.Change)
 		}
+	}
+	// The report keeps the fleet before the fixes: the pool limits took
+	// dbpool from 1 of 4 to 4 of 4 applicable services.
+	if r.Before == nil || r.Before.Source != "--fix" {
+		t.Fatalf("no before figures: %+v", r.Before)
+	}
+	if b, a := r.Before.Fleet.Checks[0], r.Fleet.Checks[0]; b.Pass != 1 || b.Applicable != 4 || a.Pass != 4 || a.Applicable != 4 {
+		t.Errorf("dbpool before %d of %d, after %d of %d; want 1 of 4, 4 of 4", b.Pass, b.Applicable, a.Pass, a.Applicable)
 	}
 	if len(r.Fixes) != len(srcs) || changes != 8 {
 		t.Errorf("--fix summary: %d module(s), %d change(s), want %d and 8: %+v", len(r.Fixes), changes, len(srcs), r.Fixes)
@@ -551,7 +559,7 @@ func main() {
 	if err := r.WriteMarkdown(&md); err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []string{"DB pool config in 0% (0 of 1; 1 not recognised)", "| DB pool config | not recognised | 0 |"} {
+	for _, w := range []string{"DB pool config in 0% of services (0 of 1 applicable; 1 unrecognised; 0 n/a, left out)", " | - | dbpool | 0 |", "| DB pool config | not recognised | 0 |"} {
 		if !strings.Contains(md.String(), w) {
 			t.Errorf("markdown lacks %q:\n%s", w, md.String())
 		}

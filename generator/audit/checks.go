@@ -147,6 +147,13 @@ func (s *service) runDBPool(pass *analysis.Pass) {
 					opens = append(opens, open{name: "pgxpool.NewWithConfig", pos: n.Pos(), kind: "pgx"})
 				case calleeIs(info, n, "database/sql", "SetMaxOpenConns", "SetMaxIdleConns", "SetConnMaxLifetime", "SetConnMaxIdleTime"):
 					set[typeutil.Callee(info, n).Name()] = true
+				default:
+					// A helper of the service's that sets them (sqlpool.Configure).
+					if c, ok := typeutil.Callee(info, n).(*types.Func); ok {
+						for m := range s.poolSetters[c] {
+							set[m] = true
+						}
+					}
 				}
 			case *ast.AssignStmt:
 				for _, l := range n.Lhs {
@@ -165,6 +172,11 @@ func (s *service) runDBPool(pass *analysis.Pass) {
 	}
 	for _, o := range opens {
 		s.uses.DB = true
+		if o.kind == "sql" {
+			s.uses.addAPI(kindSQL)
+		} else {
+			s.uses.addAPI(kindPgx)
+		}
 		var missing []string
 		note := ""
 		switch o.kind {

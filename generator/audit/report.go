@@ -17,21 +17,34 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	return enc.Encode(r)
 }
 
-// fleetLines are the summary lines, in the review's words.
-var fleetLines = map[string]string{
-	"dbpool":     "DB pool config in %s of services that open a DB",
-	"timeouts":   "context timeouts in %s of services",
-	"batch":      "batch operations (no N+1) in %s of services",
-	"cache":      "caching (or no handler reading the DB) in %s of services that use a DB",
-	"pooling":    "memory pooling (or no per-request allocations) in %s of services with handlers",
-	"router":     "no third-party router in %s of services",
-	"alignment":  "struct alignment in %s of services",
-	"resources":  "rows and statements closed in %s of services that query a DB",
-	"goroutines": "stoppable handler goroutines in %s of services with handlers",
+// fleetLines name each practice and the services it applies to (its
+// denominator), in the review's words.
+var fleetLines = map[string][2]string{
+	"dbpool":     {"DB pool config", "services with a SQL database"},
+	"timeouts":   {"context timeouts", "services with DB, Redis, HTTP calls or handlers"},
+	"batch":      {"batch operations (no N+1)", "services with a DB or Redis library"},
+	"cache":      {"caching (or no handler reading the DB)", "services that serve HTTP and use a DB"},
+	"pooling":    {"memory pooling (or no per-request allocations)", "services that serve HTTP"},
+	"router":     {"ServeMux + ogen (no third-party router)", "services that serve HTTP"},
+	"alignment":  {"struct alignment", "every service"},
+	"resources":  {"rows and statements closed", "services with a SQL library"},
+	"goroutines": {"stoppable handler goroutines", "services that serve HTTP"},
 }
 
-// WriteMarkdown writes the report as Markdown: the fleet summary, the top
-// offenders, then one table and the evidence per service.
+// practiceLine is one practice in the review's form: "X in N% of
+// services (a of b applicable; c unrecognised; d n/a)".
+func practiceLine(c FleetCheck) string {
+	l := fleetLines[c.ID]
+	if c.Applicable == 0 {
+		return fmt.Sprintf("%s: no service applies (0 of %d; applies to %s)", l[0], c.NA, l[1])
+	}
+	return fmt.Sprintf("%s in %.0f%% of services (%d of %d applicable; %d unrecognised; %d n/a, left out)", l[0], c.Percent, c.Pass, c.Applicable, c.Unrecognised, c.NA)
+}
+
+// WriteMarkdown writes the report as Markdown: the fleet in the 2025
+// review's form (each practice's share with what its denominator counts,
+// the priorities P0-P3 with the services that need each, before and
+// after), the top offenders, then one table and the evidence per service.
 func (r *Report) WriteMarkdown(w io.Writer) error {
 	b := &strings.Builder{}
 	f := r.Fleet
@@ -41,19 +54,21 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		fmt.Fprintf(b, " (%s)", r.Tool)
 	}
 	b.WriteString(".\n\n## Fleet\n\n")
+	b.WriteString("Each share counts the services the practice applies to: pass, fail and unrecognised (the audit could not verify it, so it counts against); n/a services have nothing the check looks at and are left out.\n\n")
 	for _, c := range f.Checks {
-		n := c.Pass + c.Fail + c.Unrecognised
-		pct := fmt.Sprintf("%.0f%% (%d of %d", c.Percent, c.Pass, n)
-		if c.Unrecognised > 0 {
-			pct += fmt.Sprintf("; %d not recognised", c.Unrecognised)
-		}
-		pct += ")"
-		fmt.Fprintf(b, "- "+fleetLines[c.ID]+"; %d finding(s)\n", pct, c.Findings)
+		fmt.Fprintf(b, "- %s; %s, %d finding(s); applies to %s\n", practiceLine(c), c.Priority, c.Findings, fleetLines[c.ID][1])
 	}
-	fmt.Fprintf(b, "- ogen in %d of %d services (%.0f%%)\n", f.Ogen, f.Services, pct(f.Ogen, f.Services))
-	fmt.Fprintf(b, "- chi, gorilla/mux, gin or echo in %d of %d services (%.0f%%)\n", f.Routers, f.Services, pct(f.Routers, f.Services))
-	fmt.Fprintf(b, "- sync.Pool in %d of %d services (%.0f%%)\n", f.SyncPool, f.Services, pct(f.SyncPool, f.Services))
-	fmt.Fprintf(b, "- a cache layer in %d of %d services (%.0f%%)\n", f.Cache, f.Services, pct(f.Cache, f.Services))
+	fmt.Fprintf(b, "\nIn use, of all %d services: ogen in %d, chi, gorilla/mux, gin, echo or fiber in %d, sync.Pool in %d, a cache layer in %d.\n", f.Services, f.Ogen, f.Routers, f.SyncPool, f.Cache)
+	writePriorities(b, f.Priorities)
+	if r.Before != nil {
+		writeBeforeAfter(b, r.Before, f, r.Score)
+	}
+	if len(f.LoadErrors) > 0 {
+		b.WriteString("\n## Load errors\n\nThese services did not load or type-check completely; their checks ran on what loaded, so their figures are incomplete.\n\n")
+		for _, le := range f.LoadErrors {
+			fmt.Fprintf(b, "- %s: %d error(s): %s\n", le.Name, len(le.Errors), summariseErrs(le.Errors))
+		}
+	}
 	if len(r.Fixes) > 0 {
 		b.WriteString("\n## --fix\n\n")
 		for _, m := range r.Fixes {
@@ -71,9 +86,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		}
 	}
 	if len(f.TopOffenders) > 0 {
-		b.WriteString("\n## Top offenders\n\n| service | findings | score | worst check |\n|---|---:|---:|---|\n")
+		b.WriteString("\n## Top offenders\n\nRanked by severity: failing P0 checks first, then P1, P2, then findings.\n\n| service | P0 | P1 | P2 | findings | score | worst check |\n|---|---:|---:|---:|---:|---:|---|\n")
 		for _, o := range f.TopOffenders {
-			fmt.Fprintf(b, "| %s (%s) | %d | %.0f%% | %s |\n", o.Name, o.Path, o.Findings, o.Score, o.Worst)
+			fmt.Fprintf(b, "| %s (%s) | %d | %d | %d | %d | %.0f%% | %s |\n", o.Name, o.Path, o.P0, o.P1, o.P2, o.Findings, o.Score, o.Worst)
 		}
 	}
 	for _, s := range r.Services {
@@ -127,11 +142,81 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	return err
 }
 
-func pct(a, b int) float64 {
-	if b == 0 {
-		return 0
+// writePriorities writes P0-P3, each with the services that need it.
+func writePriorities(b *strings.Builder, gs []PriorityGroup) {
+	b.WriteString("\n## Priorities\n\nA check's priority follows the 2025 review: P0 timeouts, DB pool, struct alignment, and rows and goroutines left open (they leak like a missing timeout); P1 memory pooling, batch queries, caching; P2 the router (ogen + ServeMux); P3 partitioning and materialized views, not audited. A service needs a priority when one of its checks fails (evidence: file:line findings) or is unrecognised (no evidence; verify by hand).\n")
+	for _, g := range gs {
+		fmt.Fprintf(b, "\n### %s %s", g.Priority, g.Title)
+		if len(g.Checks) > 0 {
+			fmt.Fprintf(b, " (%s)", strings.Join(g.Checks, ", "))
+		}
+		b.WriteString("\n\n")
+		if len(g.Checks) == 0 {
+			b.WriteString("No audited check has this priority.\n")
+			continue
+		}
+		if len(g.Services) == 0 {
+			b.WriteString("No service needs it.\n")
+			continue
+		}
+		ev := 0
+		for _, s := range g.Services {
+			ev += s.Evidence
+		}
+		fmt.Fprintf(b, "%d service(s), %d file:line finding(s).\n\n| service | failing | unrecognised | evidence |\n|---|---|---|---:|\n", len(g.Services), ev)
+		for _, s := range g.Services {
+			fmt.Fprintf(b, "| %s | %s | %s | %d |\n", s.Name, dash(s.Failing), dash(s.Unrecognised), s.Evidence)
+		}
 	}
-	return float64(a) * 100 / float64(b)
+}
+
+// writeBeforeAfter compares the fleet with its baseline.
+func writeBeforeAfter(b *strings.Builder, before *Baseline, after Fleet, score float64) {
+	src := "before --fix"
+	if before.Source != "--fix" {
+		src = "baseline " + before.Source
+	}
+	fmt.Fprintf(b, "\n## Before and after (%s)\n\nFleet score %.1f%% -> %.1f%%.\n\n| practice | before | after |\n|---|---|---|\n", src, before.Score, score)
+	was := map[string]FleetCheck{}
+	for _, c := range before.Fleet.Checks {
+		was[c.ID] = c
+	}
+	share := func(c FleetCheck, ok bool) string {
+		if !ok {
+			return "-"
+		}
+		if c.Applicable == 0 {
+			return "n/a"
+		}
+		return fmt.Sprintf("%.0f%% (%d of %d; %d unrecognised), %d finding(s)", c.Percent, c.Pass, c.Applicable, c.Unrecognised, c.Findings)
+	}
+	for _, c := range after.Checks {
+		w, ok := was[c.ID]
+		fmt.Fprintf(b, "| %s | %s | %s |\n", fleetLines[c.ID][0], share(w, ok), share(c, true))
+	}
+	b.WriteString("\n| priority | services before | services after |\n|---|---|---|\n")
+	prev := map[Priority]PriorityGroup{}
+	for _, g := range before.Fleet.Priorities {
+		prev[g.Priority] = g
+	}
+	for _, g := range after.Priorities {
+		fmt.Fprintf(b, "| %s | %s | %s |\n", g.Priority, groupSummary(prev[g.Priority]), groupSummary(g))
+	}
+}
+
+func groupSummary(g PriorityGroup) string {
+	ev := 0
+	for _, s := range g.Services {
+		ev += s.Evidence
+	}
+	return fmt.Sprintf("%d (%d finding(s))", len(g.Services), ev)
+}
+
+func dash(ss []string) string {
+	if len(ss) == 0 {
+		return "-"
+	}
+	return strings.Join(ss, ", ")
 }
 
 // Schema is the JSON Schema of the JSON report, published as

@@ -35,7 +35,12 @@ type service struct {
 	// deadline (http.TimeoutHandler, chi's middleware.Timeout, or its own
 	// middleware that calls context.WithTimeout/WithDeadline).
 	deadlineMiddleware bool
-	handlers           int
+	// poolSetters are the service's own functions that call *sql.DB's
+	// SetMaxOpenConns, SetMaxIdleConns, SetConnMaxLifetime or
+	// SetConnMaxIdleTime, with the ones each calls (a pool helper such
+	// as svcgen adopt's sqlpool.Configure, called after sql.Open).
+	poolSetters map[*types.Func]map[string]bool
+	handlers    int
 	// generated holds the files with a "Code generated ... DO NOT EDIT."
 	// header: their findings belong to their generator and are not
 	// reported (as golangci-lint does by default).
@@ -74,7 +79,8 @@ func newService(dir string, pkgs []*packages.Package, opts Options) *service {
 	}
 	s := &service{dir: dir, pkgs: pkgs, own: map[*types.Package]bool{}, opts: opts,
 		dbFuncs: map[*types.Func]bool{}, readFuncs: map[*types.Func]bool{}, findings: map[string][]Finding{},
-		impls: map[*types.Func]*types.Func{}, routerImports: map[string][]routerImport{}}
+		poolSetters: map[*types.Func]map[string]bool{},
+		impls:       map[*types.Func]*types.Func{}, routerImports: map[string][]routerImport{}}
 	s.generated = map[string]bool{}
 	for _, p := range pkgs {
 		if p.Types != nil {
@@ -411,9 +417,19 @@ func (s *service) index() {
 					if !ok {
 						return true
 					}
+					if calleeIs(info, call, "database/sql", "SetMaxOpenConns", "SetMaxIdleConns", "SetConnMaxLifetime", "SetConnMaxIdleTime") {
+						if s.poolSetters[fn] == nil {
+							s.poolSetters[fn] = map[string]bool{}
+						}
+						s.poolSetters[fn][typeutil.Callee(info, call).Name()] = true
+					}
 					rt := classify(info, call)
 					switch {
 					case isDBKind(rt.kind):
+						switch rt.kind {
+						case kindSQL, kindPgx, kindRedis:
+							s.uses.addAPI(rt.kind)
+						}
 						s.dbFuncs[fn] = true
 						s.roundTrips++
 						if rt.kind != kindRedis {
@@ -553,6 +569,10 @@ func (s *service) noteImport(path string) {
 	}
 	if strings.HasPrefix(path, "github.com/ogen-go/ogen") {
 		s.uses.Ogen = true
+	}
+	if containsStr(sqlDrivers, path) && !containsStr(s.uses.SQLDrivers, path) {
+		s.uses.SQLDrivers = append(s.uses.SQLDrivers, path)
+		sort.Strings(s.uses.SQLDrivers)
 	}
 	for _, c := range cacheLibs {
 		if strings.HasPrefix(path, c) {
