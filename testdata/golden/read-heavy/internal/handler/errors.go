@@ -53,6 +53,7 @@ func (h *Handler) errorStatus(err error) int {
 // NewError implements api.Handler: ogen answers every error an operation
 // returns with it (the spec's shared default response).
 func (h *Handler) NewError(ctx context.Context, err error) *api.ErrorStatusCode {
+	err = apierr.PastDeadline(ctx, err) // past the operation's deadline: 504
 	status := h.errorStatus(err)
 	if status >= http.StatusInternalServerError {
 		slog.ErrorContext(ctx, "request failed", "status", status, "error", err)

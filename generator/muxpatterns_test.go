@@ -1,0 +1,28 @@
+package generator
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestMuxPatterns(t *testing.T) {
+	d := &Data{}
+	for _, p := range []string{
+		"/items", "/items/{id}", "/items/{id}", // one per path, not per operation
+		"/users/{user-id}/items/{item_id}", // any parameter name
+		"/files/{name}.json",               // a parameter inside a segment: left to "/"
+		"/a%2Fb",                           // an escape: left to "/"
+		"/items/{id}/x",
+		"/{kind}/latest", // overlaps /items/{id} (at /items/latest), neither more specific: left to "/"
+		"/{kind}/{id}",   // less specific than /items/{id}: fine
+		"/latest/{x}",
+		"/healthz", // beside GET /healthz, which stays the probe's
+	} {
+		d.Operations = append(d.Operations, Operation{Path: p})
+	}
+	got := d.MuxPatterns()
+	want := []string{"/healthz", "/items", "/items/{p0}", "/items/{p0}/x", "/latest/{p0}", "/users/{p0}/items/{p1}", "/{p0}/{p1}"}
+	if !slices.Equal(got, want) {
+		t.Errorf("MuxPatterns() =\n%q\nwant\n%q", got, want)
+	}
+}
