@@ -7,14 +7,16 @@ import (
 	"strings"
 )
 
-// MuxPatterns are the API's paths as http.ServeMux patterns, one per path,
-// for server.NewMux to mount the API on besides "/". A request the
-// ServeMux matches exactly skips its trailing-slash retry and the
-// allocations of matching "/" (five a request), so the API costs the mux
-// what a hand-written route does. Path parameters become wildcards named
-// p0, p1...; a path the ServeMux cannot express (a parameter inside a
-// segment, an escape) or that overlaps another pattern is left to "/",
-// which still serves it.
+// MuxPatterns are the API's operations as http.ServeMux patterns ("GET
+// /items/{p0}"), for server.NewMux to mount the API on besides "/". A
+// request the ServeMux matches exactly skips its trailing-slash retry and
+// the allocations of matching "/" (five a request), so the API costs the
+// mux what a hand-written route does; with the method in the pattern the
+// mux finds it in the tree it searches first, beside the probes. Path
+// parameters become wildcards named p0, p1...; a path the ServeMux cannot
+// express (a parameter inside a segment, an escape) or that overlaps
+// another pattern is left to "/", which still serves it, as it serves a
+// method the path does not have (ogen answers 405).
 func (d *Data) MuxPatterns() []string {
 	mux := http.NewServeMux()
 	nop := http.NotFoundHandler()
@@ -24,6 +26,9 @@ func (d *Data) MuxPatterns() []string {
 	var out []string
 	for _, op := range d.Operations {
 		p, ok := muxPattern(op.Path)
+		if ok && op.Method != "" {
+			p = op.Method + " " + p
+		}
 		if !ok || slices.Contains(out, p) || !tryHandle(mux, p, nop) {
 			continue
 		}

@@ -6,7 +6,11 @@ import (
 )
 
 func TestMuxPatterns(t *testing.T) {
-	d := &Data{}
+	d := &Data{Operations: []Operation{{Method: "GET", Path: "/items/{id}"}, {Method: "PUT", Path: "/items/{id}"}, {Method: "GET", Path: "/items/{id}"}}}
+	if got, want := d.MuxPatterns(), []string{"GET /items/{p0}", "PUT /items/{p0}"}; !slices.Equal(got, want) {
+		t.Errorf("MuxPatterns() = %q, want %q", got, want)
+	}
+	d = &Data{}
 	for _, p := range []string{
 		"/items", "/items/{id}", "/items/{id}", // one per path, not per operation
 		"/users/{user-id}/items/{item_id}", // any parameter name
@@ -17,11 +21,12 @@ func TestMuxPatterns(t *testing.T) {
 		"/{kind}/{id}",   // less specific than /items/{id}: fine
 		"/latest/{x}",
 		"/healthz", // beside GET /healthz, which stays the probe's
+		"/readyz",
 	} {
 		d.Operations = append(d.Operations, Operation{Path: p})
 	}
 	got := d.MuxPatterns()
-	want := []string{"/healthz", "/items", "/items/{p0}", "/items/{p0}/x", "/latest/{p0}", "/users/{p0}/items/{p1}", "/{p0}/{p1}"}
+	want := []string{"/healthz", "/items", "/items/{p0}", "/items/{p0}/x", "/latest/{p0}", "/readyz", "/users/{p0}/items/{p1}", "/{p0}/{p1}"}
 	if !slices.Equal(got, want) {
 		t.Errorf("MuxPatterns() =\n%q\nwant\n%q", got, want)
 	}

@@ -25,7 +25,7 @@ const MetricsNamespace = "golden_analytics"
 // apiPatterns are the spec's paths as ServeMux patterns: the API is
 // mounted on each (besides "/", which answers the rest) so that the
 // ServeMux matches its requests exactly (internal/platform/server.NewMux).
-var apiPatterns = []string{"/events", "/leaderboard"}
+var apiPatterns = []string{"GET /events", "GET /leaderboard", "POST /events"}
 
 // NewMux builds the public handler chain: the ogen server with JSON
 // errors and a deadline on every operation, RED metrics

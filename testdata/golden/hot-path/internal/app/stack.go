@@ -24,7 +24,7 @@ const MetricsNamespace = "golden_hot_path"
 // apiPatterns are the spec's paths as ServeMux patterns: the API is
 // mounted on each (besides "/", which answers the rest) so that the
 // ServeMux matches its requests exactly (internal/platform/server.NewMux).
-var apiPatterns = []string{"/items", "/items/{p0}"}
+var apiPatterns = []string{"GET /items", "GET /items/{p0}", "POST /items", "PUT /items/{p0}"}
 
 // NewMux builds the public handler chain: the ogen server with JSON
 // errors and a deadline on every operation, RED metrics

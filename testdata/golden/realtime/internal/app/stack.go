@@ -27,7 +27,7 @@ const MetricsNamespace = "golden_realtime"
 // apiPatterns are the spec's paths as ServeMux patterns: the API is
 // mounted on each (besides "/", which answers the rest) so that the
 // ServeMux matches its requests exactly (internal/platform/server.NewMux).
-var apiPatterns = []string{"/rooms", "/rooms/{p0}", "/rooms/{p0}/messages"}
+var apiPatterns = []string{"DELETE /rooms/{p0}", "GET /rooms", "GET /rooms/{p0}", "POST /rooms", "POST /rooms/{p0}/messages"}
 
 // NewMux builds the public handler chain: the ogen server with JSON
 // errors and a deadline on every operation, RED metrics
