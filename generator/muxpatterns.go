@@ -20,7 +20,12 @@ import (
 func (d *Data) MuxPatterns() []string {
 	mux := http.NewServeMux()
 	nop := http.NotFoundHandler()
-	for _, p := range []string{"/", "GET /healthz", "GET /readyz"} {
+	fixed := []string{"/", "GET /healthz", "GET /readyz"}
+	if d.Feature("realtime") {
+		// NewRealtime mounts the hub there after the API: the hub keeps it.
+		fixed = append(fixed, "GET "+d.Params.Realtime.WithDefaults().Path)
+	}
+	for _, p := range fixed {
 		mux.Handle(p, nop)
 	}
 	var out []string

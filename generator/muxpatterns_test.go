@@ -31,3 +31,10 @@ func TestMuxPatterns(t *testing.T) {
 		t.Errorf("MuxPatterns() =\n%q\nwant\n%q", got, want)
 	}
 }
+
+func TestMuxPatternsLeaveTheRealtimePath(t *testing.T) {
+	d := &Data{features: map[string]bool{"realtime": true}, Operations: []Operation{{Method: "GET", Path: "/ws"}, {Method: "POST", Path: "/ws"}}}
+	if got, want := d.MuxPatterns(), []string{"POST /ws"}; !slices.Equal(got, want) {
+		t.Errorf("MuxPatterns() = %q, want %q: GET /ws is the hub's", got, want)
+	}
+}
