@@ -22,7 +22,7 @@ import (
 // MetricsNamespace prefixes every metric name of the service.
 const MetricsNamespace = "golden_analytics"
 
-// apiPatterns are the spec's paths as ServeMux patterns: the API is
+// apiPatterns are the spec's operations as ServeMux patterns: the API is
 // mounted on each (besides "/", which answers the rest) so that the
 // ServeMux matches its requests exactly (internal/platform/server.NewMux).
 var apiPatterns = []string{"GET /events", "GET /leaderboard", "POST /events"}
@@ -60,8 +60,8 @@ func NewMux(cfg config.Config, reg *prometheus.Registry, h *handler.Handler, rea
 	if err != nil {
 		return nil, err
 	}
-	// The operation hook names each request's operation for red, after
-	// ogen's router: one route lookup a request.
+	// The operation hook names each request's operation for red once
+	// ogen's router has matched it: no second lookup (FindPath) first.
 	return server.NewMux(compressed(red.Middleware(guarded, nil)), ready, apiPatterns...), nil
 }
 

@@ -21,7 +21,7 @@ import (
 // MetricsNamespace prefixes every metric name of the service.
 const MetricsNamespace = "golden_hot_path"
 
-// apiPatterns are the spec's paths as ServeMux patterns: the API is
+// apiPatterns are the spec's operations as ServeMux patterns: the API is
 // mounted on each (besides "/", which answers the rest) so that the
 // ServeMux matches its requests exactly (internal/platform/server.NewMux).
 var apiPatterns = []string{"GET /items", "GET /items/{p0}", "POST /items", "PUT /items/{p0}"}
@@ -51,8 +51,8 @@ func NewMux(cfg config.Config, reg *prometheus.Registry, h *handler.Handler, rea
 	// any handler, a body that never arrives 408, and a 503 says when to
 	// retry (internal/platform/server: limit.go, guard.go).
 	guarded := server.Limit(server.Guard(apiServer, handler.WriteError), cfg.Server.MaxInFlight, handler.WriteError)
-	// The operation hook names each request's operation for red, after
-	// ogen's router: one route lookup a request.
+	// The operation hook names each request's operation for red once
+	// ogen's router has matched it: no second lookup (FindPath) first.
 	return server.NewMux(red.Middleware(guarded, nil), ready, apiPatterns...), nil
 }
 

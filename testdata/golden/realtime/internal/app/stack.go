@@ -24,7 +24,7 @@ import (
 // MetricsNamespace prefixes every metric name of the service.
 const MetricsNamespace = "golden_realtime"
 
-// apiPatterns are the spec's paths as ServeMux patterns: the API is
+// apiPatterns are the spec's operations as ServeMux patterns: the API is
 // mounted on each (besides "/", which answers the rest) so that the
 // ServeMux matches its requests exactly (internal/platform/server.NewMux).
 var apiPatterns = []string{"DELETE /rooms/{p0}", "GET /rooms", "GET /rooms/{p0}", "POST /rooms", "POST /rooms/{p0}/messages"}
@@ -62,8 +62,8 @@ func NewMux(cfg config.Config, reg *prometheus.Registry, h *handler.Handler, rea
 	if err != nil {
 		return nil, err
 	}
-	// The operation hook names each request's operation for red, after
-	// ogen's router: one route lookup a request.
+	// The operation hook names each request's operation for red once
+	// ogen's router has matched it: no second lookup (FindPath) first.
 	return server.NewMux(compressed(red.Middleware(guarded, nil)), ready, apiPatterns...), nil
 }
 
