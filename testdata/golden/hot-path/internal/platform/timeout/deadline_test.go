@@ -124,11 +124,19 @@ func BenchmarkDeadlines(b *testing.B) {
 			d.End(ctx)
 		}
 	})
-	b.Run("WithTimeout", func(b *testing.B) {
+	b.Run("WithTimeout/Err", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			ctx, cancel := context.WithTimeout(parent, time.Second)
 			_ = ctx.Err()
+			cancel()
+		}
+	})
+	b.Run("WithTimeout/Done", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			ctx, cancel := context.WithTimeout(parent, time.Second)
+			_ = ctx.Done()
 			cancel()
 		}
 	})

@@ -70,22 +70,20 @@ const (
 type deadlineCtx struct {
 	parent   context.Context
 	deadline time.Time
-	// real is the context.WithDeadline Done() made, nil before.
-	real  atomic.Pointer[realCtx]
-	mu    sync.Mutex // serializes making real and ending
-	state atomic.Int32
-	ended bool // under mu
-}
-
-type realCtx struct {
-	ctx    context.Context
+	// real is the context.WithDeadline Done() made and cancel its cancel
+	// func: written once under mu, then made is set; read after made.
+	real   context.Context
 	cancel context.CancelFunc
+	mu     sync.Mutex // serializes making real and ending
+	made   atomic.Bool
+	state  atomic.Int32
+	ended  bool // under mu
 }
 
 func (c *deadlineCtx) Deadline() (time.Time, bool) { return c.deadline, true }
 
 // Done makes the real context on first use.
-func (c *deadlineCtx) Done() <-chan struct{} { return c.materialize().ctx.Done() }
+func (c *deadlineCtx) Done() <-chan struct{} { return c.materialize().Done() }
 
 func (c *deadlineCtx) Err() error {
 	switch c.state.Load() {
@@ -95,8 +93,8 @@ func (c *deadlineCtx) Err() error {
 		return context.DeadlineExceeded
 	}
 	var err error
-	if r := c.real.Load(); r != nil {
-		err = r.ctx.Err()
+	if c.made.Load() {
+		err = c.real.Err()
 	} else if err = c.parent.Err(); err == nil && !time.Now().Before(c.deadline) {
 		err = context.DeadlineExceeded
 	}
@@ -124,28 +122,27 @@ func (c *deadlineCtx) latch(err error) error {
 // package finds its cancelation there and links children to it without a
 // goroutine), the parent's before.
 func (c *deadlineCtx) Value(key any) any {
-	if r := c.real.Load(); r != nil {
-		return r.ctx.Value(key)
+	if c.made.Load() {
+		return c.real.Value(key)
 	}
 	return c.parent.Value(key)
 }
 
-func (c *deadlineCtx) materialize() *realCtx {
-	if r := c.real.Load(); r != nil {
-		return r
+func (c *deadlineCtx) materialize() context.Context {
+	if c.made.Load() {
+		return c.real
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if r := c.real.Load(); r != nil {
-		return r
+	if c.made.Load() {
+		return c.real
 	}
-	ctx, cancel := context.WithDeadline(c.parent, c.deadline)
+	c.real, c.cancel = context.WithDeadline(c.parent, c.deadline)
 	if c.ended {
-		cancel()
+		c.cancel()
 	}
-	r := &realCtx{ctx: ctx, cancel: cancel}
-	c.real.Store(r)
-	return r
+	c.made.Store(true)
+	return c.real
 }
 
 func (c *deadlineCtx) end() {
@@ -156,10 +153,10 @@ func (c *deadlineCtx) end() {
 	}
 	c.mu.Lock()
 	c.ended = true
-	r := c.real.Load()
+	made := c.made.Load()
 	c.mu.Unlock()
-	if r != nil {
-		r.cancel()
+	if made {
+		c.cancel()
 	}
 }
 
