@@ -103,11 +103,12 @@ func innermost(err error) string {
 }
 
 // apiKey identifies everything ogen's output depends on: the spec, the
-// ogen options svcgen sets and ogen's version.
+// ogen options svcgen sets, ogen's version and svcgen's rewrite of it
+// (ogenPostVersion).
 func apiKey(spec []byte, otel bool, skip []string) string {
 	h := sha256.New()
 	h.Write(spec)
-	fmt.Fprintf(h, "\x00otel=%t\x00skip=%q\x00ogen=%s", otel, skip, ogenVersion())
+	fmt.Fprintf(h, "\x00otel=%t\x00skip=%q\x00ogen=%s\x00post=%d", otel, skip, ogenVersion(), ogenPostVersion)
 	return hex.EncodeToString(h.Sum(nil))
 }
 
@@ -218,6 +219,9 @@ func runOgen(specFile string, spec []byte, otel bool, skipNames []string) (*ogen
 	fs := &memFS{files: map[string][]byte{}}
 	if err := g.WriteSource(fs, "api"); err != nil {
 		return nil, fmt.Errorf("ogen could not write the server for %s: %w", specFile, err)
+	}
+	if err := postProcessOgen(fs.files); err != nil {
+		return nil, fmt.Errorf("%s: %w", specFile, err)
 	}
 	out.files = fs.files
 	if err := out.readInterfaces(); err != nil {

@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// OgenUnsupported are the names ogen (v1.24) gives what it cannot generate
+// OgenUnsupported are the names ogen (v1.25) gives what it cannot generate
 // yet: the words its errors print and --skip-unsupported (skip_unsupported
 // in an answers file) takes, besides "all". TestOgenUnsupportedNames keeps
 // the list in step with ogen's source.

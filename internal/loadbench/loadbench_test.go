@@ -2,6 +2,8 @@ package loadbench
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -115,5 +117,22 @@ func TestProcCPU(t *testing.T) {
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 	if _, err := procCPU(cmd.Process.Pid); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// BenchmarkBaselineGetItem is the baseline's GET /items/{id} through
+// httptest, shaped like the generated services' BenchmarkStackGetItem
+// (internal/app), for allocation and instruction counts that do not
+// depend on the machine's load.
+func BenchmarkBaselineGetItem(b *testing.B) {
+	h := BaselineHandler(1)
+	req := httptest.NewRequest(http.MethodGet, "/items/1", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d", rec.Code)
+		}
 	}
 }

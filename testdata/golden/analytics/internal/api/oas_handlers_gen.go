@@ -36,9 +36,13 @@ func recordError(string, error) {}
 //
 // GET /leaderboard
 func (s *Server) handleGetLeaderboardRequest(args [0]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
-	statusWriter := &codeRecorder{ResponseWriter: w}
-	w = statusWriter
 	ctx := r.Context()
+	// svcgen: the server's OperationHook (WithOperationHook) starts the
+	// operation: its deadline and its metrics label.
+	if h := s.cfg.Operations; h != nil {
+		ctx = h.StartOperation(ctx, w, GetLeaderboardOperation, "getLeaderboard")
+		defer h.EndOperation(ctx)
+	}
 
 	var (
 		err          error
@@ -132,9 +136,13 @@ func (s *Server) handleGetLeaderboardRequest(args [0]string, argsEscaped bool, w
 //
 // POST /events
 func (s *Server) handleIngestEventsRequest(args [0]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
-	statusWriter := &codeRecorder{ResponseWriter: w}
-	w = statusWriter
 	ctx := r.Context()
+	// svcgen: the server's OperationHook (WithOperationHook) starts the
+	// operation: its deadline and its metrics label.
+	if h := s.cfg.Operations; h != nil {
+		ctx = h.StartOperation(ctx, w, IngestEventsOperation, "ingestEvents")
+		defer h.EndOperation(ctx)
+	}
 
 	var (
 		err          error
@@ -227,9 +235,13 @@ func (s *Server) handleIngestEventsRequest(args [0]string, argsEscaped bool, w h
 //
 // GET /events
 func (s *Server) handleQueryEventsRequest(args [0]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
-	statusWriter := &codeRecorder{ResponseWriter: w}
-	w = statusWriter
 	ctx := r.Context()
+	// svcgen: the server's OperationHook (WithOperationHook) starts the
+	// operation: its deadline and its metrics label.
+	if h := s.cfg.Operations; h != nil {
+		ctx = h.StartOperation(ctx, w, QueryEventsOperation, "queryEvents")
+		defer h.EndOperation(ctx)
+	}
 
 	var (
 		err          error

@@ -6,7 +6,7 @@ import (
 	"net/http"
 
 	"github.com/go-faster/errors"
-	"github.com/go-faster/jx"
+
 	ht "github.com/ogen-go/ogen/http"
 )
 
@@ -14,7 +14,8 @@ func encodeGetLeaderboardResponse(response *Leaderboard, w http.ResponseWriter) 
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(200)
 
-	e := new(jx.Encoder)
+	e := getEncoder()
+	defer putEncoder(e)
 	response.Encode(e)
 	if _, err := e.WriteTo(w); err != nil {
 		return errors.Wrap(err, "write")
@@ -27,7 +28,8 @@ func encodeIngestEventsResponse(response *IngestResult, w http.ResponseWriter) e
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(200)
 
-	e := new(jx.Encoder)
+	e := getEncoder()
+	defer putEncoder(e)
 	response.Encode(e)
 	if _, err := e.WriteTo(w); err != nil {
 		return errors.Wrap(err, "write")
@@ -40,7 +42,8 @@ func encodeQueryEventsResponse(response *EventList, w http.ResponseWriter) error
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(200)
 
-	e := new(jx.Encoder)
+	e := getEncoder()
+	defer putEncoder(e)
 	response.Encode(e)
 	if _, err := e.WriteTo(w); err != nil {
 		return errors.Wrap(err, "write")
@@ -58,7 +61,8 @@ func encodeErrorResponse(response *ErrorStatusCode, w http.ResponseWriter) error
 	}
 	w.WriteHeader(code)
 
-	e := new(jx.Encoder)
+	e := getEncoder()
+	defer putEncoder(e)
 	response.Response.Encode(e)
 	if _, err := e.WriteTo(w); err != nil {
 		return errors.Wrap(err, "write")

@@ -22,18 +22,27 @@ import (
 // MetricsNamespace prefixes every metric name of the service.
 const MetricsNamespace = "golden_analytics"
 
+// apiPatterns are the spec's operations as ServeMux patterns: the API is
+// mounted on each (besides "/", which answers the rest) so that the
+// ServeMux matches its requests exactly (internal/platform/server.NewMux).
+var apiPatterns = []string{"GET /events", "GET /leaderboard", "POST /events"}
+
 // NewMux builds the public handler chain: the ogen server with JSON
 // errors and a deadline on every operation, RED metrics
 // per operation, mounted on a ServeMux beside /healthz and /readyz.
 // main serves it; tests and benchmarks build the same chain through it.
 func NewMux(cfg config.Config, reg *prometheus.Registry, h *handler.Handler, ready func(context.Context) error) (*http.ServeMux, error) {
+	red := metrics.NewHTTP(reg, MetricsNamespace, config.OperationIDs)
 	apiServer, err := api.NewServer(h,
 		// Every error answer in the spec's shape (internal/handler/errors.go):
 		// ogen's, unknown paths (404) and methods a path does not serve (405).
 		api.WithErrorHandler(handler.ErrorHandler(h)),
 		api.WithNotFound(apierr.NotFound(handler.WriteError)),
 		api.WithMethodNotAllowed(apierr.MethodNotAllowed(handler.WriteError)),
-		api.WithMiddleware(timeout.Middleware(cfg.Timeout)),
+		api.WithOperationHook(&operations{
+			red:       red,
+			deadlines: timeout.NewDeadlines(cfg.Timeout),
+		}),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("build API server: %w", err)
@@ -51,16 +60,31 @@ func NewMux(cfg config.Config, reg *prometheus.Registry, h *handler.Handler, rea
 	if err != nil {
 		return nil, err
 	}
-	red := metrics.NewHTTP(reg, MetricsNamespace, config.OperationIDs)
-	route := func(r *http.Request) (string, bool) {
-		rt, ok := apiServer.FindPath(r.Method, r.URL)
-		if !ok {
-			return "", false
-		}
-		if id := rt.OperationID(); id != "" {
-			return id, true
-		}
-		return rt.Name(), true
+	// The operation hook names each request's operation for red once
+	// ogen's router has matched it: no second lookup (FindPath) first.
+	return server.NewMux(compressed(red.Middleware(guarded, nil)), ready, apiPatterns...), nil
+}
+
+// operations is the API's OperationHook (api.WithOperationHook): once
+// ogen's router has matched a request to an operation, it names the
+// operation for the RED metrics and starts the operation's deadline,
+// without a middleware closure or a second route lookup.
+type operations struct {
+	red       *metrics.HTTP
+	deadlines *timeout.Deadlines
+}
+
+// StartOperation implements api.OperationHook.
+func (o *operations) StartOperation(ctx context.Context, w http.ResponseWriter, name api.OperationName, id string) context.Context {
+	if id != "" {
+		o.red.SetOperation(w, id)
+	} else {
+		o.red.SetOperation(w, name)
 	}
-	return server.NewMux(compressed(red.Middleware(guarded, route)), ready), nil
+	return o.deadlines.Start(ctx, id, name)
+}
+
+// EndOperation implements api.OperationHook.
+func (o *operations) EndOperation(ctx context.Context) {
+	o.deadlines.End(ctx)
 }

@@ -35,9 +35,13 @@ func recordError(string, error) {}
 //
 // GET /items
 func (s *Server) handleBatchGetItemsRequest(args [0]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
-	statusWriter := &codeRecorder{ResponseWriter: w}
-	w = statusWriter
 	ctx := r.Context()
+	// svcgen: the server's OperationHook (WithOperationHook) starts the
+	// operation: its deadline and its metrics label.
+	if h := s.cfg.Operations; h != nil {
+		ctx = h.StartOperation(ctx, w, BatchGetItemsOperation, "batchGetItems")
+		defer h.EndOperation(ctx)
+	}
 
 	var (
 		err          error
@@ -130,9 +134,13 @@ func (s *Server) handleBatchGetItemsRequest(args [0]string, argsEscaped bool, w 
 //
 // POST /items
 func (s *Server) handleCreateItemRequest(args [0]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
-	statusWriter := &codeRecorder{ResponseWriter: w}
-	w = statusWriter
 	ctx := r.Context()
+	// svcgen: the server's OperationHook (WithOperationHook) starts the
+	// operation: its deadline and its metrics label.
+	if h := s.cfg.Operations; h != nil {
+		ctx = h.StartOperation(ctx, w, CreateItemOperation, "createItem")
+		defer h.EndOperation(ctx)
+	}
 
 	var (
 		err          error
@@ -225,9 +233,13 @@ func (s *Server) handleCreateItemRequest(args [0]string, argsEscaped bool, w htt
 //
 // GET /items/{id}
 func (s *Server) handleGetItemRequest(args [1]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
-	statusWriter := &codeRecorder{ResponseWriter: w}
-	w = statusWriter
 	ctx := r.Context()
+	// svcgen: the server's OperationHook (WithOperationHook) starts the
+	// operation: its deadline and its metrics label.
+	if h := s.cfg.Operations; h != nil {
+		ctx = h.StartOperation(ctx, w, GetItemOperation, "getItem")
+		defer h.EndOperation(ctx)
+	}
 
 	var (
 		err          error
@@ -320,9 +332,13 @@ func (s *Server) handleGetItemRequest(args [1]string, argsEscaped bool, w http.R
 //
 // PUT /items/{id}
 func (s *Server) handleUpdateItemRequest(args [1]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
-	statusWriter := &codeRecorder{ResponseWriter: w}
-	w = statusWriter
 	ctx := r.Context()
+	// svcgen: the server's OperationHook (WithOperationHook) starts the
+	// operation: its deadline and its metrics label.
+	if h := s.cfg.Operations; h != nil {
+		ctx = h.StartOperation(ctx, w, UpdateItemOperation, "updateItem")
+		defer h.EndOperation(ctx)
+	}
 
 	var (
 		err          error

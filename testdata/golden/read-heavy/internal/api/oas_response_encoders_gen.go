@@ -6,7 +6,7 @@ import (
 	"net/http"
 
 	"github.com/go-faster/errors"
-	"github.com/go-faster/jx"
+
 	ht "github.com/ogen-go/ogen/http"
 )
 
@@ -14,7 +14,8 @@ func encodeBatchGetItemsResponse(response *ItemList, w http.ResponseWriter) erro
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(200)
 
-	e := new(jx.Encoder)
+	e := getEncoder()
+	defer putEncoder(e)
 	response.Encode(e)
 	if _, err := e.WriteTo(w); err != nil {
 		return errors.Wrap(err, "write")
@@ -27,7 +28,8 @@ func encodeCreateItemResponse(response *Item, w http.ResponseWriter) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(201)
 
-	e := new(jx.Encoder)
+	e := getEncoder()
+	defer putEncoder(e)
 	response.Encode(e)
 	if _, err := e.WriteTo(w); err != nil {
 		return errors.Wrap(err, "write")
@@ -40,7 +42,8 @@ func encodeGetItemResponse(response *Item, w http.ResponseWriter) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(200)
 
-	e := new(jx.Encoder)
+	e := getEncoder()
+	defer putEncoder(e)
 	response.Encode(e)
 	if _, err := e.WriteTo(w); err != nil {
 		return errors.Wrap(err, "write")
@@ -53,7 +56,8 @@ func encodeUpdateItemResponse(response *Item, w http.ResponseWriter) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(200)
 
-	e := new(jx.Encoder)
+	e := getEncoder()
+	defer putEncoder(e)
 	response.Encode(e)
 	if _, err := e.WriteTo(w); err != nil {
 		return errors.Wrap(err, "write")
@@ -71,7 +75,8 @@ func encodeErrorResponse(response *ErrorStatusCode, w http.ResponseWriter) error
 	}
 	w.WriteHeader(code)
 
-	e := new(jx.Encoder)
+	e := getEncoder()
+	defer putEncoder(e)
 	response.Response.Encode(e)
 	if _, err := e.WriteTo(w); err != nil {
 		return errors.Wrap(err, "write")

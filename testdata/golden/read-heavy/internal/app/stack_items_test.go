@@ -4,12 +4,18 @@ package app
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"example.com/golden-read-heavy/internal/config"
+	"example.com/golden-read-heavy/internal/handler"
 	"example.com/golden-read-heavy/internal/store"
 )
 
@@ -22,6 +28,57 @@ func TestStackServesItems(t *testing.T) {
 	rec := serve(h, "GET", "/items/"+itoa(it.ID))
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"name":"sword"`) {
 		t.Errorf("GET /items/%d: %d %s", it.ID, rec.Code, rec.Body)
+	}
+}
+
+// TestStackNamesOperations: the API's operation hook labels the RED
+// metrics after ogen's router has matched the operation; what matches none
+// is counted as unknown.
+func TestStackNamesOperations(t *testing.T) {
+	st := store.NewMemory()
+	reg := prometheus.NewRegistry()
+	mux, err := NewMux(config.Default(), reg, handler.New(st, slog.New(slog.NewTextHandler(io.Discard, nil))), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := st.CreateItem(context.Background(), store.ItemInput{Name: "sword", Quantity: 1, Price: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve(mux, "GET", "/items/"+itoa(it.ID))
+	serve(mux, "GET", "/items/not-a-number")
+	serve(mux, "GET", "/no/such/path")
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != MetricsNamespace+"_http_requests_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			var op, code string
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "operation" {
+					op = l.GetValue()
+				} else {
+					code = l.GetValue()
+				}
+			}
+			if v := m.GetCounter().GetValue(); v > 0 {
+				got[op+" "+code] = v
+			}
+		}
+	}
+	want := map[string]float64{"getItem 200": 1, "getItem 400": 1, "unknown 404": 1}
+	if len(got) != len(want) {
+		t.Errorf("requests_total = %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("requests_total{%s} = %v, want %v (all: %v)", k, got[k], v, got)
+		}
 	}
 }
 

@@ -34,9 +34,13 @@ func recordError(string, error) {}
 //
 // POST /rooms
 func (s *Server) handleCreateRoomRequest(args [0]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
-	statusWriter := &codeRecorder{ResponseWriter: w}
-	w = statusWriter
 	ctx := r.Context()
+	// svcgen: the server's OperationHook (WithOperationHook) starts the
+	// operation: its deadline and its metrics label.
+	if h := s.cfg.Operations; h != nil {
+		ctx = h.StartOperation(ctx, w, CreateRoomOperation, "createRoom")
+		defer h.EndOperation(ctx)
+	}
 
 	var (
 		err          error
@@ -130,9 +134,13 @@ func (s *Server) handleCreateRoomRequest(args [0]string, argsEscaped bool, w htt
 //
 // DELETE /rooms/{id}
 func (s *Server) handleDeleteRoomRequest(args [1]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
-	statusWriter := &codeRecorder{ResponseWriter: w}
-	w = statusWriter
 	ctx := r.Context()
+	// svcgen: the server's OperationHook (WithOperationHook) starts the
+	// operation: its deadline and its metrics label.
+	if h := s.cfg.Operations; h != nil {
+		ctx = h.StartOperation(ctx, w, DeleteRoomOperation, "deleteRoom")
+		defer h.EndOperation(ctx)
+	}
 
 	var (
 		err          error
@@ -225,9 +233,13 @@ func (s *Server) handleDeleteRoomRequest(args [1]string, argsEscaped bool, w htt
 //
 // GET /rooms/{id}
 func (s *Server) handleGetRoomRequest(args [1]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
-	statusWriter := &codeRecorder{ResponseWriter: w}
-	w = statusWriter
 	ctx := r.Context()
+	// svcgen: the server's OperationHook (WithOperationHook) starts the
+	// operation: its deadline and its metrics label.
+	if h := s.cfg.Operations; h != nil {
+		ctx = h.StartOperation(ctx, w, GetRoomOperation, "getRoom")
+		defer h.EndOperation(ctx)
+	}
 
 	var (
 		err          error
@@ -320,9 +332,13 @@ func (s *Server) handleGetRoomRequest(args [1]string, argsEscaped bool, w http.R
 //
 // GET /rooms
 func (s *Server) handleListRoomsRequest(args [0]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
-	statusWriter := &codeRecorder{ResponseWriter: w}
-	w = statusWriter
 	ctx := r.Context()
+	// svcgen: the server's OperationHook (WithOperationHook) starts the
+	// operation: its deadline and its metrics label.
+	if h := s.cfg.Operations; h != nil {
+		ctx = h.StartOperation(ctx, w, ListRoomsOperation, "listRooms")
+		defer h.EndOperation(ctx)
+	}
 
 	var (
 		err          error
@@ -416,9 +432,13 @@ func (s *Server) handleListRoomsRequest(args [0]string, argsEscaped bool, w http
 //
 // POST /rooms/{id}/messages
 func (s *Server) handlePublishRoomMessageRequest(args [1]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
-	statusWriter := &codeRecorder{ResponseWriter: w}
-	w = statusWriter
 	ctx := r.Context()
+	// svcgen: the server's OperationHook (WithOperationHook) starts the
+	// operation: its deadline and its metrics label.
+	if h := s.cfg.Operations; h != nil {
+		ctx = h.StartOperation(ctx, w, PublishRoomMessageOperation, "publishRoomMessage")
+		defer h.EndOperation(ctx)
+	}
 
 	var (
 		err          error

@@ -6,7 +6,7 @@ import (
 	"net/http"
 
 	"github.com/go-faster/errors"
-	"github.com/go-faster/jx"
+
 	ht "github.com/ogen-go/ogen/http"
 )
 
@@ -16,7 +16,8 @@ func encodeCreateRoomResponse(response CreateRoomRes, w http.ResponseWriter) err
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.WriteHeader(201)
 
-		e := new(jx.Encoder)
+		e := getEncoder()
+		defer putEncoder(e)
 		response.Encode(e)
 		if _, err := e.WriteTo(w); err != nil {
 			return errors.Wrap(err, "write")
@@ -28,7 +29,8 @@ func encodeCreateRoomResponse(response CreateRoomRes, w http.ResponseWriter) err
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.WriteHeader(409)
 
-		e := new(jx.Encoder)
+		e := getEncoder()
+		defer putEncoder(e)
 		response.Encode(e)
 		if _, err := e.WriteTo(w); err != nil {
 			return errors.Wrap(err, "write")
@@ -51,7 +53,8 @@ func encodeGetRoomResponse(response *Room, w http.ResponseWriter) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(200)
 
-	e := new(jx.Encoder)
+	e := getEncoder()
+	defer putEncoder(e)
 	response.Encode(e)
 	if _, err := e.WriteTo(w); err != nil {
 		return errors.Wrap(err, "write")
@@ -64,7 +67,8 @@ func encodeListRoomsResponse(response *RoomList, w http.ResponseWriter) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(200)
 
-	e := new(jx.Encoder)
+	e := getEncoder()
+	defer putEncoder(e)
 	response.Encode(e)
 	if _, err := e.WriteTo(w); err != nil {
 		return errors.Wrap(err, "write")
@@ -77,7 +81,8 @@ func encodePublishRoomMessageResponse(response *PublishResult, w http.ResponseWr
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(202)
 
-	e := new(jx.Encoder)
+	e := getEncoder()
+	defer putEncoder(e)
 	response.Encode(e)
 	if _, err := e.WriteTo(w); err != nil {
 		return errors.Wrap(err, "write")
@@ -95,7 +100,8 @@ func encodeErrorResponse(response *ErrorStatusCode, w http.ResponseWriter) error
 	}
 	w.WriteHeader(code)
 
-	e := new(jx.Encoder)
+	e := getEncoder()
+	defer putEncoder(e)
 	response.Response.Encode(e)
 	if _, err := e.WriteTo(w); err != nil {
 		return errors.Wrap(err, "write")

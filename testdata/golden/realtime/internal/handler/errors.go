@@ -52,6 +52,7 @@ func (h *Handler) errorStatus(err error) int {
 // NewError implements api.Handler: ogen answers every error an operation
 // returns with it (the spec's shared default response).
 func (h *Handler) NewError(ctx context.Context, err error) *api.ErrorStatusCode {
+	err = apierr.PastDeadline(ctx, err) // past the operation's deadline: 504
 	status := h.errorStatus(err)
 	if status >= http.StatusInternalServerError {
 		apierr.LogFailure(ctx, status, err)

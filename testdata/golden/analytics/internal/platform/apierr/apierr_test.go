@@ -326,3 +326,18 @@ func TestCustomShape(t *testing.T) {
 		t.Errorf("domain error: %d, want 404", rec.Code)
 	}
 }
+
+func TestPastDeadline(t *testing.T) {
+	own := errors.New("upstream: i/o timeout") // a client's own words
+	expired, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	if err := apierr.PastDeadline(expired, own); apierr.Status(err) != http.StatusGatewayTimeout || !errors.Is(err, own) {
+		t.Errorf("past the deadline: %v (status %d), want 504 keeping the cause", err, apierr.Status(err))
+	}
+	if err := apierr.PastDeadline(context.Background(), own); err != own {
+		t.Errorf("within the deadline: %v, want the error unchanged", err)
+	}
+	if err := apierr.PastDeadline(expired, nil); err != nil {
+		t.Errorf("no error: %v", err)
+	}
+}

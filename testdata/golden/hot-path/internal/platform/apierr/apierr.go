@@ -145,6 +145,26 @@ func unavailable(err error) bool {
 // RetryAfter is the Retry-After of a 503 answer, in seconds.
 const RetryAfter = "1"
 
+// PastDeadline returns err as the operation's deadline explains it: once
+// ctx's deadline has passed, an error that does not say so (a client that
+// reports the timeout in its own words) is wrapped with
+// context.DeadlineExceeded, so it answers 504, not 500.
+func PastDeadline(ctx context.Context, err error) error {
+	if err == nil || !errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return &deadlineError{err: err}
+}
+
+// deadlineError is an error that ended because the deadline passed.
+type deadlineError struct{ err error }
+
+func (e *deadlineError) Error() string {
+	return context.DeadlineExceeded.Error() + ": " + e.err.Error()
+}
+
+func (e *deadlineError) Unwrap() []error { return []error{context.DeadlineExceeded, e.err} }
+
 // Message is a message safe to show the client: the error text for 4xx
 // (it describes the client's own input) but a fixed text for what the
 // database refused, and a fixed text for 5xx (never internals such as SQL

@@ -149,36 +149,64 @@ func (o *opMetrics) counter(code int) prometheus.Counter {
 	return slot.Load().Counter
 }
 
-// Middleware wraps the API handler. route names the operation of a request,
-// usually from the ogen server's router:
+// Middleware wraps the API handler. route names the operation of a request
+// before it runs, for example from the ogen server's router:
 //
 //	func(r *http.Request) (string, bool) {
 //		rt, ok := srv.FindPath(r.Method, r.URL)
 //		return rt.OperationID(), ok
 //	}
 //
-// Requests that match no known operation are counted as Unknown.
+// With route nil the API names it instead, once its own router has matched
+// it: SetOperation from the server's OperationHook, which saves the second
+// route lookup. Requests that match no known operation are counted as
+// Unknown.
 func (m *HTTP) Middleware(next http.Handler, route func(r *http.Request) (operation string, ok bool)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		om := m.unknown
-		if op, ok := route(r); ok {
-			if o, ok := m.ops[op]; ok {
-				om = o
+		sw := m.writers.Get().(*statusWriter)
+		sw.ResponseWriter, sw.status, sw.om = w, 0, m.unknown
+		if route != nil {
+			if op, ok := route(r); ok {
+				sw.om = m.op(op)
 			}
 		}
-		sw := m.writers.Get().(*statusWriter)
-		sw.ResponseWriter, sw.status = w, 0
 		m.inFlight.Inc()
 		start := time.Now()
-		defer m.done(om, sw, start)
+		defer m.done(sw, start)
 		next.ServeHTTP(sw, r)
 	})
 }
 
+// SetOperation names the operation of the request that w answers: w is
+// the writer Middleware passed on, or one wrapping it (Unwrap). A writer
+// from elsewhere is left alone.
+func (m *HTTP) SetOperation(w http.ResponseWriter, operation string) {
+	for w != nil {
+		if sw, ok := w.(*statusWriter); ok {
+			sw.om = m.op(operation)
+			return
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return
+		}
+		w = u.Unwrap()
+	}
+}
+
+// op returns the metrics of an operation, Unknown's for a name NewHTTP
+// was not given.
+func (m *HTTP) op(name string) *opMetrics {
+	if o, ok := m.ops[name]; ok {
+		return o
+	}
+	return m.unknown
+}
+
 // done records one request. A panicking handler is counted as a 500 and
 // the panic goes on to net/http.
-func (m *HTTP) done(om *opMetrics, sw *statusWriter, start time.Time) {
-	status := sw.status
+func (m *HTTP) done(sw *statusWriter, start time.Time) {
+	status, om := sw.status, sw.om
 	p := recover()
 	if p != nil {
 		status = http.StatusInternalServerError
@@ -188,7 +216,7 @@ func (m *HTTP) done(om *opMetrics, sw *statusWriter, start time.Time) {
 	om.duration.Observe(time.Since(start).Seconds())
 	om.counter(status).Inc()
 	m.inFlight.Dec()
-	sw.ResponseWriter = nil
+	sw.ResponseWriter, sw.om = nil, nil
 	m.writers.Put(sw)
 	if p != nil {
 		panic(p)
@@ -199,6 +227,7 @@ func (m *HTTP) done(om *opMetrics, sw *statusWriter, start time.Time) {
 // lets http.ResponseController reach the connection's other features.
 type statusWriter struct {
 	http.ResponseWriter
+	om     *opMetrics // the operation, Unknown until named
 	status int
 }
 

@@ -38,8 +38,12 @@ func Guard(h http.Handler, write apierr.WriteFunc) http.Handler {
 			rw.ResponseWriter = nil
 			retryWriters.Put(rw)
 		}()
+		if r.Body == nil || r.Body == http.NoBody { // a GET: no header lookup
+			h.ServeHTTP(rw, r)
+			return
+		}
 		kind := bodyKind(r.Header.Get("Content-Type"))
-		if r.Body == nil || r.Body == http.NoBody || kind == otherBody {
+		if kind == otherBody {
 			h.ServeHTTP(rw, r)
 			return
 		}

@@ -106,7 +106,9 @@ func limitHeaders(h http.Handler, limit int, write apierr.WriteFunc) http.Handle
 	})
 }
 
-// NewMux mounts the API at "/" beside the probes:
+// NewMux mounts the API at "/" and at its own paths (apiPatterns, from
+// the spec: a request the ServeMux matches exactly costs it one lookup,
+// the catch-all "/" a second one and five allocations) beside the probes:
 //
 //	GET /healthz  200 {"status":"ok"} while the process serves (liveness)
 //	GET /readyz   200 {"status":"ready"} when ready(ctx) succeeds within
@@ -114,9 +116,12 @@ func limitHeaders(h http.Handler, limit int, write apierr.WriteFunc) http.Handle
 //	              is logged, not shown (the port is public)
 //
 // ready may be nil (always ready).
-func NewMux(api http.Handler, ready func(context.Context) error) *http.ServeMux {
+func NewMux(api http.Handler, ready func(context.Context) error, apiPatterns ...string) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("/", api)
+	for _, p := range apiPatterns {
+		mux.Handle(p, api)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, `{"status":"ok"}`)
 	})

@@ -199,6 +199,76 @@ func TestMiddlewareAddsNoAllocations(t *testing.T) {
 	}
 }
 
+// unwrapper wraps a writer the way the platform's Guard does.
+type unwrapper struct{ http.ResponseWriter }
+
+func (u unwrapper) Unwrap() http.ResponseWriter { return u.ResponseWriter }
+
+func TestSetOperation(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := metrics.NewHTTP(reg, "svc", []string{"getThing"})
+	named := func(op string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			m.SetOperation(unwrapper{w}, op) // as the API's OperationHook does, under Guard
+			w.WriteHeader(http.StatusTeapot)
+		})
+	}
+	w, r := nopWriter{h: http.Header{}}, httptest.NewRequest("GET", "/things/1", nil)
+	m.Middleware(named("getThing"), nil).ServeHTTP(w, r)
+	m.Middleware(named("notInTheSpec"), nil).ServeHTTP(w, r)
+	m.Middleware(ok200, nil).ServeHTTP(w, r) // never named
+	for _, c := range []struct {
+		op, code string
+		want     float64
+	}{
+		{"getThing", "418", 1}, {metrics.Unknown, "418", 1}, {metrics.Unknown, "200", 1},
+	} {
+		got := requestsTotal(t, reg, c.op, c.code)
+		if got != c.want {
+			t.Errorf("requests_total{operation=%q,code=%q} = %v, want %v", c.op, c.code, got, c.want)
+		}
+	}
+	m.SetOperation(w, "getThing") // a writer Middleware did not pass on: nothing happens
+
+	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		m.SetOperation(w, "getThing")
+		w.WriteHeader(http.StatusOK)
+	}), nil)
+	if n := testing.AllocsPerRun(1000, func() { h.ServeHTTP(w, r) }); n != 0 {
+		t.Errorf("middleware with SetOperation allocates %v times per request, want 0", n)
+	}
+}
+
+// requestsTotal is the value of svc_http_requests_total{operation=op,code=code}.
+func requestsTotal(t *testing.T, reg *prometheus.Registry, op, code string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "svc_http_requests_total" {
+			continue
+		}
+		for _, mt := range mf.GetMetric() {
+			var gotOp, gotCode string
+			for _, l := range mt.GetLabel() {
+				switch l.GetName() {
+				case "operation":
+					gotOp = l.GetValue()
+				case "code":
+					gotCode = l.GetValue()
+				}
+			}
+			if gotOp == op && gotCode == code {
+				return mt.GetCounter().GetValue()
+			}
+		}
+	}
+	t.Fatalf("no svc_http_requests_total{operation=%q,code=%q}", op, code)
+	return 0
+}
+
 func BenchmarkMiddleware(b *testing.B) {
 	m := metrics.NewHTTP(prometheus.NewRegistry(), "svc", []string{"getThing"})
 	route := func(*http.Request) (string, bool) { return "getThing", true }

@@ -6,4 +6,4 @@
 // service's own spec.
 package ogentest
 
-//go:generate go run github.com/ogen-go/ogen/cmd/ogen@v1.24.0 --target . --package ogentest --clean --config ogen.yml openapi.yaml
+//go:generate go run github.com/ogen-go/ogen/cmd/ogen@v1.25.0 --target . --package ogentest --clean --config ogen.yml openapi.yaml

@@ -1,0 +1,426 @@
+package generator
+
+import (
+	"bytes"
+	"fmt"
+	"go/ast"
+	"go/format"
+	"go/parser"
+	"go/token"
+	"sort"
+	"strings"
+)
+
+// ogenHooksFile is the file svcgen adds to ogen's package: the operation
+// hook and the pool of response encoders the rewritten code calls.
+const ogenHooksFile = "svcgen_hooks.go"
+
+// ogenPostVersion changes whenever postProcessOgen writes something else:
+// it is part of apiKey, so regen rewrites the package.
+const ogenPostVersion = 1
+
+// postProcessOgen rewrites ogen's server package for the hot path, in
+// place. Each rewrite finds ogen's code by its syntax tree and splices text
+// at those positions, so the rest of ogen's output stays byte for byte:
+//
+//   - response encoders take their jx.Encoder from a pool (getEncoder,
+//     putEncoder) instead of new(jx.Encoder) and its buffer growth;
+//   - each operation handler tells the server's OperationHook
+//     (WithOperationHook) which operation the router matched, before
+//     decoding its parameters, and runs with the context the hook returns:
+//     a deadline and the metrics' operation label without a middleware
+//     closure or a second route lookup;
+//   - the codeRecorder each handler wraps w in is dropped when nothing
+//     reads its status (OpenTelemetry off).
+//
+// When ogen's output no longer has the shape a rewrite expects, it fails
+// naming the file and what it looked for, rather than write something else.
+func postProcessOgen(files map[string][]byte) error {
+	cfg, ok := files["oas_cfg_gen.go"]
+	if !ok {
+		return nil // no server: nothing to rewrite
+	}
+	hasOps := false
+	if src, ok := files["oas_handlers_gen.go"]; ok {
+		out, n, err := rewriteHandlers(src)
+		if err != nil {
+			return fmt.Errorf("post-processing ogen's oas_handlers_gen.go: %w", err)
+		}
+		files["oas_handlers_gen.go"], hasOps = out, n > 0
+	}
+	pooled := false
+	if src, ok := files["oas_response_encoders_gen.go"]; ok {
+		out, n, err := rewriteEncoders(src)
+		if err != nil {
+			return fmt.Errorf("post-processing ogen's oas_response_encoders_gen.go: %w", err)
+		}
+		files["oas_response_encoders_gen.go"], pooled = out, n > 0
+	}
+	if !hasOps && !pooled {
+		return nil
+	}
+	out, err := addConfigField(cfg, hasOps)
+	if err != nil {
+		return fmt.Errorf("post-processing ogen's oas_cfg_gen.go: %w", err)
+	}
+	files["oas_cfg_gen.go"] = out
+	files[ogenHooksFile] = hooksSource(hasOps, pooled)
+	return nil
+}
+
+// splice is one replacement of src[start:end].
+type splice struct {
+	start, end int
+	text       string
+}
+
+// applySplices applies non-overlapping splices and gofmts the result.
+func applySplices(src []byte, sp []splice) ([]byte, error) {
+	sort.Slice(sp, func(i, j int) bool { return sp[i].start < sp[j].start })
+	var b bytes.Buffer
+	at := 0
+	for _, s := range sp {
+		b.Write(src[at:s.start])
+		b.WriteString(s.text)
+		at = s.end
+	}
+	b.Write(src[at:])
+	out, err := format.Source(b.Bytes())
+	if err != nil {
+		return nil, fmt.Errorf("the rewritten code does not parse: %w", err)
+	}
+	return out, nil
+}
+
+// rewriteEncoders replaces every `e := new(jx.Encoder)` of the response
+// encoders with a pooled encoder returned when the function returns (the
+// encoder has been written to w by then; ResponseWriter.Write keeps no
+// reference to its argument).
+func rewriteEncoders(src []byte) ([]byte, int, error) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "oas_response_encoders_gen.go", src, parser.ParseComments)
+	if err != nil {
+		return nil, 0, err
+	}
+	var sp []splice
+	allocs := 0
+	ast.Inspect(f, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.CallExpr:
+			if isNewJxEncoder(n) {
+				allocs++
+			}
+		case *ast.AssignStmt:
+			if n.Tok != token.DEFINE || len(n.Lhs) != 1 || len(n.Rhs) != 1 {
+				return true
+			}
+			id, ok := n.Lhs[0].(*ast.Ident)
+			call, ok2 := n.Rhs[0].(*ast.CallExpr)
+			if !ok || !ok2 || !isNewJxEncoder(call) {
+				return true
+			}
+			sp = append(sp, splice{
+				start: fset.Position(n.Pos()).Offset, end: fset.Position(n.End()).Offset,
+				text: fmt.Sprintf("%[1]s := getEncoder()\n\tdefer putEncoder(%[1]s)", id.Name),
+			})
+		}
+		return true
+	})
+	if allocs != len(sp) {
+		return nil, 0, fmt.Errorf("%d of %d new(jx.Encoder) calls are not `e := new(jx.Encoder)` statements: the encoder pool does not know this ogen version's response encoders", allocs-len(sp), allocs)
+	}
+	if len(sp) == 0 {
+		if bytes.Contains(src, []byte(`"github.com/go-faster/jx"`)) {
+			return nil, 0, fmt.Errorf("the response encoders use jx but none starts with `e := new(jx.Encoder)`: the encoder pool does not know this ogen version's response encoders")
+		}
+		return src, 0, nil
+	}
+	n := len(sp)
+	// The encoders' other uses of jx: none left, its import goes.
+	if uses(f, "jx") == n {
+		for _, im := range f.Imports {
+			if im.Path.Value == `"github.com/go-faster/jx"` {
+				sp = append(sp, splice{start: fset.Position(im.Pos()).Offset, end: fset.Position(im.End()).Offset})
+			}
+		}
+	}
+	out, err := applySplices(src, sp)
+	return out, n, err
+}
+
+func isNewJxEncoder(call *ast.CallExpr) bool {
+	fn, ok := call.Fun.(*ast.Ident)
+	if !ok || fn.Name != "new" || len(call.Args) != 1 {
+		return false
+	}
+	sel, ok := call.Args[0].(*ast.SelectorExpr)
+	if !ok || sel.Sel.Name != "Encoder" {
+		return false
+	}
+	pkg, ok := sel.X.(*ast.Ident)
+	return ok && pkg.Name == "jx"
+}
+
+// rewriteHandlers adds the operation hook to every (*Server).handleXRequest
+// and drops its unused codeRecorder.
+func rewriteHandlers(src []byte) ([]byte, int, error) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "oas_handlers_gen.go", src, parser.ParseComments)
+	if err != nil {
+		return nil, 0, err
+	}
+	off := func(p token.Pos) int { return fset.Position(p).Offset }
+	var sp []splice
+	n := 0
+	for _, d := range f.Decls {
+		fn, ok := d.(*ast.FuncDecl)
+		if !ok || fn.Recv == nil || fn.Body == nil || !strings.HasPrefix(fn.Name.Name, "handle") || !strings.HasSuffix(fn.Name.Name, "Request") || !isRecv(fn, "Server") {
+			continue
+		}
+		ctxStmt := -1
+		for i, st := range fn.Body.List {
+			if isDefineCall(st, "ctx", "r", "Context") {
+				ctxStmt = i
+				break
+			}
+		}
+		if ctxStmt < 0 {
+			return nil, 0, fmt.Errorf("%s: no `ctx := r.Context()` to start the operation hook after", fn.Name.Name)
+		}
+		name, id, ok := operationContext(fn.Body)
+		if !ok {
+			return nil, 0, fmt.Errorf("%s: no ogenerrors.OperationContext{Name, ID} or middleware.Request{OperationName, OperationID} literal to name the operation", fn.Name.Name)
+		}
+		at := off(fn.Body.List[ctxStmt].End())
+		sp = append(sp, splice{start: at, end: at, text: fmt.Sprintf(`
+	// svcgen: the server's OperationHook (WithOperationHook) starts the
+	// operation: its deadline and its metrics label.
+	if h := s.cfg.Operations; h != nil {
+		ctx = h.StartOperation(ctx, w, %s, %s)
+		defer h.EndOperation(ctx)
+	}`, name, id)})
+		// statusWriter := &codeRecorder{ResponseWriter: w}; w = statusWriter
+		if ctxStmt == 2 && isCodeRecorder(fn.Body.List[0], fn.Body.List[1]) && uses(fn.Body, "statusWriter") == 2 {
+			sp = append(sp, splice{start: off(fn.Body.List[0].Pos()), end: off(fn.Body.List[2].Pos())})
+		}
+		n++
+	}
+	if n == 0 {
+		if bytes.Contains(src, []byte("func (s *Server) handle")) {
+			return nil, 0, fmt.Errorf("no (*Server).handleXRequest method found by its syntax: the operation hook does not know this ogen version's handlers")
+		}
+		return src, 0, nil
+	}
+	out, err := applySplices(src, sp)
+	return out, n, err
+}
+
+func isRecv(fn *ast.FuncDecl, typ string) bool {
+	if len(fn.Recv.List) != 1 {
+		return false
+	}
+	star, ok := fn.Recv.List[0].Type.(*ast.StarExpr)
+	if !ok {
+		return false
+	}
+	id, ok := star.X.(*ast.Ident)
+	return ok && id.Name == typ
+}
+
+// isDefineCall matches `lhs := recv.method()`.
+func isDefineCall(st ast.Stmt, lhs, recv, method string) bool {
+	as, ok := st.(*ast.AssignStmt)
+	if !ok || as.Tok != token.DEFINE || len(as.Lhs) != 1 || len(as.Rhs) != 1 {
+		return false
+	}
+	if id, ok := as.Lhs[0].(*ast.Ident); !ok || id.Name != lhs {
+		return false
+	}
+	call, ok := as.Rhs[0].(*ast.CallExpr)
+	if !ok || len(call.Args) != 0 {
+		return false
+	}
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	if !ok || sel.Sel.Name != method {
+		return false
+	}
+	x, ok := sel.X.(*ast.Ident)
+	return ok && x.Name == recv
+}
+
+// operationContext finds the operation's name and operationId, as source
+// text, in the handler's ogenerrors.OperationContext literal (Name, ID) or,
+// in a handler without parameters or body, its middleware.Request literal
+// (OperationName, OperationID).
+func operationContext(body *ast.BlockStmt) (name, id string, ok bool) {
+	ast.Inspect(body, func(n ast.Node) bool {
+		cl, isLit := n.(*ast.CompositeLit)
+		if !isLit || ok {
+			return !ok
+		}
+		sel, isSel := cl.Type.(*ast.SelectorExpr)
+		if !isSel {
+			return true
+		}
+		nameKey, idKey := "", ""
+		switch pkg, _ := sel.X.(*ast.Ident); {
+		case sel.Sel.Name == "OperationContext":
+			nameKey, idKey = "Name", "ID"
+		case sel.Sel.Name == "Request" && pkg != nil && pkg.Name == "middleware":
+			nameKey, idKey = "OperationName", "OperationID"
+		default:
+			return true
+		}
+		name, id = "", ""
+		for _, el := range cl.Elts {
+			kv, isKV := el.(*ast.KeyValueExpr)
+			if !isKV {
+				continue
+			}
+			key, _ := kv.Key.(*ast.Ident)
+			if key == nil {
+				continue
+			}
+			switch v := kv.Value.(type) {
+			case *ast.Ident:
+				if key.Name == nameKey {
+					name = v.Name
+				}
+			case *ast.BasicLit:
+				if key.Name == idKey && v.Kind == token.STRING {
+					id = v.Value
+				}
+			}
+		}
+		ok = name != "" && id != ""
+		return !ok
+	})
+	return name, id, ok
+}
+
+// isCodeRecorder matches `statusWriter := &codeRecorder{ResponseWriter: w}`
+// followed by `w = statusWriter`.
+func isCodeRecorder(a, b ast.Stmt) bool {
+	as, ok := a.(*ast.AssignStmt)
+	if !ok || as.Tok != token.DEFINE || len(as.Lhs) != 1 || len(as.Rhs) != 1 {
+		return false
+	}
+	if id, ok := as.Lhs[0].(*ast.Ident); !ok || id.Name != "statusWriter" {
+		return false
+	}
+	u, ok := as.Rhs[0].(*ast.UnaryExpr)
+	if !ok || u.Op != token.AND {
+		return false
+	}
+	cl, ok := u.X.(*ast.CompositeLit)
+	if !ok {
+		return false
+	}
+	if t, ok := cl.Type.(*ast.Ident); !ok || t.Name != "codeRecorder" {
+		return false
+	}
+	bs, ok := b.(*ast.AssignStmt)
+	if !ok || bs.Tok != token.ASSIGN || len(bs.Lhs) != 1 || len(bs.Rhs) != 1 {
+		return false
+	}
+	l, ok1 := bs.Lhs[0].(*ast.Ident)
+	r, ok2 := bs.Rhs[0].(*ast.Ident)
+	return ok1 && ok2 && l.Name == "w" && r.Name == "statusWriter"
+}
+
+// uses counts the identifiers named name in n.
+func uses(n ast.Node, name string) int {
+	c := 0
+	ast.Inspect(n, func(n ast.Node) bool {
+		if id, ok := n.(*ast.Ident); ok && id.Name == name {
+			c++
+		}
+		return true
+	})
+	return c
+}
+
+// addConfigField adds the Operations field to ogen's serverConfig.
+func addConfigField(src []byte, hook bool) ([]byte, error) {
+	if !hook {
+		return src, nil
+	}
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "oas_cfg_gen.go", src, parser.ParseComments)
+	if err != nil {
+		return nil, err
+	}
+	var st *ast.StructType
+	ast.Inspect(f, func(n ast.Node) bool {
+		if ts, ok := n.(*ast.TypeSpec); ok && ts.Name.Name == "serverConfig" {
+			st, _ = ts.Type.(*ast.StructType)
+			return false
+		}
+		return st == nil
+	})
+	if st == nil {
+		return nil, fmt.Errorf("no `type serverConfig struct` to add the operation hook to")
+	}
+	at := fset.Position(st.Fields.Closing).Offset
+	return applySplices(src, []splice{{start: at, end: at, text: "\tOperations OperationHook // svcgen: WithOperationHook\n"}})
+}
+
+// hooksSource is the file svcgen adds to ogen's package.
+func hooksSource(hook, pool bool) []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, "// Code generated by svcgen %s. DO NOT EDIT.\n\npackage api\n\nimport (\n", Version)
+	if hook {
+		b.WriteString("\t\"context\"\n\t\"net/http\"\n")
+	}
+	if pool {
+		b.WriteString("\t\"sync\"\n\n\t\"github.com/go-faster/jx\"\n")
+	}
+	b.WriteString(")\n")
+	if hook {
+		b.WriteString(`
+// OperationHook is told of every request the router has matched to an
+// operation. StartOperation runs before the operation's parameters are
+// decoded, with the operation's name and operationId (or ""), and returns
+// the context the operation runs with; EndOperation runs with that context
+// once the answer is written. w is the writer the answer goes to. Unlike a
+// Middleware, the hook costs the request no allocation of its own.
+type OperationHook interface {
+	StartOperation(ctx context.Context, w http.ResponseWriter, name OperationName, id string) context.Context
+	EndOperation(ctx context.Context)
+}
+
+// WithOperationHook sets the server's OperationHook.
+func WithOperationHook(h OperationHook) ServerOption {
+	return optionFunc[serverConfig](func(cfg *serverConfig) {
+		cfg.Operations = h
+	})
+}
+`)
+	}
+	if pool {
+		b.WriteString(`
+// maxPooledEncoder is the largest encoder buffer kept for reuse: one large
+// answer does not pin its buffer in the pool.
+const maxPooledEncoder = 64 << 10
+
+var encoders = sync.Pool{New: func() any { return new(jx.Encoder) }}
+
+// getEncoder returns an empty encoder from the pool.
+func getEncoder() *jx.Encoder { return encoders.Get().(*jx.Encoder) }
+
+// putEncoder returns e to the pool once its bytes are written.
+func putEncoder(e *jx.Encoder) {
+	if cap(e.Bytes()) > maxPooledEncoder {
+		return
+	}
+	e.Reset()
+	encoders.Put(e)
+}
+`)
+	}
+	out, err := format.Source([]byte(b.String()))
+	if err != nil {
+		panic(fmt.Sprintf("svcgen's %s does not parse: %v", ogenHooksFile, err)) // a bug in this file
+	}
+	return out
+}

@@ -1,0 +1,120 @@
+package generator
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/ogen-go/ogen"
+	"github.com/ogen-go/ogen/gen"
+	"go.uber.org/zap"
+)
+
+// processedOgen is runOgen's output (post-processed) for the entity
+// starter's spec.
+func processedOgen(t *testing.T) map[string][]byte {
+	t.Helper()
+	spec, err := os.ReadFile("../templates/starters/entity/api/openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := runOgen("openapi.yaml", spec, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.files
+}
+
+// runOgenRaw is ogen's output as ogen writes it, without postProcessOgen.
+func runOgenRaw(spec []byte) (map[string][]byte, error) {
+	parsed, err := ogen.Parse(spec)
+	if err != nil {
+		return nil, err
+	}
+	opts := gen.Options{}
+	opts.Generator.Features = ogenFeatures(false)
+	opts.Logger = zap.NewNop()
+	g, err := gen.NewGenerator(parsed, opts)
+	if err != nil {
+		return nil, err
+	}
+	fs := &memFS{files: map[string][]byte{}}
+	if err := g.WriteSource(fs, "api"); err != nil {
+		return nil, err
+	}
+	return fs.files, nil
+}
+
+func TestPostProcessOgen(t *testing.T) {
+	files := processedOgen(t)
+	handlers := string(files["oas_handlers_gen.go"])
+	ops := strings.Count(handlers, "func (s *Server) handle")
+	if ops == 0 {
+		t.Fatal("no handlers in ogen's output")
+	}
+	if n := strings.Count(handlers, "ctx = h.StartOperation(ctx, w, "); n != ops {
+		t.Errorf("%d of %d handlers start the operation hook", n, ops)
+	}
+	if !strings.Contains(handlers, `h.StartOperation(ctx, w, GetItemOperation, "getItem")`) {
+		t.Error("getItem's hook call does not name its operation and operationId")
+	}
+	if strings.Contains(handlers, "&codeRecorder{") {
+		t.Error("a handler still wraps w in codeRecorder, which nothing reads without OpenTelemetry")
+	}
+	enc := string(files["oas_response_encoders_gen.go"])
+	if strings.Contains(enc, "new(jx.Encoder)") || !strings.Contains(enc, "e := getEncoder()\n\tdefer putEncoder(e)") {
+		t.Errorf("response encoders are not pooled:\n%s", enc)
+	}
+	if !bytes.Contains(files["oas_cfg_gen.go"], []byte("Operations         OperationHook")) {
+		t.Errorf("serverConfig has no Operations field:\n%s", files["oas_cfg_gen.go"])
+	}
+	hooks := string(files[ogenHooksFile])
+	for _, want := range []string{"type OperationHook interface", "func WithOperationHook(", "func getEncoder()", "func putEncoder("} {
+		if !strings.Contains(hooks, want) {
+			t.Errorf("%s has no %q", ogenHooksFile, want)
+		}
+	}
+}
+
+// TestPostProcessOgenFailsLoudly: ogen output of another shape is an
+// error naming what was not found, never a half-rewritten package.
+func TestPostProcessOgenFailsLoudly(t *testing.T) {
+	spec, err := os.ReadFile("../templates/starters/entity/api/openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Ogen's own output, as it writes it.
+	parsed, err := runOgenRaw(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		file, old, new, want string
+	}{
+		{"oas_response_encoders_gen.go", "e := new(jx.Encoder)", "var e = new(jx.Encoder)", "not `e := new(jx.Encoder)` statements"},
+		{"oas_response_encoders_gen.go", "e := new(jx.Encoder)", "e := jx.GetEncoder()", "none starts with `e := new(jx.Encoder)`"},
+		{"oas_handlers_gen.go", "ctx := r.Context()", "ctx := context.WithoutCancel(r.Context())", "no `ctx := r.Context()`"},
+		{"oas_handlers_gen.go", "ogenerrors.OperationContext{", "ogenerrors.OpContext{", "to name the operation"},
+		{"oas_cfg_gen.go", "type serverConfig struct", "type srvConfig struct", "no `type serverConfig struct`"},
+	} {
+		files := map[string][]byte{}
+		for name, src := range parsed {
+			files[name] = bytes.Clone(src)
+		}
+		if !bytes.Contains(files[c.file], []byte(c.old)) {
+			t.Fatalf("%s has no %q: update this test for the ogen version", c.file, c.old)
+		}
+		files[c.file] = bytes.ReplaceAll(files[c.file], []byte(c.old), []byte(c.new))
+		if c.new == "ogenerrors.OpContext{" { // and the other literal that names the operation
+			files[c.file] = bytes.ReplaceAll(files[c.file], []byte("OperationID:"), []byte("OpID:"))
+		}
+		err := postProcessOgen(files)
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), c.file) {
+			t.Errorf("%s with %q: error %v, want one naming the file and %q", c.file, c.new, err, c.want)
+		}
+	}
+	if err := postProcessOgen(parsed); err != nil {
+		t.Errorf("ogen's own output: %v", err)
+	}
+}
