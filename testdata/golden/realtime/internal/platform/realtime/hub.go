@@ -404,8 +404,8 @@ func (h *Hub) leaveLocked(c *Client, room string) {
 
 // Members returns how many clients are in room. With UseRedis it counts
 // every replica's (the others' as of their last presence write, at most
-// one PresenceInterval old); while Redis cannot answer within
-// RedisTimeout, this replica's only.
+// one PresenceInterval old); while Redis is down or does not answer
+// within RedisTimeout, this replica's only.
 func (h *Hub) Members(room string) int {
 	h.mu.RLock()
 	n, r := len(h.rooms[room]), h.relay
@@ -415,7 +415,9 @@ func (h *Hub) Members(room string) int {
 	}
 	remote, err := r.remoteMembers(room)
 	if err != nil {
-		r.m.errors.Inc()
+		if !errors.Is(err, errRedisDown) {
+			r.m.errors.Inc()
+		}
 		return n
 	}
 	return n + remote

@@ -103,6 +103,7 @@ type relay struct {
 	subMu      sync.Mutex // serializes SUBSCRIBE / UNSUBSCRIBE
 	outMu      sync.Mutex
 	up         bool // guarded by mu
+	warned     bool // the loss of Redis is logged; guarded by mu
 }
 
 // NewRedis returns a client for REDIS_URL (redis://, rediss://, or a
@@ -231,8 +232,9 @@ func (r *relay) presenceKey(room string) string { return r.prefix + "members:" +
 // setUp records the subscription's state, logging and counting changes.
 func (r *relay) setUp(up bool, err error) {
 	r.mu.Lock()
-	was := r.up
+	was, warned := r.up, r.warned
 	r.up = up
+	r.warned = !up
 	r.mu.Unlock()
 	switch {
 	case up && !was:
@@ -243,7 +245,17 @@ func (r *relay) setUp(up bool, err error) {
 		r.m.outages.Inc()
 		r.log.Warn("realtime relay lost Redis: delivering to this replica's clients only until it is back",
 			"replica", r.idText, "error", err)
+	case !up && !warned: // Redis unreachable from the start
+		r.log.Warn("realtime relay cannot reach Redis: delivering to this replica's clients only until it can",
+			"replica", r.idText, "error", err)
 	}
+}
+
+// connected reports whether the subscription is up.
+func (r *relay) connected() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.up
 }
 
 // receive keeps a subscription open and hands what arrives to the hub;
@@ -484,8 +496,12 @@ func (r *relay) heartbeat() {
 	}
 }
 
-// remoteMembers sums the other replicas' live member counts of room.
+// remoteMembers sums the other replicas' live member counts of room;
+// while the subscription is down it does not ask Redis.
 func (r *relay) remoteMembers(room string) (int, error) {
+	if !r.connected() {
+		return 0, errRedisDown
+	}
 	ctx, cancel := context.WithTimeout(r.ctx, r.timeout)
 	defer cancel()
 	fields, err := r.rdb.HGetAll(ctx, r.presenceKey(room)).Result()
@@ -595,6 +611,8 @@ func (r *relay) write() {
 		}
 	}
 }
+
+var errRedisDown = errors.New("realtime: Redis is unreachable")
 
 type relayKey struct {
 	room string
