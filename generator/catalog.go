@@ -848,7 +848,8 @@ func (r *RealtimeParams) validate() error {
 		return perr("params.realtime.path", "%q: want an absolute path such as /ws", r.Path)
 	}
 	if err := negative("params.realtime", nv[Duration]{"tick", r.Tick}, nv[Duration]{"ping_interval", r.PingInterval},
-		nv[Duration]{"ping_timeout", r.PingTimeout}, nv[Duration]{"write_timeout", r.WriteTimeout}); err != nil {
+		nv[Duration]{"ping_timeout", r.PingTimeout}, nv[Duration]{"write_timeout", r.WriteTimeout},
+		nv[Duration]{"presence_interval", r.PresenceInterval}); err != nil {
 		return err
 	}
 	if err := negative("params.realtime", nv[int]{"send_queue", r.SendQueue}); err != nil {

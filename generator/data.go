@@ -80,6 +80,10 @@ type RealtimeParams struct {
 	// MaxMessageBytes is the largest message a client may send; a larger
 	// one closes the connection with 1009 (message too big).
 	MaxMessageBytes int64 `yaml:"max_message_bytes" json:"max_message_bytes"`
+	// PresenceInterval is how often a replica refreshes its room
+	// memberships in Redis (REDIS_URL set: rooms span replicas); the
+	// members of a replica silent for three intervals stop counting.
+	PresenceInterval Duration `yaml:"presence_interval" json:"presence_interval"`
 }
 
 // WithDefaults returns r with svcgen's defaults in its zero fields. The
@@ -90,7 +94,8 @@ type RealtimeParams struct {
 // zero, which gets the 50ms default.
 func (r RealtimeParams) WithDefaults() RealtimeParams {
 	if r.Path == "" && r.Tick == 0 && r.SendQueue == 0 && r.MaxMessageBytes == 0 &&
-		r.PingInterval == 0 && r.PingTimeout == 0 && r.WriteTimeout == 0 && len(r.Origins) == 0 {
+		r.PingInterval == 0 && r.PingTimeout == 0 && r.WriteTimeout == 0 && len(r.Origins) == 0 &&
+		r.PresenceInterval == 0 {
 		r.Tick = Duration(50 * time.Millisecond)
 	}
 	if r.Path == "" {
@@ -110,6 +115,9 @@ func (r RealtimeParams) WithDefaults() RealtimeParams {
 	}
 	if r.MaxMessageBytes == 0 {
 		r.MaxMessageBytes = 4096
+	}
+	if r.PresenceInterval == 0 {
+		r.PresenceInterval = Duration(2 * time.Second)
 	}
 	return r
 }

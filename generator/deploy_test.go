@@ -122,10 +122,11 @@ func TestDeployManifests(t *testing.T) {
 
 			// The URLs the service needs come from Secrets.
 			want := []string{"DATABASE_URL"}
-			if slices.Contains(res.Features, "cache3") {
+			// Redis: the cache's L2, the realtime rooms' link between pods.
+			if slices.Contains(res.Features, "cache3") || slices.Contains(res.Features, "realtime") {
 				want = append(want, "REDIS_URL")
 			} else if _, ok := env["REDIS_URL"]; ok {
-				t.Error("REDIS_URL set for a service without the cache3 feature")
+				t.Error("REDIS_URL set for a service without the cache3 or realtime feature")
 			}
 			for _, name := range want {
 				if secret[name] == "" {

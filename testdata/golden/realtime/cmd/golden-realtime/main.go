@@ -23,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/redis/go-redis/v9"
 
 	"example.com/golden-realtime/internal/app"
 	"example.com/golden-realtime/internal/config"
@@ -30,6 +31,7 @@ import (
 	"example.com/golden-realtime/internal/platform/dbpool"
 	"example.com/golden-realtime/internal/platform/metrics"
 	"example.com/golden-realtime/internal/platform/profiling"
+	"example.com/golden-realtime/internal/platform/realtime"
 	"example.com/golden-realtime/internal/platform/server"
 	"example.com/golden-realtime/internal/store"
 	"example.com/golden-realtime/migrations"
@@ -90,6 +92,18 @@ func run() error {
 		st = store.NewPostgres(pool, cfg.DBTimeout)
 	}
 
+	// Redis spans the realtime rooms across replicas (pub/sub and
+	// presence); being down degrades the hub to this replica's clients, it
+	// never stops the service nor fails /readyz.
+	var rdb redis.UniversalClient
+	if cfg.RedisURL != "" {
+		rdb, err = realtime.NewRedis(cfg.RedisURL)
+		if err != nil {
+			return err
+		}
+		defer rdb.Close()
+	}
+
 	// The store's own layers over the platform (internal/app/store.go:
 	// what the service's store puts between the handlers and the database).
 	st, closeStore, err := app.WrapStore(st, app.StoreLayers{
@@ -127,6 +141,16 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	if rdb != nil {
+		// Rooms span every replica on this Redis (REALTIME_REDIS_PREFIX);
+		// close the hub before rdb.
+		if err := hub.UseRedis(rdb); err != nil {
+			return err
+		}
+	} else {
+		log.Info("REDIS_URL is empty: the realtime hub serves this replica's clients only; " +
+			"members of one room on different replicas do not see each other (set REDIS_URL to span replicas)")
+	}
 	h.Hub = hub
 	hub.SetHooks(app.RealtimeHooks(st, log)) // what the store lets clients join (internal/app/store.go)
 
@@ -136,6 +160,7 @@ func run() error {
 		Mux:        mux,
 		Admin:      admin,
 		Pool:       pool,
+		Redis:      rdb,
 		Registry:   reg,
 		Logger:     log,
 		Handler:    h,

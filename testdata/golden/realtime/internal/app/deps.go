@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 
 	"example.com/golden-realtime/internal/config"
 	"example.com/golden-realtime/internal/handler"
@@ -25,6 +26,9 @@ type Deps struct {
 	Admin *http.ServeMux
 	// Pool is the Postgres pool; nil with STORE=memory.
 	Pool *pgxpool.Pool
+	// Redis is the realtime hub's Redis client (REDIS_URL); nil when REDIS_URL is
+	// empty. Reuse it for the team's own Redis work.
+	Redis redis.UniversalClient
 	// Hub is the WebSocket hub on the public mux: Publish(room, msg) fans a
 	// message out to a room's members, Broadcast to every client; SetHooks
 	// authorizes upgrades and joins.

@@ -36,6 +36,9 @@ type Config struct {
 	Timeout timeout.Config
 	// Profiling configures Pyroscope; off while ServerAddress is empty.
 	Profiling profiling.Config
+	// RedisURL spans the realtime hub's rooms across replicas (REDIS_URL);
+	// empty: each replica's hub serves its own clients only.
+	RedisURL string
 	// Compress configures HTTP response compression and the realtime
 	// frame codec (COMPRESS_*).
 	Compress compress.Config
@@ -45,10 +48,10 @@ type Config struct {
 	AdminAddr string
 	// Store is "postgres" or "memory" (no database; data lost on restart).
 	Store string
-	// Realtime tunes the WebSocket hub (REALTIME_*).
-	Realtime realtime.Config
 	// Server configures the public HTTP server (HTTP_ADDR, HTTP_*).
 	Server server.Config
+	// Realtime tunes the WebSocket hub (REALTIME_*).
+	Realtime realtime.Config
 	// ShutdownTimeout bounds the drain of in-flight requests on SIGTERM.
 	ShutdownTimeout time.Duration
 	// DBTimeout is the budget of one database call.
@@ -96,14 +99,17 @@ func Default() Config {
 			AppName: "golden-realtime",
 		},
 		Realtime: realtime.Config{
-			Path:            "/ws",
-			Origins:         []string{},
-			Tick:            50 * time.Millisecond,
-			PingInterval:    15 * time.Second,
-			PingTimeout:     5 * time.Second,
-			WriteTimeout:    2 * time.Second,
-			SendQueue:       256,
-			MaxMessageBytes: 4096,
+			Path:             "/ws",
+			Origins:          []string{},
+			Tick:             50 * time.Millisecond,
+			PingInterval:     15 * time.Second,
+			PingTimeout:      5 * time.Second,
+			WriteTimeout:     2 * time.Second,
+			SendQueue:        256,
+			MaxMessageBytes:  4096,
+			RedisPrefix:      "golden-realtime:rt:",
+			PresenceInterval: 2 * time.Second,
+			RedisTimeout:     200 * time.Millisecond,
 		},
 		Compress: compress.Config{
 			Frame: compress.FrameConfig{
@@ -182,6 +188,13 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 	r.duration("REALTIME_WRITE_TIMEOUT", &c.Realtime.WriteTimeout)
 	r.positive("REALTIME_SEND_QUEUE", &c.Realtime.SendQueue)
 	r.int64("REALTIME_MAX_MESSAGE_BYTES", &c.Realtime.MaxMessageBytes)
+	r.str("REALTIME_REDIS_PREFIX", &c.Realtime.RedisPrefix)
+	r.duration("REALTIME_PRESENCE_INTERVAL", &c.Realtime.PresenceInterval)
+	r.duration("REALTIME_REDIS_TIMEOUT", &c.Realtime.RedisTimeout)
+	r.str("REDIS_URL", &c.RedisURL)
+	if v, ok := lookup("REDIS_URL"); ok && strings.TrimSpace(v) == "" {
+		c.RedisURL = "" // set but empty: no Redis
+	}
 	if err := c.Realtime.Validate(); err != nil && len(r.errs) == 0 {
 		r.errs = append(r.errs, err) // what parsed but cannot work, e.g. a path without "/"
 	}

@@ -20,6 +20,10 @@ func TestRealtimeFromEnv(t *testing.T) {
 		"REALTIME_PING_INTERVAL":     "30s",
 		"REALTIME_PING_TIMEOUT":      "3s",
 		"REALTIME_MAX_MESSAGE_BYTES": "1024",
+		"REALTIME_REDIS_PREFIX":      "game:rt:",
+		"REALTIME_PRESENCE_INTERVAL": "5s",
+		"REALTIME_REDIS_TIMEOUT":     "50ms",
+		"REDIS_URL":                  "redis://redis.internal:6379/1",
 	}
 	c, err := FromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	if err != nil {
@@ -31,33 +35,51 @@ func TestRealtimeFromEnv(t *testing.T) {
 		r.PingTimeout != 3*time.Second || r.MaxMessageBytes != 1024 {
 		t.Fatalf("REALTIME_* not applied: %+v", r)
 	}
+	if r.RedisPrefix != "game:rt:" || r.PresenceInterval != 5*time.Second || r.RedisTimeout != 50*time.Millisecond ||
+		c.RedisURL != "redis://redis.internal:6379/1" {
+		t.Fatalf("the Redis settings of the hub not applied: prefix %q, presence %s, timeout %s, REDIS_URL %q",
+			r.RedisPrefix, r.PresenceInterval, r.RedisTimeout, c.RedisURL)
+	}
+	if d := Default().Realtime; d.RedisPrefix == "" || d.PresenceInterval <= 0 || d.RedisTimeout <= 0 {
+		t.Fatalf("the hub's Redis defaults are missing: %+v", d)
+	}
+	none, err := FromEnv(func(k string) (string, bool) {
+		v, ok := map[string]string{"STORE": "memory", "REDIS_URL": " "}[k]
+		return v, ok
+	})
+	if err != nil || none.RedisURL != "" {
+		t.Fatalf("REDIS_URL set but empty: %q, %v; want no Redis", none.RedisURL, err)
+	}
 	if err := Default().Realtime.Validate(); err != nil {
 		t.Fatalf("the defaults do not validate: %v", err)
 	}
 
 	bad := map[string]string{
-		"STORE":                  "memory",
-		"REALTIME_PATH":          "stream",
-		"REALTIME_SEND_QUEUE":    "0",
-		"REALTIME_TICK":          "fast",
-		"REALTIME_PING_TIMEOUT":  "-1s",
-		"REALTIME_ORIGINS":       "[bad",
-		"REALTIME_WRITE_TIMEOUT": "0s",
+		"STORE":                      "memory",
+		"REALTIME_PATH":              "stream",
+		"REALTIME_SEND_QUEUE":        "0",
+		"REALTIME_TICK":              "fast",
+		"REALTIME_PING_TIMEOUT":      "-1s",
+		"REALTIME_ORIGINS":           "[bad",
+		"REALTIME_WRITE_TIMEOUT":     "0s",
+		"REALTIME_PRESENCE_INTERVAL": "soon",
+		"REALTIME_REDIS_TIMEOUT":     "-1s",
 	}
 	_, err = FromEnv(func(k string) (string, bool) { v, ok := bad[k]; return v, ok })
 	if err == nil {
 		t.Fatal("bad REALTIME_* values accepted")
 	}
-	for _, name := range []string{"REALTIME_SEND_QUEUE", "REALTIME_TICK", "REALTIME_PING_TIMEOUT"} {
+	for _, name := range []string{"REALTIME_SEND_QUEUE", "REALTIME_TICK", "REALTIME_PING_TIMEOUT", "REALTIME_PRESENCE_INTERVAL", "REALTIME_REDIS_TIMEOUT"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("the error does not name %s: %v", name, err)
 		}
 	}
 
 	// Values that parse but do not make a working hub are reported too.
-	bad = map[string]string{"STORE": "memory", "REALTIME_PATH": "stream", "REALTIME_ORIGINS": "[bad", "REALTIME_WRITE_TIMEOUT": "0s"}
+	bad = map[string]string{"STORE": "memory", "REALTIME_PATH": "stream", "REALTIME_ORIGINS": "[bad", "REALTIME_WRITE_TIMEOUT": "0s",
+		"REALTIME_REDIS_PREFIX": "my game:"}
 	_, err = FromEnv(func(k string) (string, bool) { v, ok := bad[k]; return v, ok })
-	for _, name := range []string{"REALTIME_PATH", "REALTIME_ORIGINS", "REALTIME_WRITE_TIMEOUT"} {
+	for _, name := range []string{"REALTIME_PATH", "REALTIME_ORIGINS", "REALTIME_WRITE_TIMEOUT", "REALTIME_REDIS_PREFIX"} {
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("the error does not name %s: %v", name, err)
 		}

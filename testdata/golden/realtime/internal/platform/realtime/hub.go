@@ -15,6 +15,10 @@
 // message above MaxMessageBytes closes the connection with 1009, and the
 // browser's Origin must match Origins (same origin by default).
 //
+// Alone, a hub serves the clients of its own process. With UseRedis
+// (relay.go) the rooms span every replica on the same Redis: a room's
+// members see each other whichever replica holds their connection.
+//
 // Client messages are JSON text (or binary) frames:
 //
 //	{"type":"join","room":"lobby"}
@@ -62,6 +66,9 @@ var ErrMessageTooLarge = errors.New("realtime: message above the frame size limi
 type Config struct {
 	// Path is where the endpoint is mounted (GET).
 	Path string
+	// RedisPrefix starts the Redis channel and key names of UseRedis: the
+	// replicas of one service share it ("realtime:" when empty).
+	RedisPrefix string
 	// Origins are host patterns (path.Match syntax) allowed in a browser's
 	// Origin header besides the request's own host; empty: same origin only.
 	Origins []string
@@ -79,6 +86,13 @@ type Config struct {
 	// SendQueue is how many messages may wait for one client; keep it above
 	// what a client receives in one tick.
 	SendQueue int
+	// PresenceInterval is how often, with UseRedis, a replica refreshes its
+	// room memberships in Redis and pings its subscription; the members of
+	// a replica silent for three intervals stop counting (2s when 0).
+	PresenceInterval time.Duration
+	// RedisTimeout bounds one Redis call of UseRedis: a publish, a
+	// (un)subscribe, a Members read (200ms when 0).
+	RedisTimeout time.Duration
 }
 
 // Validate reports every bad field, naming its variable.
@@ -109,6 +123,15 @@ func (c Config) Validate() error {
 	if c.MaxMessageBytes < 1 {
 		errs = append(errs, fmt.Errorf("REALTIME_MAX_MESSAGE_BYTES=%d: want 1 or more", c.MaxMessageBytes))
 	}
+	if c.PresenceInterval < 0 {
+		errs = append(errs, fmt.Errorf("REALTIME_PRESENCE_INTERVAL=%s: want a positive duration such as 2s (0: the default)", c.PresenceInterval))
+	}
+	if c.RedisTimeout < 0 {
+		errs = append(errs, fmt.Errorf("REALTIME_REDIS_TIMEOUT=%s: want a positive duration such as 200ms (0: the default)", c.RedisTimeout))
+	}
+	if strings.ContainsAny(c.RedisPrefix, " \t\r\n") {
+		errs = append(errs, fmt.Errorf("REALTIME_REDIS_PREFIX=%q: want a name without spaces, such as myservice:rt:", c.RedisPrefix))
+	}
 	return errors.Join(errs...)
 }
 
@@ -127,26 +150,29 @@ type Hooks struct {
 // Hub holds the connected clients and their rooms. It is an http.Handler:
 // mount it on the public mux at Config.Path.
 type Hub struct {
-	log      *slog.Logger
-	metrics  *Metrics
-	bufs     *pool.Pool[*[]byte]
-	rooms    map[string]map[*Client]struct{}
-	clients  map[*Client]struct{}
-	stop     chan struct{}
-	hooks    Hooks
-	frameCfg compress.FrameConfig
-	accept   websocket.AcceptOptions
-	dirty    []*Client // clients with queued messages, woken at the next tick
-	spare    []*Client
-	framer   *compress.Framer // safe for concurrent use
-	written  func(msgs int)   // benchmarks: called after each frame write; nil otherwise
-	cfg      Config
-	wg       sync.WaitGroup
-	mu       sync.RWMutex // rooms, clients, Client.rooms, closed
-	dirtyMu  sync.Mutex
-	nextID   uint64
-	maxBatch int // bytes of batch per frame
-	closed   bool
+	log       *slog.Logger
+	metrics   *Metrics
+	reg       prometheus.Registerer // the relay's metrics go here too
+	relay     *relay                // nil: this process's clients only; set by UseRedis
+	bufs      *pool.Pool[*[]byte]
+	rooms     map[string]map[*Client]struct{}
+	clients   map[*Client]struct{}
+	stop      chan struct{}
+	hooks     Hooks
+	frameCfg  compress.FrameConfig
+	accept    websocket.AcceptOptions
+	dirty     []*Client // clients with queued messages, woken at the next tick
+	spare     []*Client
+	framer    *compress.Framer // safe for concurrent use
+	written   func(msgs int)   // benchmarks: called after each frame write; nil otherwise
+	namespace string
+	cfg       Config
+	wg        sync.WaitGroup
+	mu        sync.RWMutex // rooms, clients, Client.rooms, closed
+	dirtyMu   sync.Mutex
+	nextID    uint64
+	maxBatch  int // bytes of batch per frame
+	closed    bool
 }
 
 // NewHub returns a running hub; stop it with Close. frame is the codec of
@@ -162,6 +188,15 @@ func newHub(cfg Config, frame compress.FrameConfig, reg prometheus.Registerer, n
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("realtime config: %w", err)
 	}
+	if cfg.RedisPrefix == "" {
+		cfg.RedisPrefix = "realtime:"
+	}
+	if cfg.PresenceInterval == 0 {
+		cfg.PresenceInterval = 2 * time.Second
+	}
+	if cfg.RedisTimeout == 0 {
+		cfg.RedisTimeout = 200 * time.Millisecond
+	}
 	maxBatch := MaxBatchBytes
 	if frame.MaxSize > 0 && frame.MaxSize < maxBatch {
 		maxBatch = frame.MaxSize
@@ -174,13 +209,15 @@ func newHub(cfg Config, frame compress.FrameConfig, reg prometheus.Registerer, n
 		return nil, err
 	}
 	h := &Hub{
-		log:      log,
-		metrics:  m,
-		bufs:     pool.NewSlices[byte](4<<10, 2*MaxBatchBytes),
-		rooms:    map[string]map[*Client]struct{}{},
-		clients:  map[*Client]struct{}{},
-		stop:     make(chan struct{}),
-		frameCfg: frame,
+		log:       log,
+		metrics:   m,
+		reg:       reg,
+		namespace: namespace,
+		bufs:      pool.NewSlices[byte](4<<10, 2*MaxBatchBytes),
+		rooms:     map[string]map[*Client]struct{}{},
+		clients:   map[*Client]struct{}{},
+		stop:      make(chan struct{}),
+		frameCfg:  frame,
 		accept: websocket.AcceptOptions{
 			OriginPatterns:  cfg.Origins,
 			CompressionMode: websocket.CompressionDisabled, // frames are compressed by the hub, once per batch
@@ -337,6 +374,9 @@ func (h *Hub) join(c *Client, room string) error {
 	}
 	members[c] = struct{}{}
 	c.rooms[room] = struct{}{}
+	if h.relay != nil {
+		h.relay.changed(room)
+	}
 	return nil
 }
 
@@ -347,6 +387,9 @@ func (h *Hub) leave(c *Client, room string) {
 }
 
 func (h *Hub) leaveLocked(c *Client, room string) {
+	if _, ok := c.rooms[room]; !ok {
+		return
+	}
 	delete(c.rooms, room)
 	if members := h.rooms[room]; members != nil {
 		delete(members, c)
@@ -354,10 +397,34 @@ func (h *Hub) leaveLocked(c *Client, room string) {
 			delete(h.rooms, room)
 		}
 	}
+	if h.relay != nil {
+		h.relay.changed(room)
+	}
 }
 
-// Members returns how many clients are in room.
+// Members returns how many clients are in room. With UseRedis it counts
+// every replica's (the others' as of their last presence write, at most
+// one PresenceInterval old); while Redis is down or does not answer
+// within RedisTimeout, this replica's only.
 func (h *Hub) Members(room string) int {
+	h.mu.RLock()
+	n, r := len(h.rooms[room]), h.relay
+	h.mu.RUnlock()
+	if r == nil {
+		return n
+	}
+	remote, err := r.remoteMembers(room)
+	if err != nil {
+		if !errors.Is(err, errRedisDown) {
+			r.m.errors.Inc()
+		}
+		return n
+	}
+	return n + remote
+}
+
+// LocalMembers returns how many of this replica's clients are in room.
+func (h *Hub) LocalMembers(room string) int {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	return len(h.rooms[room])
@@ -371,8 +438,19 @@ func (h *Hub) Clients() int {
 }
 
 // CloseRoom takes every member out of room (they stay connected) and
-// returns how many there were.
+// returns how many there were on this replica; with UseRedis the other
+// replicas close it too.
 func (h *Hub) CloseRoom(room string) int {
+	n := h.closeRoomLocal(room)
+	h.mu.RLock()
+	if h.relay != nil {
+		h.relay.send(kindCloseRoom, room, []byte(room))
+	}
+	h.mu.RUnlock()
+	return n
+}
+
+func (h *Hub) closeRoomLocal(room string) int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	members := h.rooms[room]
@@ -380,12 +458,17 @@ func (h *Hub) CloseRoom(room string) int {
 		delete(c.rooms, room)
 	}
 	delete(h.rooms, room)
+	if members != nil && h.relay != nil {
+		h.relay.changed(room)
+	}
 	return len(members)
 }
 
 // Publish queues msg for every member of room and returns how many it was
-// queued for. It never waits for a client: one whose queue is full is
-// disconnected instead. msg is copied; the caller may reuse it.
+// queued for on this replica. It never waits for a client: one whose
+// queue is full is disconnected instead. With UseRedis, msg goes to the
+// room's members on the other replicas too. msg is copied; the caller may
+// reuse it.
 func (h *Hub) Publish(room string, msg []byte) (int, error) {
 	return h.publish(room, msg, nil)
 }
@@ -416,13 +499,49 @@ func (h *Hub) publish(room string, msg []byte, from *Client) (int, error) {
 		}
 		n++
 	}
+	if h.relay != nil {
+		h.relay.send(kindMessages, room, m)
+	}
 	h.mu.RUnlock()
 	h.dropSlow(slow)
 	h.metrics.fanout.Observe(time.Since(start).Seconds())
 	return n, nil
 }
 
-// Broadcast queues msg for every connected client.
+// deliverRemote queues a batch relayed by another replica for the local
+// members of room ("": every local client) and returns how many messages
+// were queued. The batch is not copied: it must stay unchanged.
+func (h *Hub) deliverRemote(room string, batch []byte) (int, error) {
+	var slow []*Client
+	n := 0
+	h.mu.RLock()
+	err := SplitBatch(batch, func(m []byte) error {
+		if room == "" {
+			for c := range h.clients {
+				if h.deliver(c, m) {
+					n++
+				} else {
+					slow = append(slow, c)
+				}
+			}
+			return nil
+		}
+		for c := range h.rooms[room] {
+			if h.deliver(c, m) {
+				n++
+			} else {
+				slow = append(slow, c)
+			}
+		}
+		return nil
+	})
+	h.mu.RUnlock()
+	h.dropSlow(slow)
+	return n, err
+}
+
+// Broadcast queues msg for every connected client (of every replica with
+// UseRedis) and returns how many of this replica's it was queued for.
 func (h *Hub) Broadcast(msg []byte) (int, error) {
 	if len(msg) > h.MaxMessage() {
 		return 0, ErrMessageTooLarge
@@ -438,6 +557,9 @@ func (h *Hub) Broadcast(msg []byte) (int, error) {
 			continue
 		}
 		n++
+	}
+	if h.relay != nil {
+		h.relay.send(kindMessages, "", m)
 	}
 	h.mu.RUnlock()
 	h.dropSlow(slow)
@@ -484,8 +606,12 @@ func (h *Hub) Close(ctx context.Context) error {
 	for c := range h.clients {
 		clients = append(clients, c)
 	}
+	r := h.relay
 	h.mu.Unlock()
 	close(h.stop)
+	if r != nil {
+		r.stop(true) // first: nothing more from the other replicas; this one's members leave Redis
+	}
 	for _, c := range clients {
 		c.stop(websocket.StatusGoingAway, "server shutting down", "")
 	}

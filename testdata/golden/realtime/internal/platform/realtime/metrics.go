@@ -4,6 +4,7 @@ package realtime
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -92,4 +93,50 @@ func (m *Metrics) frame(kind byte, n int) {
 		m.frames[kind].Inc()
 		m.bytes[kind].Add(float64(n))
 	}
+}
+
+// relayMetrics are the metrics of UseRedis, registered by it:
+//
+//	<ns>_realtime_relay_up                   gauge, 1 while subscribed to Redis
+//	<ns>_realtime_relay_outages_total        counter, times the subscription was lost
+//	<ns>_realtime_relay_published_total      counter, messages sent to the other replicas
+//	<ns>_realtime_relay_received_total       counter, deliveries of other replicas' messages to local clients
+//	<ns>_realtime_relay_dropped_total{reason} counter, messages the other replicas did not get: queue_full|redis_error
+//	<ns>_realtime_relay_errors_total         counter, failed Redis calls (publish, presence, Members)
+//	<ns>_realtime_relay_bad_total            counter, envelopes that could not be read
+type relayMetrics struct {
+	up        prometheus.Gauge
+	outages   prometheus.Counter
+	published prometheus.Counter
+	received  prometheus.Counter
+	errors    prometheus.Counter
+	bad       prometheus.Counter
+	dropped   map[string]prometheus.Counter
+}
+
+func newRelayMetrics(reg prometheus.Registerer, namespace string) (*relayMetrics, error) {
+	counter := func(name, help string) prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: namespace, Subsystem: "realtime", Name: name, Help: help})
+	}
+	m := &relayMetrics{
+		up: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Subsystem: "realtime", Name: "relay_up",
+			Help: "1 while the hub is subscribed to Redis and its rooms span replicas; 0 while it serves local clients only."}),
+		outages:   counter("relay_outages_total", "Times the hub lost its Redis subscription."),
+		published: counter("relay_published_total", "Messages sent to the other replicas through Redis."),
+		received:  counter("relay_received_total", "Messages of other replicas queued for local clients (one per client)."),
+		errors:    counter("relay_errors_total", "Redis calls of the relay that failed (publish, presence, Members)."),
+		bad:       counter("relay_bad_total", "Relayed envelopes that could not be read."),
+		dropped:   map[string]prometheus.Counter{},
+	}
+	dropped := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Subsystem: "realtime", Name: "relay_dropped_total",
+		Help: "Messages the other replicas did not get, by reason."}, []string{"reason"})
+	for _, r := range []string{RelayDropQueueFull, RelayDropRedisError} {
+		m.dropped[r] = dropped.WithLabelValues(r)
+	}
+	for _, c := range []prometheus.Collector{m.up, m.outages, m.published, m.received, m.errors, m.bad, dropped} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("realtime: relay metrics: %w", err)
+		}
+	}
+	return m, nil
 }
