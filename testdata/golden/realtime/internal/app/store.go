@@ -5,6 +5,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 
 	"example.com/golden-realtime/internal/platform/realtime"
@@ -23,7 +24,8 @@ func RealtimeHooks(st store.Store, log *slog.Logger) realtime.Hooks {
 		_, err := st.GetRoom(ctx, room)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			log.ErrorContext(ctx, "realtime join: room lookup", "room", room, "error", err)
-			return errors.New("room lookup failed") // the cause stays in the log
+			// The cause stays in the log; the client is told to retry (1013).
+			return fmt.Errorf("room lookup failed: %w", realtime.ErrTryAgain)
 		}
 		return err
 	}}

@@ -214,7 +214,11 @@ func (c *Client) readLoop() {
 			if len(reason) > 120 {
 				reason = reason[:120]
 			}
-			c.stop(websocket.StatusPolicyViolation, reason, ReasonBadMessage)
+			code, why := websocket.StatusPolicyViolation, ReasonBadMessage
+			if errors.Is(err, ErrTryAgain) {
+				code, why = websocket.StatusTryAgainLater, ReasonUnavailable
+			}
+			c.stop(code, reason, why)
 			return
 		}
 	}

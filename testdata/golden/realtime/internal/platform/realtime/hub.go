@@ -143,9 +143,15 @@ type Hooks struct {
 	// message is read: join rooms server-side here (c.Join).
 	OnConnect func(ctx context.Context, c *Client)
 	// OnJoin approves a client's join message; an error closes the
-	// connection with 1008 and the error's text.
+	// connection with 1008 (policy violation) and the error's text, one
+	// that wraps ErrTryAgain with 1013 (try again later): the client did
+	// nothing wrong and may reconnect, e.g. while the database is down.
 	OnJoin func(ctx context.Context, c *Client, room string) error
 }
+
+// ErrTryAgain, wrapped in a hook's error, says the hook could not decide
+// now (a backend is down): the client is closed with 1013, not 1008.
+var ErrTryAgain = errors.New("try again later")
 
 // Hub holds the connected clients and their rooms. It is an http.Handler:
 // mount it on the public mux at Config.Path.

@@ -20,9 +20,10 @@ const (
 	ReasonReadLimit    = "read_limit"    // it sent a message above MaxMessageBytes (close 1009)
 	ReasonBadMessage   = "bad_message"   // it sent a message the hub does not understand (close 1008)
 	ReasonReadError    = "read_error"    // the connection broke while reading
+	ReasonUnavailable  = "unavailable"   // a hook could not decide, a backend is down (close 1013)
 )
 
-var dropReasons = []string{ReasonSlow, ReasonWriteTimeout, ReasonPingTimeout, ReasonReadLimit, ReasonBadMessage, ReasonReadError}
+var dropReasons = []string{ReasonSlow, ReasonWriteTimeout, ReasonPingTimeout, ReasonReadLimit, ReasonBadMessage, ReasonReadError, ReasonUnavailable}
 
 // FanoutBuckets suit the time one Publish takes to queue a message for a
 // room's members: 1 µs to 100 ms (seconds).

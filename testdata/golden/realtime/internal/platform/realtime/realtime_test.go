@@ -456,6 +456,28 @@ func TestBadRoomNeverReachesOnJoin(t *testing.T) {
 	}
 }
 
+// TestJoinTryAgain: a hook that cannot decide (its backend is down) closes
+// the client with 1013, try again later, not 1008 as for a bad message.
+func TestJoinTryAgain(t *testing.T) {
+	hub, ts := startHub(t, testConfig(), true)
+	hub.SetHooks(Hooks{OnJoin: func(context.Context, *Client, string) error {
+		return fmt.Errorf("room lookup failed: %w", ErrTryAgain)
+	}})
+	c := dial(t, ts)
+	send(t, c, `{"type":"join","room":"lobby"}`)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, _, err := c.Read(ctx)
+	var ce websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.StatusTryAgainLater || !strings.Contains(ce.Reason, "room lookup failed") {
+		t.Fatalf("%v, want close code 1013 with the hook's reason", err)
+	}
+	waitFor(t, "the drop counted as unavailable", func() bool { return testutil.ToFloat64(hub.metrics.dropped[ReasonUnavailable]) == 1 })
+	if n := testutil.ToFloat64(hub.metrics.dropped[ReasonBadMessage]); n != 0 {
+		t.Fatalf("counted as a bad message %v time(s)", n)
+	}
+}
+
 func TestPingTimeoutDrops(t *testing.T) {
 	cfg := testConfig()
 	cfg.PingInterval = 20 * time.Millisecond
