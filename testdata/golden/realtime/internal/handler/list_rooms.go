@@ -12,9 +12,5 @@ func (h *Handler) ListRooms(ctx context.Context, params api.ListRoomsParams) (*a
 	if err != nil {
 		return nil, err
 	}
-	out := &api.RoomList{Rooms: make([]api.Room, len(rooms))}
-	for i, r := range rooms {
-		out.Rooms[i] = h.toAPIRoom(r)
-	}
-	return out, nil
+	return &api.RoomList{Rooms: h.toAPIRooms(rooms)}, nil
 }

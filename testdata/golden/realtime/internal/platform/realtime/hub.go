@@ -413,20 +413,34 @@ func (h *Hub) leaveLocked(c *Client, room string) {
 // one PresenceInterval old); while Redis is down or does not answer
 // within RedisTimeout, this replica's only.
 func (h *Hub) Members(room string) int {
+	return h.MembersOf([]string{room})[0]
+}
+
+// MembersOf returns Members of each room, in the order given, asking Redis
+// once (one pipelined round trip) for all of them: a list of rooms costs
+// what one room does.
+func (h *Hub) MembersOf(rooms []string) []int {
+	out := make([]int, len(rooms))
 	h.mu.RLock()
-	n, r := len(h.rooms[room]), h.relay
-	h.mu.RUnlock()
-	if r == nil {
-		return n
+	for i, room := range rooms {
+		out[i] = len(h.rooms[room])
 	}
-	remote, err := r.remoteMembers(room)
+	r := h.relay
+	h.mu.RUnlock()
+	if r == nil || len(rooms) == 0 {
+		return out
+	}
+	remote, err := r.remoteMembers(rooms)
 	if err != nil {
 		if !errors.Is(err, errRedisDown) {
 			r.m.errors.Inc()
 		}
-		return n
+		return out
 	}
-	return n + remote
+	for i, n := range remote {
+		out[i] += n
+	}
+	return out
 }
 
 // LocalMembers returns how many of this replica's clients are in room.

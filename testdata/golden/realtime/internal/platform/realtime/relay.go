@@ -496,33 +496,41 @@ func (r *relay) heartbeat() {
 	}
 }
 
-// remoteMembers sums the other replicas' live member counts of room;
-// while the subscription is down it does not ask Redis.
-func (r *relay) remoteMembers(room string) (int, error) {
+// remoteMembers sums the other replicas' live member counts of each room,
+// in one pipelined round trip; while the subscription is down it does not
+// ask Redis.
+func (r *relay) remoteMembers(rooms []string) ([]int, error) {
 	if !r.connected() {
-		return 0, errRedisDown
+		return nil, errRedisDown
 	}
 	ctx, cancel := context.WithTimeout(r.ctx, r.timeout)
 	defer cancel()
-	fields, err := r.rdb.HGetAll(ctx, r.presenceKey(room)).Result()
-	if err != nil {
-		return 0, err
+	cmds := make([]*redis.MapStringStringCmd, len(rooms))
+	if _, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, room := range rooms {
+			cmds[i] = p.HGetAll(ctx, r.presenceKey(room))
+		}
+		return nil
+	}); err != nil {
+		return nil, err
 	}
 	now := time.Now().UnixMilli()
-	total := 0
-	for replica, v := range fields {
-		if replica == r.idText {
-			continue // the local count is exact
+	out := make([]int, len(rooms))
+	for i, cmd := range cmds {
+		for replica, v := range cmd.Val() {
+			if replica == r.idText {
+				continue // the local count is exact
+			}
+			count, expiry, ok := strings.Cut(v, " ")
+			n, err1 := strconv.Atoi(count)
+			exp, err2 := strconv.ParseInt(expiry, 10, 64)
+			if !ok || err1 != nil || err2 != nil || exp < now {
+				continue // a replica that stopped without saying so: expired
+			}
+			out[i] += n
 		}
-		count, expiry, ok := strings.Cut(v, " ")
-		n, err1 := strconv.Atoi(count)
-		exp, err2 := strconv.ParseInt(expiry, 10, 64)
-		if !ok || err1 != nil || err2 != nil || exp < now {
-			continue // a replica that stopped without saying so: expired
-		}
-		total += n
 	}
-	return total, nil
+	return out, nil
 }
 
 // write sends the queued messages to Redis: all that waited since the

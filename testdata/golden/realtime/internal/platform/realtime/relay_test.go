@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -215,6 +216,10 @@ func TestRelayAcrossReplicas(t *testing.T) {
 	}
 	if n := reps[0].hub.Members("elsewhere"); n != 1 {
 		t.Errorf("replica 1 counts %d members in elsewhere, want 1 (on replica 3)", n)
+	}
+	// A list of rooms in one round trip counts as each room alone does.
+	if got := reps[1].hub.MembersOf([]string{"arena", "nobody", "elsewhere"}); !slices.Equal(got, []int{4, 0, 1}) {
+		t.Errorf("replica 2 MembersOf(arena, nobody, elsewhere) = %v, want [4 0 1]", got)
 	}
 
 	const n = 300
