@@ -837,17 +837,23 @@ func faultsRealtime(t *testing.T, add func(faultRow)) {
 	}
 	defer talker.conn.CloseNow()
 	var said atomic.Int64
-	talkCtx, stopTalk := context.WithCancel(ctx)
-	defer stopTalk()
+	// The talker stops between writes: cancelling the context of a write
+	// in progress would close its connection (coder/websocket does), and
+	// the SIGTERM scenario wants it closed by the service with 1001.
+	var quiet atomic.Bool
+	talked := make(chan struct{})
+	stopTalk := func() { quiet.Store(true); <-talked }
 	go func() {
-		for seq := 0; talkCtx.Err() == nil; seq++ {
-			if err := talker.conn.Write(talkCtx, websocket.MessageText, []byte(fmt.Sprintf(`{"type":"publish","room":"chat","data":{"seq":%d}}`, seq))); err != nil {
+		defer close(talked)
+		for seq := 0; !quiet.Load() && ctx.Err() == nil; seq++ {
+			if err := talker.conn.Write(ctx, websocket.MessageText, []byte(fmt.Sprintf(`{"type":"publish","room":"chat","data":{"seq":%d}}`, seq))); err != nil {
 				return
 			}
 			said.Add(1)
 			time.Sleep(10 * time.Millisecond)
 		}
 	}()
+	defer quiet.Store(true)
 	heard := func() int64 { return listeners[0].msgs.Load() + listeners[1].msgs.Load() }
 
 	rec, _, _ := loadScenario(ctx, 4, load, 1500*time.Millisecond, 0, func() (time.Time, time.Time) { return time.Time{}, time.Time{} })
