@@ -17,7 +17,7 @@ const ogenHooksFile = "svcgen_hooks.go"
 
 // ogenPostVersion changes whenever postProcessOgen writes something else:
 // it is part of apiKey, so regen rewrites the package.
-const ogenPostVersion = 1
+const ogenPostVersion = 2
 
 // postProcessOgen rewrites ogen's server package for the hot path, in
 // place. Each rewrite finds ogen's code by its syntax tree and splices text
@@ -31,41 +31,70 @@ const ogenPostVersion = 1
 //     a deadline and the metrics' operation label without a middleware
 //     closure or a second route lookup;
 //   - the codeRecorder each handler wraps w in is dropped when nothing
-//     reads its status (OpenTelemetry off).
+//     reads its status (OpenTelemetry off);
+//   - a 503 that encodeErrorResponse writes (the Handler's NewError for an
+//     unavailable backend) gets Retry-After where it is written, so no
+//     middleware wraps every ResponseWriter to add it.
 //
-// When ogen's output no longer has the shape a rewrite expects, it fails
-// naming the file and what it looked for, rather than write something else.
+// When ogen's output no longer has the shape a rewrite expects, that
+// rewrite is skipped and its file left as ogen wrote it: the encoders stay
+// unpooled, a 503 from NewError goes without Retry-After, and the hook runs
+// as ogen middleware instead (it sees no ResponseWriter then, so the
+// metrics count those requests as operation "unknown"; the deadlines
+// hold). A rewrite that would leave the package half done is never applied.
 func postProcessOgen(files map[string][]byte) error {
 	cfg, ok := files["oas_cfg_gen.go"]
 	if !ok {
 		return nil // no server: nothing to rewrite
 	}
-	hasOps := false
+	mode := noHook
 	if src, ok := files["oas_handlers_gen.go"]; ok {
 		out, n, err := rewriteHandlers(src)
-		if err != nil {
-			return fmt.Errorf("post-processing ogen's oas_handlers_gen.go: %w", err)
+		switch {
+		case err != nil && canHookMiddleware(cfg):
+			mode = middlewareHook // files["oas_handlers_gen.go"] stays ogen's
+		case err != nil:
+			return fmt.Errorf("post-processing ogen's oas_handlers_gen.go: %w, and oas_cfg_gen.go has no WithMiddleware to run the operation hook from instead", err)
+		case n > 0:
+			cfgOut, cerr := addConfigField(cfg)
+			if cerr == nil {
+				files["oas_handlers_gen.go"], cfg, mode = out, cfgOut, handlerHook
+			} else if canHookMiddleware(cfg) {
+				mode = middlewareHook
+			} else {
+				return fmt.Errorf("post-processing ogen's oas_cfg_gen.go: %w", cerr)
+			}
 		}
-		files["oas_handlers_gen.go"], hasOps = out, n > 0
 	}
-	pooled := false
+	pooled, retry := false, false
 	if src, ok := files["oas_response_encoders_gen.go"]; ok {
-		out, n, err := rewriteEncoders(src)
-		if err != nil {
-			return fmt.Errorf("post-processing ogen's oas_response_encoders_gen.go: %w", err)
+		if out, n, err := rewriteEncoders(src); err == nil && n > 0 {
+			src, pooled = out, true
 		}
-		files["oas_response_encoders_gen.go"], pooled = out, n > 0
+		if out, ok := addRetryAfter(src); ok {
+			src, retry = out, true
+		}
+		files["oas_response_encoders_gen.go"] = src
 	}
-	if !hasOps && !pooled {
+	if mode == noHook && !pooled && !retry {
 		return nil
 	}
-	out, err := addConfigField(cfg, hasOps)
-	if err != nil {
-		return fmt.Errorf("post-processing ogen's oas_cfg_gen.go: %w", err)
-	}
-	files["oas_cfg_gen.go"] = out
-	files[ogenHooksFile] = hooksSource(hasOps, pooled)
+	files["oas_cfg_gen.go"] = cfg
+	files[ogenHooksFile] = hooksSource(mode, pooled, retry)
 	return nil
+}
+
+// How the operation hook reaches ogen's handlers.
+const (
+	noHook         = iota // no operations
+	handlerHook           // spliced into each handleXRequest, with w
+	middlewareHook        // ogen's Middleware, without w
+)
+
+// canHookMiddleware says whether ogen's config has WithMiddleware, the
+// operation hook's fallback.
+func canHookMiddleware(cfg []byte) bool {
+	return bytes.Contains(cfg, []byte("func WithMiddleware(m ...Middleware) ServerOption"))
 }
 
 // splice is one replacement of src[start:end].
@@ -179,13 +208,13 @@ func rewriteHandlers(src []byte) ([]byte, int, error) {
 		}
 		ctxStmt := -1
 		for i, st := range fn.Body.List {
-			if isDefineCall(st, "ctx", "r", "Context") {
+			if definesCtx(st) {
 				ctxStmt = i
 				break
 			}
 		}
 		if ctxStmt < 0 {
-			return nil, 0, fmt.Errorf("%s: no `ctx := r.Context()` to start the operation hook after", fn.Name.Name)
+			return nil, 0, fmt.Errorf("%s: no `ctx := r.Context()` (or `ctx, span := ...Start(r.Context(), ...)`) to start the operation hook after", fn.Name.Name)
 		}
 		name, id, ok := operationContext(fn.Body)
 		if !ok {
@@ -200,7 +229,7 @@ func rewriteHandlers(src []byte) ([]byte, int, error) {
 		defer h.EndOperation(ctx)
 	}`, name, id)})
 		// statusWriter := &codeRecorder{ResponseWriter: w}; w = statusWriter
-		if ctxStmt == 2 && isCodeRecorder(fn.Body.List[0], fn.Body.List[1]) && uses(fn.Body, "statusWriter") == 2 {
+		if ctxStmt == 2 && isDefineCall(fn.Body.List[2], "ctx", "r", "Context") && isCodeRecorder(fn.Body.List[0], fn.Body.List[1]) && uses(fn.Body, "statusWriter") == 2 {
 			sp = append(sp, splice{start: off(fn.Body.List[0].Pos()), end: off(fn.Body.List[2].Pos())})
 		}
 		n++
@@ -225,6 +254,36 @@ func isRecv(fn *ast.FuncDecl, typ string) bool {
 	}
 	id, ok := star.X.(*ast.Ident)
 	return ok && id.Name == typ
+}
+
+// definesCtx matches a statement that defines ctx from the request:
+// `ctx := r.Context()`, or with OpenTelemetry
+// `ctx, span := s.cfg.Tracer.Start(r.Context(), ...)`.
+func definesCtx(st ast.Stmt) bool {
+	if isDefineCall(st, "ctx", "r", "Context") {
+		return true
+	}
+	as, ok := st.(*ast.AssignStmt)
+	if !ok || as.Tok != token.DEFINE || len(as.Lhs) != 2 || len(as.Rhs) != 1 {
+		return false
+	}
+	if id, ok := as.Lhs[0].(*ast.Ident); !ok || id.Name != "ctx" {
+		return false
+	}
+	call, ok := as.Rhs[0].(*ast.CallExpr)
+	if !ok || len(call.Args) == 0 {
+		return false
+	}
+	inner, ok := call.Args[0].(*ast.CallExpr)
+	if !ok || len(inner.Args) != 0 {
+		return false
+	}
+	sel, ok := inner.Fun.(*ast.SelectorExpr)
+	if !ok || sel.Sel.Name != "Context" {
+		return false
+	}
+	x, ok := sel.X.(*ast.Ident)
+	return ok && x.Name == "r"
 }
 
 // isDefineCall matches `lhs := recv.method()`.
@@ -341,10 +400,7 @@ func uses(n ast.Node, name string) int {
 }
 
 // addConfigField adds the Operations field to ogen's serverConfig.
-func addConfigField(src []byte, hook bool) ([]byte, error) {
-	if !hook {
-		return src, nil
-	}
+func addConfigField(src []byte) ([]byte, error) {
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, "oas_cfg_gen.go", src, parser.ParseComments)
 	if err != nil {
@@ -365,18 +421,65 @@ func addConfigField(src []byte, hook bool) ([]byte, error) {
 	return applySplices(src, []splice{{start: at, end: at, text: "\tOperations OperationHook // svcgen: WithOperationHook\n"}})
 }
 
-// hooksSource is the file svcgen adds to ogen's package.
-func hooksSource(hook, pool bool) []byte {
+// addRetryAfter makes encodeErrorResponse set Retry-After on a 503
+// before its w.WriteHeader(code); ok is false, and src is returned as it
+// is, when there is no such call.
+func addRetryAfter(src []byte) (out []byte, ok bool) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "oas_response_encoders_gen.go", src, parser.ParseComments)
+	if err != nil {
+		return src, false
+	}
+	for _, d := range f.Decls {
+		fn, isFn := d.(*ast.FuncDecl)
+		if !isFn || fn.Recv != nil || fn.Name.Name != "encodeErrorResponse" || fn.Body == nil {
+			continue
+		}
+		for _, st := range fn.Body.List {
+			es, isExpr := st.(*ast.ExprStmt)
+			if !isExpr {
+				continue
+			}
+			call, isCall := es.X.(*ast.CallExpr)
+			if !isCall || len(call.Args) != 1 {
+				continue
+			}
+			sel, isSel := call.Fun.(*ast.SelectorExpr)
+			w, isW := sel.X.(*ast.Ident)
+			code, isCode := call.Args[0].(*ast.Ident)
+			if !isSel || !isW || !isCode || sel.Sel.Name != "WriteHeader" || w.Name != "w" {
+				continue
+			}
+			at := fset.Position(st.Pos()).Offset
+			out, err := applySplices(src, []splice{{start: at, end: at, text: fmt.Sprintf("setRetryAfter(w, %s) // svcgen\n\t", code.Name)}})
+			if err != nil {
+				return src, false
+			}
+			return out, true
+		}
+	}
+	return src, false
+}
+
+// hooksSource is the file svcgen adds to ogen's package: the operation
+// hook as mode says, the encoder pool and the Retry-After of 503s.
+func hooksSource(mode int, pool, retry bool) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "// Code generated by svcgen %s. DO NOT EDIT.\n\npackage api\n\nimport (\n", Version)
-	if hook {
-		b.WriteString("\t\"context\"\n\t\"net/http\"\n")
+	if mode != noHook {
+		b.WriteString("\t\"context\"\n")
+	}
+	if mode != noHook || retry {
+		b.WriteString("\t\"net/http\"\n")
 	}
 	if pool {
 		b.WriteString("\t\"sync\"\n\n\t\"github.com/go-faster/jx\"\n")
 	}
+	if mode == middlewareHook {
+		b.WriteString("\n\t\"github.com/ogen-go/ogen/middleware\"\n")
+	}
 	b.WriteString(")\n")
-	if hook {
+	if mode != noHook {
 		b.WriteString(`
 // OperationHook is told of every request the router has matched to an
 // operation. StartOperation runs before the operation's parameters are
@@ -388,12 +491,44 @@ type OperationHook interface {
 	StartOperation(ctx context.Context, w http.ResponseWriter, name OperationName, id string) context.Context
 	EndOperation(ctx context.Context)
 }
-
+`)
+	}
+	switch mode {
+	case handlerHook:
+		b.WriteString(`
 // WithOperationHook sets the server's OperationHook.
 func WithOperationHook(h OperationHook) ServerOption {
 	return optionFunc[serverConfig](func(cfg *serverConfig) {
 		cfg.Operations = h
 	})
+}
+`)
+	case middlewareHook:
+		b.WriteString(`
+// WithOperationHook sets the server's OperationHook. This ogen output's
+// handlers have no place for it: it runs as the server's Middleware (it
+// replaces one set with WithMiddleware), once the parameters are decoded,
+// and StartOperation gets a nil w.
+func WithOperationHook(h OperationHook) ServerOption {
+	return WithMiddleware(func(req middleware.Request, next middleware.Next) (middleware.Response, error) {
+		req.Context = h.StartOperation(req.Context, nil, req.OperationName, req.OperationID)
+		defer h.EndOperation(req.Context)
+		return next(req)
+	})
+}
+`)
+	}
+	if retry {
+		b.WriteString(`
+// RetryAfter is the Retry-After, in seconds, of the 503 answers the API
+// writes from an ErrorStatusCode (the Handler's NewError).
+const RetryAfter = "1"
+
+// setRetryAfter sets Retry-After on a 503 that has none.
+func setRetryAfter(w http.ResponseWriter, code int) {
+	if code == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", RetryAfter)
+	}
 }
 `)
 	}

@@ -245,6 +245,185 @@ func Run(ctx context.Context, t Target, opts Options) (Report, error) {
 	return rep, nil
 }
 
+// RunPaired starts a's and b's servers side by side and loads them in
+// turn, slices times each, in the order a b, b a, a b... (each slice
+// Duration/slices long), after one warm-up each. The machine's other load
+// then falls on both alike: a slow minute on a shared machine lands in a
+// slice of each, not in one target's whole run as with two Runs one after
+// the other. Each Report sums its target's slices: CPU is the server's
+// own CPU during them (from /proc), Requests, Failed and the latency
+// quantiles are over all of them, and ReqPerSec is the successful
+// requests over the slices' total time. Both servers are stopped on every
+// path out.
+func RunPaired(ctx context.Context, a, b Target, opts Options, slices int) (Report, Report, error) {
+	opts = opts.withDefaults()
+	if slices < 1 {
+		slices = 1
+	}
+	sa, err := startServer(ctx, a, opts)
+	if err != nil {
+		return Report{Name: a.Name}, Report{Name: b.Name}, err
+	}
+	defer sa.stop()
+	sb, err := startServer(ctx, b, opts)
+	if err != nil {
+		return Report{Name: a.Name}, Report{Name: b.Name}, err
+	}
+	defer sb.stop()
+	for _, s := range []*server{sa, sb} {
+		s.warm(ctx)
+	}
+	slice := opts.Duration / time.Duration(slices)
+	for i := 0; i < slices; i++ {
+		order := []*server{sa, sb}
+		if i%2 == 1 {
+			order = []*server{sb, sa}
+		}
+		for _, s := range order {
+			if err := s.measure(ctx, slice); err != nil {
+				return sa.rep, sb.rep, err
+			}
+		}
+	}
+	ra, err := sa.finish()
+	if err != nil {
+		return ra, sb.rep, err
+	}
+	rb, err := sb.finish()
+	return ra, rb, err
+}
+
+// server is one Target's running server while RunPaired measures it.
+type server struct {
+	t        Target
+	opts     Options
+	out      *tailBuffer
+	exited   chan struct{}
+	waitErr  error
+	client   *http.Client
+	targeter vegeta.Targeter
+	m        vegeta.Metrics
+	rep      Report
+	active   time.Duration
+	stopped  bool
+}
+
+func startServer(ctx context.Context, t Target, opts Options) (*server, error) {
+	s := &server{t: t, opts: opts, rep: Report{Name: t.Name}, out: &tailBuffer{max: 8 << 10}, exited: make(chan struct{})}
+	base, err := loopbackURL(t.URL)
+	if err != nil {
+		return nil, fmt.Errorf("loadbench: %s: %w", t.Name, err)
+	}
+	if t.Cmd == nil {
+		return nil, fmt.Errorf("loadbench: %s: no command", t.Name)
+	}
+	if t.Cmd.Stdout == nil {
+		t.Cmd.Stdout = s.out
+	}
+	if t.Cmd.Stderr == nil {
+		t.Cmd.Stderr = s.out
+	}
+	if err := t.Cmd.Start(); err != nil {
+		return nil, fmt.Errorf("loadbench: %s: start: %w", t.Name, err)
+	}
+	go func() { s.waitErr = t.Cmd.Wait(); close(s.exited) }()
+	if err := waitReady(ctx, base+opts.ReadyPath, opts.StartTimeout, s.exited); err != nil {
+		return nil, s.fail(err)
+	}
+	if t.Setup != nil {
+		if err := t.Setup(ctx, base); err != nil {
+			return nil, s.fail(fmt.Errorf("setup: %w", err))
+		}
+	}
+	s.client = newClient(opts)
+	s.targeter = itemTargeter(base, opts)
+	return s, nil
+}
+
+// fail stops the server and returns err with the server's output.
+func (s *server) fail(err error) error {
+	s.stop()
+	return fmt.Errorf("loadbench: %s: %w\nserver output:\n%s", s.t.Name, err, s.out.String())
+}
+
+func (s *server) stop() {
+	if s.stopped {
+		return
+	}
+	s.stopped = true
+	if s.client != nil {
+		s.client.CloseIdleConnections()
+	}
+	stop(s.t.Cmd, s.exited)
+}
+
+func (s *server) warm(ctx context.Context) {
+	if s.opts.Warmup > 0 {
+		attack(ctx, newAttacker(s.client, s.opts), s.targeter, s.opts, s.opts.Warmup, nil)
+	}
+}
+
+// measure runs one slice of load and adds it to the server's report.
+func (s *server) measure(ctx context.Context, d time.Duration) error {
+	pid := s.t.Cmd.Process.Pid
+	cpu0, err := procCPU(pid)
+	if err != nil {
+		return s.fail(err)
+	}
+	start := time.Now()
+	attack(ctx, newAttacker(s.client, s.opts), s.targeter, s.opts, d, &s.m)
+	s.active += time.Since(start)
+	cpu1, err := procCPU(pid)
+	if err != nil {
+		return s.fail(err)
+	}
+	if err := ctx.Err(); err != nil {
+		return s.fail(err)
+	}
+	select {
+	case <-s.exited:
+		return s.fail(fmt.Errorf("server exited during the load: %v", s.waitErr))
+	default:
+	}
+	s.rep.CPU += cpu1 - cpu0
+	return nil
+}
+
+// finish stops the server and completes its report.
+func (s *server) finish() (Report, error) {
+	s.stop()
+	s.m.Close()
+	rep := &s.rep
+	rep.Requests = s.m.Requests
+	rep.StatusCodes = s.m.StatusCodes
+	var ok uint64
+	for code, n := range s.m.StatusCodes {
+		if c, _ := strconv.Atoi(code); c < 200 || c > 299 {
+			rep.Failed += uint64(n)
+		} else {
+			ok += uint64(n)
+		}
+	}
+	rep.Errors = s.m.Errors
+	if len(rep.Errors) > 5 {
+		rep.Errors = rep.Errors[:5]
+	}
+	rep.Duration = s.active
+	if s.active > 0 {
+		rep.ReqPerSec = float64(ok) / s.active.Seconds()
+	}
+	rep.P50 = s.m.Latencies.P50
+	rep.P99 = s.m.Latencies.P99
+	if s.m.Requests > 0 {
+		rep.CPUPerReq = rep.CPU / time.Duration(s.m.Requests)
+	}
+	if ru, ok := s.t.Cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		rep.ProcessCPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		rep.MaxRSS = ru.Maxrss
+	}
+	return *rep, nil
+}
+
 // loopbackURL checks that raw is an http URL on a loopback host and returns
 // it without a trailing slash.
 func loopbackURL(raw string) (string, error) {

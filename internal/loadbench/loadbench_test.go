@@ -67,6 +67,45 @@ func TestBaselineAgainstItself(t *testing.T) {
 		float64(b.CPUPerReq)/float64(a.CPUPerReq), b.ReqPerSec/a.ReqPerSec)
 }
 
+// TestRunPairedBaselineAgainstItself: two baselines loaded in alternating
+// slices agree, and each report counts only its own slices.
+func TestRunPairedBaselineAgainstItself(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load benchmark: skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	bin := filepath.Join(t.TempDir(), "baseline")
+	if err := Build(ctx, ".", "./baseline", bin); err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{Rate: 2000, Duration: 4 * time.Second, Warmup: 500 * time.Millisecond, MinID: 1, MaxID: 1000}
+	a, b, err := RunPaired(ctx, baselineTarget(t, bin, "baseline-a"), baselineTarget(t, bin, "baseline-b"), opts, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("paired, constant rate %d/s, 4 slices of 1s each:\n%s", opts.Rate, Compare(a, b))
+	for _, r := range []Report{a, b} {
+		if r.Failed != 0 || r.Requests == 0 {
+			t.Errorf("%s: %d of %d requests failed: %v", r.Name, r.Failed, r.Requests, r.Errors)
+		}
+		if r.CPU <= 0 || r.CPUPerReq <= 0 || r.ProcessCPU < r.CPU {
+			t.Errorf("%s: CPU %v, process CPU %v: want 0 < CPU <= process CPU", r.Name, r.CPU, r.ProcessCPU)
+		}
+		// 4 slices of 1s at 2000/s: about 8000 requests, not both targets'.
+		if r.Requests < 6000 || r.Requests > 9000 {
+			t.Errorf("%s: %d requests, want about 8000 (its own 4 slices)", r.Name, r.Requests)
+		}
+		if r.Duration < 3*time.Second || r.Duration > 6*time.Second {
+			t.Errorf("%s: measured for %v, want its 4 slices of 1s", r.Name, r.Duration)
+		}
+	}
+	if r := float64(a.Requests) / float64(b.Requests); r < 0.8 || r > 1.25 {
+		t.Errorf("requests a/b = %.2f, want about 1 at the same rate", r)
+	}
+}
+
 // TestMaxRate runs the baseline flat out with a few workers, a smoke test of
 // the max-rate mode.
 func TestMaxRate(t *testing.T) {

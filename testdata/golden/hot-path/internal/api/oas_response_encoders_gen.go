@@ -73,6 +73,7 @@ func encodeErrorResponse(response *ErrorStatusCode, w http.ResponseWriter) error
 		// Set default status code.
 		code = http.StatusOK
 	}
+	setRetryAfter(w, code) // svcgen
 	w.WriteHeader(code)
 
 	e := getEncoder()

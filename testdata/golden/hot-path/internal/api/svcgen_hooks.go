@@ -28,6 +28,17 @@ func WithOperationHook(h OperationHook) ServerOption {
 	})
 }
 
+// RetryAfter is the Retry-After, in seconds, of the 503 answers the API
+// writes from an ErrorStatusCode (the Handler's NewError).
+const RetryAfter = "1"
+
+// setRetryAfter sets Retry-After on a 503 that has none.
+func setRetryAfter(w http.ResponseWriter, code int) {
+	if code == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", RetryAfter)
+	}
+}
+
 // maxPooledEncoder is the largest encoder buffer kept for reuse: one large
 // answer does not pin its buffer in the pool.
 const maxPooledEncoder = 64 << 10

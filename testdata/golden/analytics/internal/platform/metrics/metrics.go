@@ -61,7 +61,7 @@ func NewRegistry() *prometheus.Registry {
 //	<ns>_http_request_duration_seconds{operation}    histogram
 //	<ns>_http_requests_in_flight                     gauge
 type HTTP struct {
-	inFlight prometheus.Gauge
+	inFlight *inFlight
 	requests *prometheus.CounterVec
 	ops      map[string]*opMetrics
 	unknown  *opMetrics
@@ -94,10 +94,10 @@ func NewHTTP(reg prometheus.Registerer, namespace string, operations []string) *
 		Help:    "HTTP request duration in seconds, by operation.",
 		Buckets: DurationBuckets,
 	}, []string{"operation"})
-	inFlight := prometheus.NewGauge(prometheus.GaugeOpts{
-		Namespace: namespace, Subsystem: "http", Name: "requests_in_flight",
-		Help: "HTTP requests being served.",
-	})
+	inFlight := &inFlight{desc: prometheus.NewDesc(
+		prometheus.BuildFQName(namespace, "http", "requests_in_flight"),
+		"HTTP requests being served.", nil, nil,
+	)}
 	requests = register(reg, requests)
 	duration = register(reg, duration)
 	inFlight = register(reg, inFlight)
@@ -170,7 +170,7 @@ func (m *HTTP) Middleware(next http.Handler, route func(r *http.Request) (operat
 				sw.om = m.op(op)
 			}
 		}
-		m.inFlight.Inc()
+		m.inFlight.n.Add(1)
 		start := time.Now()
 		defer m.done(sw, start)
 		next.ServeHTTP(sw, r)
@@ -215,12 +215,26 @@ func (m *HTTP) done(sw *statusWriter, start time.Time) {
 	}
 	om.duration.Observe(time.Since(start).Seconds())
 	om.counter(status).Inc()
-	m.inFlight.Dec()
+	m.inFlight.n.Add(-1)
 	sw.ResponseWriter, sw.om = nil, nil
 	m.writers.Put(sw)
 	if p != nil {
 		panic(p)
 	}
+}
+
+// inFlight is the requests_in_flight gauge: an integer added to with one
+// atomic instruction (prometheus.Gauge holds a float64 and adds in a
+// compare-and-swap loop), read when the registry is gathered.
+type inFlight struct {
+	desc *prometheus.Desc
+	n    atomic.Int64
+}
+
+func (g *inFlight) Describe(ch chan<- *prometheus.Desc) { ch <- g.desc }
+
+func (g *inFlight) Collect(ch chan<- prometheus.Metric) {
+	ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, float64(g.n.Load()))
 }
 
 // statusWriter records the status code. Flush passes through, and Unwrap

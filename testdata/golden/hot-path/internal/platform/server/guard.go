@@ -24,27 +24,22 @@ import (
 // in write's shape, so an anonymous client cannot turn its input into 5xx
 // answers; a body that does not arrive within the server's ReadTimeout is
 // answered 408. Bodies are read whole (MaxBodyBytes bounds them) into a
-// pooled buffer and handed to h as read. Every 503 answer gets a
-// Retry-After header.
+// pooled buffer and handed to h as read. The writer goes to h as it came:
+// every 503 gets its Retry-After where it is written (apierr.WriteBody,
+// and the API's encodeErrorResponse for the Handler's NewError).
 func Guard(h http.Handler, write apierr.WriteFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if msg := badText(r.URL); msg != "" {
 			write(w, http.StatusBadRequest, msg)
 			return
 		}
-		rw := retryWriters.Get().(*retryWriter)
-		rw.ResponseWriter = w
-		defer func() {
-			rw.ResponseWriter = nil
-			retryWriters.Put(rw)
-		}()
 		if r.Body == nil || r.Body == http.NoBody { // a GET: no header lookup
-			h.ServeHTTP(rw, r)
+			h.ServeHTTP(w, r)
 			return
 		}
 		kind := bodyKind(r.Header.Get("Content-Type"))
 		if kind == otherBody {
-			h.ServeHTTP(rw, r)
+			h.ServeHTTP(w, r)
 			return
 		}
 		b := bodies.Get().(*body)
@@ -56,24 +51,24 @@ func Guard(h http.Handler, write apierr.WriteFunc) http.Handler {
 			var tooLarge *http.MaxBytesError
 			switch {
 			case errors.As(err, &tooLarge):
-				write(rw, http.StatusRequestEntityTooLarge, "request body too large")
+				write(w, http.StatusRequestEntityTooLarge, "request body too large")
 			case errors.Is(err, os.ErrDeadlineExceeded):
-				write(rw, http.StatusRequestTimeout, "request body not received in time")
+				write(w, http.StatusRequestTimeout, "request body not received in time")
 			case clientGone(err):
-				rw.WriteHeader(apierr.StatusClientClosedRequest)
+				w.WriteHeader(apierr.StatusClientClosedRequest)
 			default: // net/http refused the framing: a malformed chunked body
-				write(rw, http.StatusBadRequest, "malformed request body: "+err.Error())
+				write(w, http.StatusBadRequest, "malformed request body: "+err.Error())
 			}
 			return
 		}
 		if msg := badBody(b.buf.Bytes(), kind); msg != "" {
-			write(rw, http.StatusBadRequest, msg)
+			write(w, http.StatusBadRequest, msg)
 			return
 		}
 		_ = r.Body.Close()
 		b.rd.Reset(b.buf.Bytes())
 		r.Body = b
-		h.ServeHTTP(rw, r)
+		h.ServeHTTP(w, r)
 	})
 }
 
@@ -196,21 +191,3 @@ func (b *body) release() {
 }
 
 var bodies = sync.Pool{New: func() any { return new(body) }}
-
-// retryWriter adds Retry-After to a 503 that has none, whoever writes it
-// (the handler's NewError answers through ogen, not apierr).
-type retryWriter struct {
-	http.ResponseWriter
-}
-
-func (w *retryWriter) WriteHeader(code int) {
-	if code == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
-		w.Header().Set("Retry-After", apierr.RetryAfter)
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-// Unwrap lets http.ResponseController reach the connection's writer.
-func (w *retryWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-var retryWriters = sync.Pool{New: func() any { return new(retryWriter) }}

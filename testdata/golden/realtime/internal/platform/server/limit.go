@@ -39,15 +39,21 @@ func Limit(h http.Handler, max int, write apierr.WriteFunc) http.Handler {
 // keep-alive one (a request racing that close gets a reset its client
 // retries, as with any keep-alive timeout); with none idle the new one is
 // answered 503 and closed before net/http reads from it.
+//
+// Every request moves its connection to active and back to idle: those
+// two calls take no lock, they find the connection's flag in a sync.Map
+// (read without locking once the connection is known) and set it.
 type connLimit struct {
-	// conns are the connections counted, true while idle.
-	conns map[net.Conn]bool
+	// conns maps each connection counted to its *atomic.Bool, true while
+	// idle; entries are added and removed under mu.
+	conns sync.Map
 	mu    sync.Mutex
+	n     int // len(conns), under mu
 	max   int
 }
 
 func newConnLimit(max int) *connLimit {
-	return &connLimit{max: max, conns: make(map[net.Conn]bool, max)}
+	return &connLimit{max: max}
 }
 
 // refused is what a connection past the limit gets: a whole HTTP/1.1
@@ -55,40 +61,45 @@ func newConnLimit(max int) *connLimit {
 const refused = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: " + apierr.RetryAfter + "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 28\r\nConnection: close\r\n\r\ntoo many connections, retry\n"
 
 func (l *connLimit) track(c net.Conn, state http.ConnState) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	switch state {
 	case http.StateNew:
-		if len(l.conns) >= l.max && !l.closeIdle() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.n >= l.max && !l.closeIdle() {
 			// Runs in Serve's accept loop: never wait on this client.
 			_ = c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
 			_, _ = c.Write([]byte(refused))
 			_ = c.Close()
 			return
 		}
-		l.conns[c] = false
-	case http.StateActive:
-		if _, ok := l.conns[c]; ok {
-			l.conns[c] = false
-		}
-	case http.StateIdle:
-		if _, ok := l.conns[c]; ok {
-			l.conns[c] = true
+		l.conns.Store(c, new(atomic.Bool))
+		l.n++
+	case http.StateActive, http.StateIdle:
+		if idle, ok := l.conns.Load(c); ok {
+			idle.(*atomic.Bool).Store(state == http.StateIdle)
 		}
 	case http.StateHijacked, http.StateClosed:
-		delete(l.conns, c)
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if _, ok := l.conns.LoadAndDelete(c); ok {
+			l.n--
+		}
 	}
 }
 
 // closeIdle closes one idle connection, if there is one, and stops
-// counting it (its StateClosed comes later).
+// counting it (its StateClosed comes later). l.mu is held.
 func (l *connLimit) closeIdle() bool {
-	for c, idle := range l.conns {
-		if idle {
-			delete(l.conns, c)
-			_ = c.Close()
+	closed := false
+	l.conns.Range(func(k, v any) bool {
+		if !v.(*atomic.Bool).Load() {
 			return true
 		}
-	}
-	return false
+		l.conns.Delete(k)
+		l.n--
+		_ = k.(net.Conn).Close()
+		closed = true
+		return false
+	})
+	return closed
 }
