@@ -60,7 +60,25 @@ type ClientData struct {
 	URL string
 	// Ops are the dependency's operations, in path and method order.
 	Ops []ClientOp
+	// Security are the methods of ogen's SecuritySource when the spec
+	// has security schemes: the team supplies the credentials.
+	Security []ClientSecurity
 }
+
+// ClientSecurity is one method of a client's SecuritySource.
+type ClientSecurity struct {
+	// Name is the method ("BearerAuth"); Params and Results its lists in
+	// the client's package ("ctx context.Context, operationName OperationName",
+	// "(BearerAuth, error)"); Args the names of its parameters
+	// ("ctx, operationName"); Value the type of its credentials.
+	Name, Params, Args, Results, Value string
+}
+
+var apiQualifier = regexp.MustCompile(`\bapi\.`)
+
+// unqualify undoes interfaceMethods' api. qualifier: a client's types are
+// in its own package.
+func unqualify(s string) string { return apiQualifier.ReplaceAllString(s, "") }
 
 // ClientOp is one operation of a dependency.
 type ClientOp struct {
@@ -275,8 +293,26 @@ func runOgenClient(c Client, spec ClientSpec, otel bool) (map[string][]byte, Cli
 	if _, ok := fs.files["oas_client_gen.go"]; !ok {
 		return nil, d, fmt.Errorf("client %s: %s has no operation ogen can generate a client for", c.Name, spec.File)
 	}
-	if _, ok := fs.files["oas_security_gen.go"]; ok {
-		return nil, d, fmt.Errorf("client %s: %s has security schemes, and svcgen's clients cannot send credentials yet: call that service from a client of your own in internal/app", c.Name, spec.File)
+	if sec, ok := fs.files["oas_security_gen.go"]; ok {
+		methods, err := interfaceMethods("oas_security_gen.go", sec, func(n string) bool { return n == "SecuritySource" })
+		if err != nil {
+			return nil, d, fmt.Errorf("client %s: reading ogen's SecuritySource: %w", c.Name, err)
+		}
+		for _, m := range methods {
+			res := unqualify(m.Results)
+			parts := strings.Split(strings.Trim(res, "()"), ", ")
+			if len(parts) != 2 || parts[1] != "error" {
+				return nil, d, fmt.Errorf("client %s: ogen's SecuritySource.%s returns %s, want (T, error)", c.Name, m.Name, res)
+			}
+			params := unqualify(m.Params)
+			var args []string
+			for _, p := range strings.Split(params, ", ") {
+				if f := strings.Fields(p); len(f) == 2 {
+					args = append(args, f[0])
+				}
+			}
+			d.Security = append(d.Security, ClientSecurity{Name: m.Name, Params: params, Args: strings.Join(args, ", "), Results: res, Value: parts[0]})
+		}
 	}
 	d.URL = spec.URL
 	d.Ops = clientOps(parsed)

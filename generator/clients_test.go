@@ -183,3 +183,32 @@ func TestGenerateClientErrors(t *testing.T) {
 		t.Errorf("a client without its spec: %v", err)
 	}
 }
+
+func TestGenerateSecuredClient(t *testing.T) {
+	spec, err := os.ReadFile("../testdata/specs/arena-secured.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := clientRequest(t, string(spec))
+	res, err := Generate(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{}
+	for _, f := range res.Files {
+		files[f.Path] = string(f.Content)
+	}
+	client := files["internal/clients/ledger/client.go"]
+	for _, want := range []string{
+		"func New(cfg outbound.Config, m *outbound.Metrics, base http.RoundTripper, sec SecuritySource, opts ...ClientOption)",
+		"func (c *Credentials) PlayerToken(ctx context.Context, operationName OperationName) (PlayerToken, error) {",
+		"return (*src).ServerKey(ctx, operationName)",
+	} {
+		if !strings.Contains(client, want) {
+			t.Errorf("client.go lacks %s", want)
+		}
+	}
+	if !strings.Contains(files["internal/clients/clients.go"], "s.LedgerCredentials = &ledger.Credentials{}") {
+		t.Error("clients.go does not build the ledger's credentials")
+	}
+}
