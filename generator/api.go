@@ -29,6 +29,9 @@ type Request struct {
 	// last generation, used instead of running ogen again (regen and check
 	// of an unchanged spec).
 	API *APIFiles
+	// Clients are the specs of Options.Clients by client name, read by
+	// the caller (ReadClientSpecs): Generate reads no disk.
+	Clients map[string]ClientSpec
 }
 
 // APIFiles is ogen's output of a previous generation.

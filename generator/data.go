@@ -365,6 +365,12 @@ type Data struct {
 	// comments ("Explain KEY: ..." lines, the targets of the line function)
 	// and TUTORIAL.md.
 	Explain bool
+	// Clients are the service's dependencies (Options.Clients), in the
+	// manifest's order.
+	Clients []ClientData
+	// Client is the dependency a per-client template renders
+	// ("__client__" in its path); nil elsewhere.
+	Client *ClientData
 	// features holds the enabled features.
 	features map[string]bool
 }

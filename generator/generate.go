@@ -60,7 +60,17 @@ func Generate(ctx context.Context, req Request) (Result, error) {
 		p.Starter = starterName
 		preset = &p
 	}
-	features, err := c.ResolveFeatures(preset, o.Features)
+	overrides := o.Features
+	if len(o.Clients) > 0 {
+		if err := ValidateClients(o.Clients); err != nil {
+			return res, err
+		}
+		if slices.Contains(o.Features, "-"+ClientsFeature) {
+			return res, fmt.Errorf("feature %s cannot be removed while the service has clients (%s): remove them from %s first", ClientsFeature, clientNames(o.Clients), ManifestPath)
+		}
+		overrides = append(slices.Clone(o.Features), "+"+ClientsFeature)
+	}
+	features, err := c.ResolveFeatures(preset, overrides)
 	if err != nil {
 		return res, err
 	}
@@ -94,6 +104,11 @@ func Generate(ctx context.Context, req Request) (Result, error) {
 		return res, err
 	}
 
+	clientFiles, clients, err := generateClients(ctx, o.Clients, req.Clients, otel)
+	if err != nil {
+		return res, err
+	}
+
 	shape, err := errorShape(og, spec)
 	if err != nil {
 		return res, fmt.Errorf("%s: %w", specFile, err)
@@ -123,6 +138,7 @@ func Generate(ctx context.Context, req Request) (Result, error) {
 		HasNewError: og.newError,
 		Security:    og.security,
 		Explain:     o.Explain,
+		Clients:     clients,
 		features:    map[string]bool{},
 	}
 	for _, f := range features {
@@ -178,6 +194,9 @@ func Generate(ctx context.Context, req Request) (Result, error) {
 	g.add(File{Path: SpecPath, Template: specFile, Content: spec})
 	for name, content := range og.files {
 		g.add(File{Path: path.Join(apiDir, name), Template: "ogen " + SpecPath, Content: content, Class: Generated})
+	}
+	for _, f := range clientFiles {
+		g.add(f)
 	}
 	if g.err != nil {
 		return res, g.err
@@ -319,6 +338,14 @@ func featureJobs(fsys fs.FS, f *Feature, d *Data) ([]renderJob, error) {
 			return nil
 		}
 		if rel == "feature.yaml" || rel == "explain.md" || rel == SpecPath {
+			return nil
+		}
+		if strings.Contains(rel, "__client__") {
+			for i := range d.Clients {
+				cd := *d
+				cd.Client = &d.Clients[i]
+				jobs = append(jobs, renderJob{tmpl: p, out: outputPath(rel, &cd), data: &cd})
+			}
 			return nil
 		}
 		if !strings.Contains(rel, "__op__") {

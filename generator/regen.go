@@ -178,6 +178,9 @@ func RegenRequest(c *Catalog, dir string, m Manifest) (Request, error) {
 		return req, fmt.Errorf("reading the service's spec: %w", err)
 	}
 	req.SpecName = filepath.Join(dir, SpecPath)
+	if req.Clients, err = ReadClientSpecs(dir, m.Answers.Clients); err != nil {
+		return req, err
+	}
 	req.FromStarter = m.StarterSpec
 	req.API = lastAPI(dir, m)
 	// The service keeps the starter it began with, also when the preset

@@ -45,6 +45,9 @@ func outputPath(rel string, d *Data) string {
 		if d.Op != nil {
 			p = strings.ReplaceAll(p, "__op__", d.Op.File)
 		}
+		if d.Client != nil {
+			p = strings.ReplaceAll(p, "__client__", d.Client.Name)
+		}
 		if strings.HasPrefix(p, "_dot_") {
 			p = "." + strings.TrimPrefix(p, "_dot_")
 		}

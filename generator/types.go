@@ -61,6 +61,9 @@ type Options struct {
 	// Explain adds TUTORIAL.md, a feature tour in README.md with links to
 	// the exact lines, and short comments where a newcomer reads first.
 	Explain bool `yaml:"explain,omitempty" json:"explain,omitempty"`
+	// Clients are the other services this one calls: each gets a typed
+	// client under internal/clients/<name>, regenerated from its spec.
+	Clients []Client `yaml:"clients,omitempty" json:"clients,omitempty"`
 }
 
 // Duration is a time.Duration that reads and writes as "50ms" in YAML.

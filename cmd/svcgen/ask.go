@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -232,6 +233,14 @@ func replayCommand(opts generator.Options, f *newFlags) string {
 	}
 	if len(opts.SkipUnsupported) > 0 {
 		args = append(args, "--skip-unsupported", strings.Join(opts.SkipUnsupported, ","))
+	}
+	out := f.out
+	if out == "" {
+		out = opts.Name
+	}
+	for _, c := range opts.Clients {
+		// Recorded relative to the service; the command runs beside it.
+		args = append(args, "--client", c.Name+"="+filepath.ToSlash(filepath.Join(out, filepath.FromSlash(c.Spec))))
 	}
 	for _, s := range []struct{ flag, v string }{{"--out", f.out}, {"--presets-dir", f.presetsDir}} {
 		if s.v != "" {

@@ -39,6 +39,9 @@
 //	--http-port N       public API port
 //	--admin-port N      /metrics and /debug/pprof/ port (bound to 127.0.0.1)
 //	--skip-unsupported  parts of the spec ogen cannot generate yet, to skip
+//	--client NAME=PATH  a service this one calls (its OpenAPI document or its
+//	                    service directory): a typed client in
+//	                    internal/clients/NAME; repeatable, also on regen
 //	--explain           TUTORIAL.md, a code tour in README.md with links to the
 //	                    exact lines, newcomer comments in the code (kept on regen)
 //

@@ -25,6 +25,7 @@ type newFlags struct {
 	answers    string
 	presetsDir string
 	skip       []string
+	clients    []string
 	httpPort   int
 	adminPort  int
 	yes        bool
@@ -71,6 +72,7 @@ reason and the command that writes the service without go.sum.`,
 	fl.IntVar(&f.httpPort, "http-port", 0, "public API port (default from svcgen)")
 	fl.IntVar(&f.adminPort, "admin-port", 0, "admin port for /metrics and /debug/pprof/ (default from svcgen)")
 	fl.StringSliceVar(&f.skip, "skip-unsupported", nil, "what ogen cannot generate yet and should skip (names from its error, or \"all\")")
+	fl.StringArrayVar(&f.clients, "client", nil, "a service this one calls, NAME=PATH (its OpenAPI document or its service directory); repeatable: a typed client under internal/clients/NAME")
 	fl.BoolVarP(&f.yes, "yes", "y", false, "never prompt; a missing answer is an error")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "list the files that would be written, write nothing")
 	fl.BoolVar(&f.noTidy, "no-tidy", false, "write the service without go.sum: do not run 'go mod tidy' (offline, or a proxy down)")
@@ -199,6 +201,17 @@ func runNew(cmd *cobra.Command, e *env, f *newFlags, args []string) (err error) 
 	if err := generator.CheckTarget(dir); err != nil {
 		return err
 	}
+	for _, v := range f.clients {
+		c, err := generator.ParseClientFlag(v, dir)
+		if err != nil {
+			return err
+		}
+		opts.Clients = generator.MergeClients(opts.Clients, []generator.Client{c})
+	}
+	clientSpecs, err := generator.ReadClientSpecs(dir, opts.Clients)
+	if err != nil {
+		return err
+	}
 	var spec []byte
 	if opts.Spec != "" {
 		if spec, err = os.ReadFile(opts.Spec); err != nil {
@@ -209,7 +222,7 @@ func runNew(cmd *cobra.Command, e *env, f *newFlags, args []string) (err error) 
 		}
 	}
 
-	res, err := generator.Generate(ctx, generator.Request{Catalog: cat, Spec: spec, Options: opts})
+	res, err := generator.Generate(ctx, generator.Request{Catalog: cat, Spec: spec, Options: opts, Clients: clientSpecs})
 	if err != nil {
 		return err
 	}

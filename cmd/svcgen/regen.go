@@ -28,6 +28,7 @@ type regenFlags struct {
 	restore    bool
 	json       bool
 	noTidy     bool
+	clients    []string
 }
 
 // errConflicts makes regen exit 1 after writing a merge with conflicts.
@@ -81,6 +82,7 @@ compile.`,
 	fl.BoolVar(&f.restore, "restore", false, "recreate files you deleted")
 	fl.BoolVar(&f.json, "json", false, "print one JSON object per file: {path, class, action, note}")
 	fl.BoolVar(&f.noTidy, "no-tidy", false, "do not run 'go mod tidy' after a change to go.mod")
+	fl.StringArrayVar(&f.clients, "client", nil, "add or repoint a service this one calls, NAME=PATH (its OpenAPI document or its service directory); repeatable")
 	_ = cmd.MarkFlagDirname("presets-dir")
 	return cmd
 }
@@ -98,6 +100,10 @@ func planService(ctx context.Context, cat *generator.Catalog, dir string, change
 	}
 	if change != nil {
 		if err := change(&req.Options); err != nil {
+			return nil, res, err
+		}
+		// The change may add or repoint a client: read the specs again.
+		if req.Clients, err = generator.ReadClientSpecs(dir, req.Options.Clients); err != nil {
 			return nil, res, err
 		}
 	}
@@ -142,6 +148,13 @@ func runRegen(cmd *cobra.Command, e *env, f *regenFlags, dir string) error {
 			return fmt.Errorf("--features: %w", err)
 		}
 		o.Features = generator.MergeFeatureOverrides(o.Features, flag)
+		for _, v := range f.clients {
+			c, err := generator.ParseClientFlag(v, dir)
+			if err != nil {
+				return err
+			}
+			o.Clients = generator.MergeClients(o.Clients, []generator.Client{c})
+		}
 		return nil
 	}
 	resumed := false
