@@ -34,7 +34,7 @@ func TestAdoptResult(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := AdoptManifest(info, "hot-path", nil, user)
+	m := AdoptManifest(info, "hot-path", nil, false, user)
 	req, err := RegenRequest(c, dir, m)
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +172,7 @@ func TestAdoptNetHTTP(t *testing.T) {
 	sel := SelectAdoption(fs, AdoptUses{Routers: []string{"chi"}, DBAPIs: []string{"database/sql"}, Web: true})
 	dir := t.TempDir()
 	info := AdoptInfo{Module: "example.com/players", Name: "players"}
-	m := AdoptManifest(info, "hot-path", sel.Packages, nil)
+	m := AdoptManifest(info, "hot-path", sel.Packages, false, nil)
 	req, err := RegenRequest(c, dir, m)
 	if err != nil {
 		t.Fatal(err)
