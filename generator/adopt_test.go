@@ -226,3 +226,131 @@ func TestAdoptNetHTTP(t *testing.T) {
 		t.Errorf("a regeneration renders %d files, adopt %d", len(again.Files), len(res.Files))
 	}
 }
+
+// TestAdoptAPI: an adopted service with a spec gets ogen's package, the
+// handler skeleton (scaffold) and the mount under internal/ogen, nothing
+// of the preset's starter; a second render of an unchanged spec reuses
+// ogen's output and plans no change; a new operation rewrites the API,
+// adds its handler file and leaves the team's edited files alone.
+func TestAdoptAPI(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "legacy")
+	spec := "openapi: 3.0.3\ninfo: {title: t, version: \"1\"}\npaths:\n  /things/{id}:\n    get:\n      operationId: getThing\n      parameters:\n        - {name: id, in: path, required: true, schema: {type: integer}}\n      responses:\n        \"204\": {description: ok}\n  /things/:\n    get:\n      operationId: listThings\n      responses:\n        \"204\": {description: ok}\n"
+	writeFiles(t, dir, map[string]string{
+		"go.mod":           "module example.com/legacy\n\ngo 1.26.0\n",
+		"main.go":          "package main\n\nfunc main() {}\n",
+		"api/openapi.yaml": spec,
+	})
+	info, err := DetectAdoption(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := LoadCatalog("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, err := ScanUserFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := AdoptManifest(info, "hot-path", []string{"httpmw", "metrics"}, true, user)
+	render := func(m Manifest) Result {
+		t.Helper()
+		req, err := RegenRequest(c, dir, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		full, err := Generate(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, _, err := AdoptResult(full, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	res := render(m)
+	classes := map[string]Class{}
+	var mount string
+	for _, f := range res.Files {
+		classes[f.Path] = f.Class
+		if f.Path == "internal/ogen/mount/mount.go" {
+			mount = string(f.Content)
+		}
+		if !strings.HasPrefix(f.Path, "internal/platform/") && !strings.HasPrefix(f.Path, AdoptAPIDir+"/") && f.Path != ManifestPath {
+			t.Errorf("adopt would write %s", f.Path)
+		}
+	}
+	for p, want := range map[string]Class{
+		"internal/ogen/api/oas_server_gen.go":  Generated,
+		"internal/ogen/api/svcgen_hooks.go":    Generated,
+		"internal/ogen/mount/mount.go":         Generated,
+		"internal/ogen/mount/mount_test.go":    Generated,
+		"internal/ogen/handler/handler.go":     Scaffold,
+		"internal/ogen/handler/moved.go":       Scaffold,
+		"internal/ogen/handler/get_thing.go":   Scaffold,
+		"internal/ogen/handler/list_things.go": Scaffold,
+	} {
+		if classes[p] != want {
+			t.Errorf("%s: class %q, want %q", p, classes[p], want)
+		}
+	}
+	// The trailing slash is matched exactly, as the legacy router did.
+	for _, want := range []string{`Pattern: "GET /things/{p0}"`, `Pattern: "GET /things/{$}"`} {
+		if !strings.Contains(mount, want) {
+			t.Errorf("mount.go has no %s", want)
+		}
+	}
+	if res.AdoptAPIKey == "" || len(res.AdoptOperations) != 2 {
+		t.Fatalf("key %q, operations %v", res.AdoptAPIKey, res.AdoptOperations)
+	}
+	p, err := PlanRegen(dir, m, res, RegenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Apply(dir, p); err != nil {
+		t.Fatal(err)
+	}
+	written, err := ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if written.Adopted.API != AdoptAPIDir || written.Adopted.APIKey != res.AdoptAPIKey {
+		t.Fatalf("adopted: %+v", written.Adopted)
+	}
+	// Unchanged spec: ogen's output is reused and nothing changes.
+	if req, _ := RegenRequest(c, dir, written); req.AdoptAPI == nil || req.AdoptAPI.Key != res.AdoptAPIKey {
+		t.Error("regen of an unchanged spec does not reuse the adopted API")
+	}
+	p, err = PlanRegen(dir, written, render(written), RegenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Drift() {
+		t.Errorf("a second render drifts: %+v", p.Changes)
+	}
+	// The team edits its files; the spec gains an operation.
+	writeFiles(t, dir, map[string]string{
+		"internal/ogen/handler/moved.go": "package handler\n\nvar Moved = []string{\"getThing\"}\n",
+		"api/openapi.yaml":               spec + "  /health:\n    get:\n      operationId: health\n      responses:\n        \"204\": {description: ok}\n",
+	})
+	p, err = PlanRegen(dir, written, render(written), RegenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions := map[string]Action{}
+	for _, ch := range p.Changes {
+		actions[ch.Path] = ch.Action
+	}
+	for path, want := range map[string]Action{
+		"internal/ogen/api/oas_server_gen.go": Update,
+		"internal/ogen/mount/mount.go":        Update,
+		"internal/ogen/handler/health.go":     Create,
+		"internal/ogen/handler/moved.go":      Keep,
+		"internal/ogen/handler/handler.go":    Unchanged,
+	} {
+		if actions[path] != want {
+			t.Errorf("%s: %q, want %q", path, actions[path], want)
+		}
+	}
+}
