@@ -152,6 +152,35 @@ func TestSelectAdoption(t *testing.T) {
 		if !slices.Equal(sel.Packages, tc.packages) || !slices.Equal(left, tc.left) {
 			t.Errorf("%s, %s: packages %v, left out %v; want %v and %v", tc.name, tc.preset, sel.Packages, left, tc.packages, tc.left)
 		}
+		if sel.API {
+			t.Errorf("%s, %s: no spec, yet the API is adopted", tc.name, tc.preset)
+		}
+	}
+	// With a spec, a net/http service gets its ogen API (and ogen is not
+	// left out); an ogen service, a fiber one or one serving no HTTP do not.
+	for _, tc := range []struct {
+		name string
+		uses AdoptUses
+		api  bool
+		why  string
+	}{
+		{"migrated ServeMux", AdoptUses{Web: true, Spec: true}, true, ""},
+		{"chi", AdoptUses{Routers: []string{"chi"}, Web: true, Spec: true}, true, ""},
+		{"no spec", AdoptUses{Web: true}, false, "has no OpenAPI spec"},
+		{"ogen", AdoptUses{Ogen: true, Web: true, Spec: true}, false, "ogen API of its own"},
+		{"fiber", AdoptUses{Routers: []string{"fiber"}, Web: true, Spec: true}, false, "fasthttp"},
+		{"no HTTP", AdoptUses{Spec: true}, false, "no HTTP routes"},
+	} {
+		sel := SelectAdoption(feats("hot-path"), tc.uses)
+		why := ""
+		for _, l := range sel.Left {
+			if l.Feature == "ogen" {
+				why = l.Why
+			}
+		}
+		if sel.API != tc.api || (tc.why == "") != (why == "") || !strings.Contains(why, tc.why) {
+			t.Errorf("%s: API %t, ogen left out for %q; want %t and %q", tc.name, sel.API, why, tc.api, tc.why)
+		}
 	}
 }
 
