@@ -30,6 +30,13 @@ type Adoption struct {
 	// uses (SelectAdoption); regen renders these. Empty in manifests of
 	// an older svcgen: then every package of AdoptPackages the preset has.
 	Packages []string `yaml:"packages,omitempty"`
+	// API is AdoptAPIDir when svcgen serves Spec through ogen there (the
+	// ogen package, the team's handler skeleton and the strangler mount),
+	// "" when it does not.
+	API string `yaml:"api,omitempty"`
+	// APIKey identifies ogen's input of that API (spec, options, ogen
+	// version): while it is unchanged, regen and check reuse the package.
+	APIKey string `yaml:"api_key,omitempty"`
 }
 
 // AdoptPackages are the platform packages adopt adds when the preset has
@@ -156,15 +163,22 @@ func ScanUserFiles(dir string) ([]ManifestFile, error) {
 // platform packages chosen (SelectAdoption; nil for every one of
 // AdoptPackages the preset has), and the user's files (ScanUserFiles) as
 // scaffold.
-func AdoptManifest(info AdoptInfo, preset string, packages []string, user []ManifestFile) Manifest {
+//
+// With api, the spec is served through ogen under AdoptAPIDir
+// (Adoption.API).
+func AdoptManifest(info AdoptInfo, preset string, packages []string, api bool, user []ManifestFile) Manifest {
 	o := Options{Name: info.Name, Module: info.Module, Preset: preset}
 	o.Defaults()
-	return Manifest{
+	m := Manifest{
 		Svcgen:  Version,
 		Answers: o,
 		Adopted: &Adoption{Spec: info.Spec, Packages: packages},
 		Files:   user,
 	}
+	if api && info.Spec != "" {
+		m.Adopted.API = AdoptAPIDir
+	}
+	return m
 }
 
 // AdoptResult narrows a full render (Generate with the preset's starter
@@ -187,6 +201,13 @@ func AdoptResult(res Result, prev Manifest) (Result, []Module, error) {
 			}
 		}
 	}
+	apiDir := ""
+	if prev.Adopted != nil {
+		apiDir = prev.Adopted.API
+	}
+	if apiDir != "" {
+		manage = append(manage, apiDir+"/**")
+	}
 	var kept []File
 	var goMod []byte
 	for _, f := range res.Files {
@@ -208,6 +229,10 @@ func AdoptResult(res Result, prev Manifest) (Result, []Module, error) {
 	if prev.Adopted != nil {
 		m.Adopted.Spec = prev.Adopted.Spec
 		m.Adopted.Packages = prev.Adopted.Packages
+		m.Adopted.API = prev.Adopted.API
+	}
+	if apiDir != "" {
+		m.Adopted.APIKey = res.AdoptAPIKey
 	}
 	managed := map[string]bool{}
 	for _, f := range kept {
@@ -230,7 +255,7 @@ func AdoptResult(res Result, prev Manifest) (Result, []Module, error) {
 	if err != nil {
 		return res, nil, err
 	}
-	out := Result{Features: res.Features, Operations: res.Operations, Warnings: res.Warnings}
+	out := Result{Features: res.Features, Operations: res.Operations, Warnings: res.Warnings, AdoptAPIKey: res.AdoptAPIKey, AdoptOperations: res.AdoptOperations}
 	out.Files = append(slices.Clip(kept), File{Path: ManifestPath, Template: "manifest", Class: Generated, Content: append([]byte(manifestHeader), data...), Mode: 0o644})
 	sort.Slice(out.Files, func(i, j int) bool { return out.Files[i].Path < out.Files[j].Path })
 	return out, mods, nil

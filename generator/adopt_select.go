@@ -28,6 +28,9 @@ type AdoptUses struct {
 	Ogen bool
 	// Web is true when the service serves HTTP (routes, handlers).
 	Web bool
+	// Spec is true when the service has an OpenAPI document (its own, or
+	// the one svcgen migrate drafted).
+	Spec bool
 }
 
 func (u AdoptUses) has(api string) bool { return slices.Contains(u.DBAPIs, api) }
@@ -50,6 +53,10 @@ type AdoptSelection struct {
 	Features []string
 	// Left are the preset's features left out.
 	Left []LeftOut
+	// API is true when the service's spec is served through ogen under
+	// AdoptAPIDir: ogen's package, the team's handler skeleton and the
+	// mount in front of the legacy handler.
+	API bool
 }
 
 // adoptRow is one platform package adopt may add: the preset feature that
@@ -209,6 +216,14 @@ func SelectAdoption(features []string, u AdoptUses) AdoptSelection {
 		sel.Left = append(sel.Left, LeftOut{Feature: r.feature, Why: w})
 	}
 	for _, f := range features {
+		if f == "ogen" {
+			if why := adoptAPIUnfit(u); why != "" {
+				sel.Left = append(sel.Left, LeftOut{Feature: f, Why: why})
+			} else {
+				sel.API = true
+			}
+			continue
+		}
 		if !slices.ContainsFunc(adoptTable, func(r adoptRow) bool { return r.feature == f }) && adoptOnlyNew[f] != "" {
 			sel.Left = append(sel.Left, LeftOut{Feature: f, Why: adoptOnlyNew[f]})
 		}
@@ -216,9 +231,24 @@ func SelectAdoption(features []string, u AdoptUses) AdoptSelection {
 	return sel
 }
 
+// adoptAPIUnfit says why adopt does not serve the service's spec through
+// ogen ("" when it does).
+func adoptAPIUnfit(u AdoptUses) string {
+	switch {
+	case u.Ogen:
+		return "the service serves an ogen API of its own: svcgen leaves it and its spec to you"
+	case !u.Spec:
+		return "the service has no OpenAPI spec: write api/openapi.yaml (svcgen migrate drafts one from chi, gorilla/mux, echo or gin routes), set spec: api/openapi.yaml and api: " + AdoptAPIDir + " under adopted: in " + ManifestPath + ", and svcgen regen generates the ogen server, your handler skeleton and the mount that moves routes onto it one at a time"
+	case slices.Equal(u.Routers, []string{"fiber"}):
+		return "fiber runs on fasthttp: the mount that moves routes onto ogen one at a time goes in front of a net/http handler"
+	case !u.Web:
+		return "the service serves no HTTP routes the audit recognises: the mount that moves routes onto ogen goes in front of a net/http handler"
+	}
+	return ""
+}
+
 // adoptOnlyNew are features with no platform package adopt can add.
 var adoptOnlyNew = map[string]string{
-	"ogen":          "it generates the API from an OpenAPI spec and replaces the handlers: a rewrite, not an adoption (svcgen new --spec, then move the handlers over)",
 	"pprof":         "it is served by internal/platform/server's admin mux; add net/http/pprof to your admin port",
 	"pgo":           "its load scenario drives the generated API; collect a CPU profile of your own load into cmd/<name>/default.pgo",
 	"observability": "its rules and dashboards read the generated service's metric names; those of metrics and httpmw match them, copy deploy/observability from a generated service",

@@ -34,7 +34,7 @@ func TestAdoptResult(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := AdoptManifest(info, "hot-path", nil, user)
+	m := AdoptManifest(info, "hot-path", nil, false, user)
 	req, err := RegenRequest(c, dir, m)
 	if err != nil {
 		t.Fatal(err)
@@ -152,6 +152,35 @@ func TestSelectAdoption(t *testing.T) {
 		if !slices.Equal(sel.Packages, tc.packages) || !slices.Equal(left, tc.left) {
 			t.Errorf("%s, %s: packages %v, left out %v; want %v and %v", tc.name, tc.preset, sel.Packages, left, tc.packages, tc.left)
 		}
+		if sel.API {
+			t.Errorf("%s, %s: no spec, yet the API is adopted", tc.name, tc.preset)
+		}
+	}
+	// With a spec, a net/http service gets its ogen API (and ogen is not
+	// left out); an ogen service, a fiber one or one serving no HTTP do not.
+	for _, tc := range []struct {
+		name string
+		uses AdoptUses
+		api  bool
+		why  string
+	}{
+		{"migrated ServeMux", AdoptUses{Web: true, Spec: true}, true, ""},
+		{"chi", AdoptUses{Routers: []string{"chi"}, Web: true, Spec: true}, true, ""},
+		{"no spec", AdoptUses{Web: true}, false, "has no OpenAPI spec"},
+		{"ogen", AdoptUses{Ogen: true, Web: true, Spec: true}, false, "ogen API of its own"},
+		{"fiber", AdoptUses{Routers: []string{"fiber"}, Web: true, Spec: true}, false, "fasthttp"},
+		{"no HTTP", AdoptUses{Spec: true}, false, "no HTTP routes"},
+	} {
+		sel := SelectAdoption(feats("hot-path"), tc.uses)
+		why := ""
+		for _, l := range sel.Left {
+			if l.Feature == "ogen" {
+				why = l.Why
+			}
+		}
+		if sel.API != tc.api || (tc.why == "") != (why == "") || !strings.Contains(why, tc.why) {
+			t.Errorf("%s: API %t, ogen left out for %q; want %t and %q", tc.name, sel.API, why, tc.api, tc.why)
+		}
 	}
 }
 
@@ -172,7 +201,7 @@ func TestAdoptNetHTTP(t *testing.T) {
 	sel := SelectAdoption(fs, AdoptUses{Routers: []string{"chi"}, DBAPIs: []string{"database/sql"}, Web: true})
 	dir := t.TempDir()
 	info := AdoptInfo{Module: "example.com/players", Name: "players"}
-	m := AdoptManifest(info, "hot-path", sel.Packages, nil)
+	m := AdoptManifest(info, "hot-path", sel.Packages, false, nil)
 	req, err := RegenRequest(c, dir, m)
 	if err != nil {
 		t.Fatal(err)
@@ -224,5 +253,133 @@ func TestAdoptNetHTTP(t *testing.T) {
 	}
 	if len(again.Files) != len(res.Files) {
 		t.Errorf("a regeneration renders %d files, adopt %d", len(again.Files), len(res.Files))
+	}
+}
+
+// TestAdoptAPI: an adopted service with a spec gets ogen's package, the
+// handler skeleton (scaffold) and the mount under internal/ogen, nothing
+// of the preset's starter; a second render of an unchanged spec reuses
+// ogen's output and plans no change; a new operation rewrites the API,
+// adds its handler file and leaves the team's edited files alone.
+func TestAdoptAPI(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "legacy")
+	spec := "openapi: 3.0.3\ninfo: {title: t, version: \"1\"}\npaths:\n  /things/{id}:\n    get:\n      operationId: getThing\n      parameters:\n        - {name: id, in: path, required: true, schema: {type: integer}}\n      responses:\n        \"204\": {description: ok}\n  /things/:\n    get:\n      operationId: listThings\n      responses:\n        \"204\": {description: ok}\n"
+	writeFiles(t, dir, map[string]string{
+		"go.mod":           "module example.com/legacy\n\ngo 1.26.0\n",
+		"main.go":          "package main\n\nfunc main() {}\n",
+		"api/openapi.yaml": spec,
+	})
+	info, err := DetectAdoption(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := LoadCatalog("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, err := ScanUserFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := AdoptManifest(info, "hot-path", []string{"httpmw", "metrics"}, true, user)
+	render := func(m Manifest) Result {
+		t.Helper()
+		req, err := RegenRequest(c, dir, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		full, err := Generate(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, _, err := AdoptResult(full, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	res := render(m)
+	classes := map[string]Class{}
+	var mount string
+	for _, f := range res.Files {
+		classes[f.Path] = f.Class
+		if f.Path == "internal/ogen/mount/mount.go" {
+			mount = string(f.Content)
+		}
+		if !strings.HasPrefix(f.Path, "internal/platform/") && !strings.HasPrefix(f.Path, AdoptAPIDir+"/") && f.Path != ManifestPath {
+			t.Errorf("adopt would write %s", f.Path)
+		}
+	}
+	for p, want := range map[string]Class{
+		"internal/ogen/api/oas_server_gen.go":  Generated,
+		"internal/ogen/api/svcgen_hooks.go":    Generated,
+		"internal/ogen/mount/mount.go":         Generated,
+		"internal/ogen/mount/mount_test.go":    Generated,
+		"internal/ogen/handler/handler.go":     Scaffold,
+		"internal/ogen/handler/moved.go":       Scaffold,
+		"internal/ogen/handler/get_thing.go":   Scaffold,
+		"internal/ogen/handler/list_things.go": Scaffold,
+	} {
+		if classes[p] != want {
+			t.Errorf("%s: class %q, want %q", p, classes[p], want)
+		}
+	}
+	// The trailing slash is matched exactly, as the legacy router did.
+	for _, want := range []string{`Pattern: "GET /things/{p0}"`, `Pattern: "GET /things/{$}"`} {
+		if !strings.Contains(mount, want) {
+			t.Errorf("mount.go has no %s", want)
+		}
+	}
+	if res.AdoptAPIKey == "" || len(res.AdoptOperations) != 2 {
+		t.Fatalf("key %q, operations %v", res.AdoptAPIKey, res.AdoptOperations)
+	}
+	p, err := PlanRegen(dir, m, res, RegenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Apply(dir, p); err != nil {
+		t.Fatal(err)
+	}
+	written, err := ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if written.Adopted.API != AdoptAPIDir || written.Adopted.APIKey != res.AdoptAPIKey {
+		t.Fatalf("adopted: %+v", written.Adopted)
+	}
+	// Unchanged spec: ogen's output is reused and nothing changes.
+	if req, _ := RegenRequest(c, dir, written); req.AdoptAPI == nil || req.AdoptAPI.Key != res.AdoptAPIKey {
+		t.Error("regen of an unchanged spec does not reuse the adopted API")
+	}
+	p, err = PlanRegen(dir, written, render(written), RegenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Drift() {
+		t.Errorf("a second render drifts: %+v", p.Changes)
+	}
+	// The team edits its files; the spec gains an operation.
+	writeFiles(t, dir, map[string]string{
+		"internal/ogen/handler/moved.go": "package handler\n\nvar Moved = []string{\"getThing\"}\n",
+		"api/openapi.yaml":               spec + "  /health:\n    get:\n      operationId: health\n      responses:\n        \"204\": {description: ok}\n",
+	})
+	p, err = PlanRegen(dir, written, render(written), RegenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions := map[string]Action{}
+	for _, ch := range p.Changes {
+		actions[ch.Path] = ch.Action
+	}
+	for path, want := range map[string]Action{
+		"internal/ogen/api/oas_server_gen.go": Update,
+		"internal/ogen/mount/mount.go":        Update,
+		"internal/ogen/handler/health.go":     Create,
+		"internal/ogen/handler/moved.go":      Keep,
+		"internal/ogen/handler/handler.go":    Unchanged,
+	} {
+		if actions[path] != want {
+			t.Errorf("%s: %q, want %q", path, actions[path], want)
+		}
 	}
 }

@@ -32,6 +32,16 @@ type Request struct {
 	// Clients are the specs of Options.Clients by client name, read by
 	// the caller (ReadClientSpecs): Generate reads no disk.
 	Clients map[string]ClientSpec
+	// AdoptSpec is the OpenAPI document of an adopted service whose API
+	// svcgen serves through ogen (Adoption.API): its ogen package, handler
+	// skeleton and mount are rendered from it under AdoptAPIDir. Nil
+	// otherwise.
+	AdoptSpec []byte
+	// AdoptSpecName names AdoptSpec's file in error messages.
+	AdoptSpecName string
+	// AdoptAPI is the adopted API's ogen package from the last
+	// generation, reused while its key matches.
+	AdoptAPI *APIFiles
 }
 
 // APIFiles is ogen's output of a previous generation.
@@ -55,6 +65,11 @@ type Result struct {
 	// Warnings are things the user should know, such as parts of the spec
 	// ogen skipped on request.
 	Warnings []string
+	// AdoptAPIKey identifies ogen's input of the adopted API (Request.AdoptSpec);
+	// "" without one.
+	AdoptAPIKey string
+	// AdoptOperations are the operations of Request.AdoptSpec.
+	AdoptOperations []Operation
 }
 
 // Preset is one preset file.

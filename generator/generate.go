@@ -198,6 +198,22 @@ func Generate(ctx context.Context, req Request) (Result, error) {
 	for _, f := range clientFiles {
 		g.add(f)
 	}
+	if req.AdoptSpec != nil {
+		name := req.AdoptSpecName
+		if name == "" {
+			name = SpecPath
+		}
+		files, key, warnings, ops, err := renderAdoptAPI(ctx, c, d, name, req.AdoptSpec, o.SkipUnsupported, req.AdoptAPI)
+		if err != nil {
+			return res, err
+		}
+		for _, f := range files {
+			g.add(f)
+		}
+		res.AdoptAPIKey = key
+		res.AdoptOperations = ops
+		og.skipped = append(og.skipped, warnings...)
+	}
 	if g.err != nil {
 		return res, g.err
 	}

@@ -171,6 +171,21 @@ func RegenRequest(c *Catalog, dir string, m Manifest) (Request, error) {
 				req.Adopt = append(req.Adopt, p)
 			}
 		}
+		if m.Adopted.API != "" {
+			if m.Adopted.API != AdoptAPIDir {
+				return req, fmt.Errorf("%s: adopted.api is %q; this svcgen serves an adopted API from %s only", filepath.Join(dir, ManifestPath), m.Adopted.API, AdoptAPIDir)
+			}
+			if m.Adopted.Spec == "" {
+				return req, fmt.Errorf("%s: adopted.api is set but adopted.spec names no OpenAPI document: set spec to the service's spec (api/openapi.yaml)", filepath.Join(dir, ManifestPath))
+			}
+			spec, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(m.Adopted.Spec)))
+			if err != nil {
+				return req, fmt.Errorf("reading the adopted service's spec (adopted.spec in %s): %w", ManifestPath, err)
+			}
+			req.AdoptSpec = spec
+			req.AdoptSpecName = filepath.Join(dir, filepath.FromSlash(m.Adopted.Spec))
+			req.AdoptAPI = adoptedAPIFiles(dir, m)
+		}
 		return req, nil
 	}
 	spec, err := os.ReadFile(filepath.Join(dir, SpecPath))

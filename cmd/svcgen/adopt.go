@@ -19,6 +19,7 @@ type adoptFlags struct {
 	name       string
 	presetsDir string
 	dryRun     bool
+	api        bool
 }
 
 func newAdoptCmd(e *env) *cobra.Command {
@@ -46,7 +47,20 @@ prints the audit findings of your code and how to wire the platform
 packages in, with the go get line: simulated on a copy of go.mod, it adds
 requirements only, or says which versions or go directive it would raise.
 Afterwards svcgen regen updates the platform packages and svcgen check
-reports drift, as for a generated service.`,
+reports drift, as for a generated service.
+
+When the service has an OpenAPI spec (its own, or the one svcgen migrate
+drafted) and no ogen API, adopt also serves the spec through ogen, one
+operation at a time (--api=false leaves it out): ogen's server in
+internal/ogen/api (generated), your Handler in internal/ogen/handler (one
+file per operation answering 501 until written, and the Moved list; yours,
+written once), and internal/ogen/mount (generated), whose Handler puts the
+moved operations' method and path patterns on a ServeMux in front of your
+router and sends every other request to it. Write an operation's method,
+add its operationId to handler.Moved, go test: the route is served by ogen,
+the others as before. svcgen regen regenerates internal/ogen/api and the
+mount when the spec changes (a new operation gets its file in
+internal/ogen/handler and stays on your router until moved).`,
 		Example: `  svcgen adopt services/inventory --preset read-heavy
   svcgen adopt --preset hot-path --dry-run`,
 		Args: maxArgs(1),
@@ -66,6 +80,7 @@ reports drift, as for a generated service.`,
 	fl.StringVar(&f.name, "name", "", "the service's name (default: the directory's name, kebab-case)")
 	fl.StringVar(&f.presetsDir, "presets-dir", "", "directory of extra preset YAML files")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "list the files adopt would write, write nothing")
+	fl.BoolVar(&f.api, "api", true, "serve the service's OpenAPI spec through ogen under internal/ogen, one operation at a time (when it has a spec and no ogen API)")
 	_ = cmd.MarkFlagDirname("presets-dir")
 	return cmd
 }
@@ -100,6 +115,7 @@ func runAdopt(cmd *cobra.Command, e *env, f *adoptFlags, dir string) error {
 		return fmt.Errorf("adopt reads what %s uses from its type-checked packages: %w", dir, err)
 	}
 	uses := adoptUses(rep)
+	uses.Spec = info.Spec != ""
 	for _, s := range rep.Services {
 		if len(s.Errors) > 0 {
 			fmt.Fprintf(e.stderr, "svcgen: warning: %s does not type-check (%s): what it uses may be detected incompletely; go build ./... first\n", s.Name, s.Errors[0])
@@ -110,11 +126,15 @@ func runAdopt(cmd *cobra.Command, e *env, f *adoptFlags, dir string) error {
 		return err
 	}
 	sel := generator.SelectAdoption(features, uses)
+	if sel.API && !f.api {
+		sel.API = false
+		sel.Left = append(sel.Left, generator.LeftOut{Feature: "ogen", Why: "--api=false: " + info.Spec + " is not served through ogen; set api: " + generator.AdoptAPIDir + " under adopted: in " + generator.ManifestPath + " and svcgen regen adds it"})
+	}
 	user, err := generator.ScanUserFiles(dir)
 	if err != nil {
 		return err
 	}
-	m := generator.AdoptManifest(info, f.preset, sel.Packages, user)
+	m := generator.AdoptManifest(info, f.preset, sel.Packages, sel.API, user)
 	req, err := generator.RegenRequest(cat, dir, m)
 	if err != nil {
 		return err
@@ -163,10 +183,14 @@ func runAdopt(cmd *cobra.Command, e *env, f *adoptFlags, dir string) error {
 			fmt.Fprintf(out, "  created internal/platform/%s (%d files)\n", pkg, n)
 		}
 	}
+	if sel.API {
+		fmt.Fprintf(out, "  created %s (%d files): ogen's server for %s in %s/api, your handler skeleton in %s/handler (%d operations answering 501, none moved), the mount in %s/mount\n",
+			generator.AdoptAPIDir, apiFiles(p), info.Spec, generator.AdoptAPIDir, generator.AdoptAPIDir, len(res.AdoptOperations), generator.AdoptAPIDir)
+	}
 	fmt.Fprintf(out, "  preset %s's features adopted: %s\n", f.preset, strings.Join(sel.Features, ", "))
 	printLeftOut(out, sel)
 	gg, ggErr := generator.PlanGoGet(cmd.Context(), dir, mods)
-	printWiring(out, info.Module, sel.Packages, uses, gg, ggErr)
+	printWiring(out, info.Module, sel.Packages, sel.API, uses, gg, ggErr)
 	printRemaining(out, dir, rep)
 	return nil
 }
@@ -255,7 +279,7 @@ var serveLine = map[string][2]string{
 	"gin":         {"r.Run(addr)", "r"},
 }
 
-func printWiring(w io.Writer, module string, pkgs []string, u generator.AdoptUses, gg generator.GoGet, ggErr error) {
+func printWiring(w io.Writer, module string, pkgs []string, api bool, u generator.AdoptUses, gg generator.GoGet, ggErr error) {
 	fmt.Fprintln(w, "\nNext:")
 	switch {
 	case ggErr != nil:
@@ -305,7 +329,41 @@ func printWiring(w io.Writer, module string, pkgs []string, u generator.AdoptUse
 			fmt.Fprintf(w, "       %-9s %s\n", p, wiring[p])
 		}
 	}
+	if api {
+		fmt.Fprintf(w, "       %-9s %s\n", "ogen", apiWiring(module, u, slices.Contains(pkgs, "httpmw")))
+		fmt.Fprintf(w, "  3. move one route at a time: write its method in %s/handler, add its operationId to Moved (%s/handler/moved.go), go test ./...\n", generator.AdoptAPIDir, generator.AdoptAPIDir)
+		fmt.Fprintf(w, "  4. svcgen regen keeps internal/platform and %s up to date (after a spec change too); svcgen check in CI reports drift\n", generator.AdoptAPIDir)
+		return
+	}
 	fmt.Fprintln(w, "  3. svcgen regen keeps internal/platform up to date; svcgen check in CI reports drift")
+}
+
+// apiWiring is the wiring line of the adopted ogen API.
+func apiWiring(module string, u generator.AdoptUses, httpmw bool) string {
+	router := ""
+	if len(u.Routers) > 0 {
+		router = u.Routers[0]
+	}
+	legacy := "your router"
+	if s, ok := serveLine[router]; ok {
+		legacy = s[1]
+	}
+	s := fmt.Sprintf("h, err := mount.Handler(%s, handler.New(), handler.Moved) (import %s/internal/ogen/mount and %s/internal/ogen/handler), then serve h where you served %s", legacy, module, module, legacy)
+	if httpmw {
+		s += fmt.Sprintf(" (mw.Wrap(h) in place of mw.Wrap(%s): moved and legacy routes share one deadline, recovery and metrics layer)", legacy)
+	}
+	return s + ": every request goes to " + legacy + " until its operation is in handler.Moved; ogen's errors on moved ones have httpmw's JSON shape, {\"message\": ..., \"code\": ...}"
+}
+
+// apiFiles counts the planned files under the adopted API's tree.
+func apiFiles(p *generator.Plan) int {
+	n := 0
+	for _, c := range p.Changes {
+		if strings.HasPrefix(c.Path, generator.AdoptAPIDir+"/") {
+			n++
+		}
+	}
+	return n
 }
 
 func httpmwWiring(u generator.AdoptUses) string {

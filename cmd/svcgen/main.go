@@ -12,7 +12,9 @@
 //
 //	svcgen new [NAME] [flags]       create a service (a wizard on a terminal)
 //	svcgen audit [PATH...]          review existing services: file:line findings, md or json
-//	svcgen adopt [DIR] --preset P   bring a service svcgen did not generate under svcgen
+//	svcgen adopt [DIR] --preset P   bring a service svcgen did not generate under svcgen; with an
+//	                                OpenAPI spec, its ogen server and a mount that moves routes
+//	                                onto it one at a time (internal/ogen; --api=false: not)
 //	svcgen check [DIR...] [--json]  drift check of services or fleets; --json the drift report
 //	svcgen fleet upgrade [DIR...]   each service's regen on svcgen/upgrade, tested, committed,
 //	                                with its pull request or issue (--fleet FILE --wave NAME)
