@@ -157,7 +157,9 @@ func ScanUserFiles(dir string) ([]ManifestFile, error) {
 // AdoptPackages the preset has), and the user's files (ScanUserFiles) as
 // scaffold.
 func AdoptManifest(info AdoptInfo, preset string, packages []string, user []ManifestFile) Manifest {
-	o := Options{Name: info.Name, Module: info.Module, Preset: preset}
+	// Tracing is no adopted package: the platform packages render without
+	// it (the service keeps its own tracing, if any).
+	o := Options{Name: info.Name, Module: info.Module, Preset: preset, Features: []string{"-tracing"}}
 	o.Defaults()
 	return Manifest{
 		Svcgen:  Version,

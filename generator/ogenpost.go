@@ -185,7 +185,13 @@ func rewriteHandlers(src []byte) ([]byte, int, error) {
 			}
 		}
 		if ctxStmt < 0 {
-			return nil, 0, fmt.Errorf("%s: no `ctx := r.Context()` to start the operation hook after", fn.Name.Name)
+			// OpenTelemetry on: `ctx, span := s.cfg.Tracer.Start(r.Context(), ...)`,
+			// then `ctx = contextWithLabeler(ctx, labeler)`: the hook starts
+			// after the last, inside the operation's span.
+			ctxStmt = otelContextStmt(fn.Body.List)
+		}
+		if ctxStmt < 0 {
+			return nil, 0, fmt.Errorf("%s: no `ctx := r.Context()` nor `ctx, span := s.cfg.Tracer.Start(r.Context(), ...)` to start the operation hook after", fn.Name.Name)
 		}
 		name, id, ok := operationContext(fn.Body)
 		if !ok {
@@ -213,6 +219,39 @@ func rewriteHandlers(src []byte) ([]byte, int, error) {
 	}
 	out, err := applySplices(src, sp)
 	return out, n, err
+}
+
+// otelContextStmt returns the index of the statement after which an
+// OpenTelemetry-instrumented handler's ctx is complete: the
+// `ctx = contextWithLabeler(ctx, ...)` that follows its
+// `ctx, span := s.cfg.Tracer.Start(r.Context(), ...)`, or that Start when no
+// labeler follows; -1 without such a Start.
+func otelContextStmt(list []ast.Stmt) int {
+	start := -1
+	for i, st := range list {
+		as, ok := st.(*ast.AssignStmt)
+		if !ok || len(as.Lhs) == 0 || len(as.Rhs) != 1 {
+			continue
+		}
+		if id, ok := as.Lhs[0].(*ast.Ident); !ok || id.Name != "ctx" {
+			continue
+		}
+		call, ok := as.Rhs[0].(*ast.CallExpr)
+		if !ok {
+			continue
+		}
+		switch fun := call.Fun.(type) {
+		case *ast.SelectorExpr:
+			if as.Tok == token.DEFINE && len(as.Lhs) == 2 && fun.Sel.Name == "Start" && start < 0 {
+				start = i
+			}
+		case *ast.Ident:
+			if as.Tok == token.ASSIGN && start >= 0 && fun.Name == "contextWithLabeler" {
+				return i
+			}
+		}
+	}
+	return start
 }
 
 func isRecv(fn *ast.FuncDecl, typ string) bool {
