@@ -31,7 +31,9 @@ const ogenPostVersion = 1
 //     a deadline and the metrics' operation label without a middleware
 //     closure or a second route lookup;
 //   - the codeRecorder each handler wraps w in is dropped when nothing
-//     reads its status (OpenTelemetry off).
+//     reads its status (OpenTelemetry off);
+//   - with OpenTelemetry on, the per-request instrumentation runs only
+//     when a provider is not OpenTelemetry's no-op (guardOtel).
 //
 // When ogen's output no longer has the shape a rewrite expects, it fails
 // naming the file and what it looked for, rather than write something else.
@@ -64,7 +66,8 @@ func postProcessOgen(files map[string][]byte) error {
 		return fmt.Errorf("post-processing ogen's oas_cfg_gen.go: %w", err)
 	}
 	files["oas_cfg_gen.go"] = out
-	files[ogenHooksFile] = hooksSource(hasOps, pooled)
+	otelOff := bytes.Contains(files["oas_handlers_gen.go"], []byte("s.cfg.instrumented()"))
+	files[ogenHooksFile] = hooksSource(hasOps, pooled, otelOff)
 	return nil
 }
 
@@ -184,11 +187,12 @@ func rewriteHandlers(src []byte) ([]byte, int, error) {
 				break
 			}
 		}
+		traced := false
 		if ctxStmt < 0 {
 			// OpenTelemetry on: `ctx, span := s.cfg.Tracer.Start(r.Context(), ...)`,
 			// then `ctx = contextWithLabeler(ctx, labeler)`: the hook starts
 			// after the last, inside the operation's span.
-			ctxStmt = otelContextStmt(fn.Body.List)
+			ctxStmt, traced = otelContextStmt(fn.Body.List), true
 		}
 		if ctxStmt < 0 {
 			return nil, 0, fmt.Errorf("%s: no `ctx := r.Context()` nor `ctx, span := s.cfg.Tracer.Start(r.Context(), ...)` to start the operation hook after", fn.Name.Name)
@@ -197,14 +201,22 @@ func rewriteHandlers(src []byte) ([]byte, int, error) {
 		if !ok {
 			return nil, 0, fmt.Errorf("%s: no ogenerrors.OperationContext{Name, ID} or middleware.Request{OperationName, OperationID} literal to name the operation", fn.Name.Name)
 		}
-		at := off(fn.Body.List[ctxStmt].End())
-		sp = append(sp, splice{start: at, end: at, text: fmt.Sprintf(`
+		hook := fmt.Sprintf(`
 	// svcgen: the server's OperationHook (WithOperationHook) starts the
 	// operation: its deadline and its metrics label.
 	if h := s.cfg.Operations; h != nil {
 		ctx = h.StartOperation(ctx, w, %s, %s)
 		defer h.EndOperation(ctx)
-	}`, name, id)})
+	}`, name, id)
+		if traced {
+			if g, ok := guardOtel(src, off, fn.Body.List, ctxStmt, hook); ok {
+				sp = append(sp, g...)
+				n++
+				continue
+			}
+		}
+		at := off(fn.Body.List[ctxStmt].End())
+		sp = append(sp, splice{start: at, end: at, text: hook})
 		// statusWriter := &codeRecorder{ResponseWriter: w}; w = statusWriter
 		if ctxStmt == 2 && isCodeRecorder(fn.Body.List[0], fn.Body.List[1]) && uses(fn.Body, "statusWriter") == 2 {
 			sp = append(sp, splice{start: off(fn.Body.List[0].Pos()), end: off(fn.Body.List[2].Pos())})
@@ -219,6 +231,91 @@ func rewriteHandlers(src []byte) ([]byte, int, error) {
 	}
 	out, err := applySplices(src, sp)
 	return out, n, err
+}
+
+// guardOtel rewrites an OpenTelemetry-instrumented handler so that ogen's
+// per-request OpenTelemetry work (the status recorder, the span and its
+// attributes, the labeler, the stopwatch and its metric records) runs only
+// when s.cfg.instrumented(): not when both providers are OpenTelemetry's
+// no-op ones, where it would cost a dozen allocations for nothing. The
+// span the response encoders take is then ctx's own (no-op) span, and
+// recordError returns at once. It returns false, changing nothing, when
+// the handler does not have the shape it knows:
+//
+//	statusWriter := &codeRecorder{ResponseWriter: w}
+//	w = statusWriter
+//	otelAttrs := ...
+//	ctx, span := s.cfg.Tracer.Start(r.Context(), ...)
+//	defer span.End()
+//	labeler := &Labeler{attrs: otelAttrs}
+//	ctx = contextWithLabeler(ctx, labeler)
+//	startTime := time.Now()
+//	defer func() { ... }()
+//	var (
+//		recordError = func(stage string, err error) { ... }
+//		...
+func guardOtel(src []byte, off func(token.Pos) int, list []ast.Stmt, labelerStmt int, hook string) ([]splice, bool) {
+	if len(list) < 3 || !isCodeRecorder(list[0], list[1]) {
+		return nil, false
+	}
+	stopwatch := -1
+	for i := labelerStmt + 1; i < len(list); i++ {
+		if d, ok := list[i].(*ast.DeferStmt); ok {
+			if _, ok := d.Call.Fun.(*ast.FuncLit); ok {
+				stopwatch = i
+				break
+			}
+		}
+	}
+	if stopwatch < 0 || stopwatch+1 >= len(list) {
+		return nil, false
+	}
+	// recordError's func literal, in the var block after the stopwatch.
+	var record *ast.FuncLit
+	if ds, ok := list[stopwatch+1].(*ast.DeclStmt); ok {
+		if gd, ok := ds.Decl.(*ast.GenDecl); ok && gd.Tok == token.VAR {
+			for _, spec := range gd.Specs {
+				vs, ok := spec.(*ast.ValueSpec)
+				if ok && len(vs.Names) == 1 && vs.Names[0].Name == "recordError" && len(vs.Values) == 1 {
+					record, _ = vs.Values[0].(*ast.FuncLit)
+				}
+			}
+		}
+	}
+	if record == nil {
+		return nil, false
+	}
+	text := string(src[off(list[0].Pos()):off(list[stopwatch].End())])
+	for _, r := range [][2]string{
+		{"statusWriter := &codeRecorder{", "statusWriter = &codeRecorder{"},
+		{"ctx, span := s.cfg.Tracer.Start(r.Context(),", "ctx, span = s.cfg.Tracer.Start(ctx,"},
+		{"labeler := &Labeler{", "labeler = &Labeler{"},
+	} {
+		if strings.Count(text, r[0]) != 1 {
+			return nil, false
+		}
+		text = strings.Replace(text, r[0], r[1], 1)
+	}
+	guarded := `// svcgen: ogen's per-request OpenTelemetry work runs only when a
+	// provider is not OpenTelemetry's no-op (WithTracerProvider,
+	// WithMeterProvider); with both no-op the request pays none of it.
+	ctx := r.Context()
+	span := trace.SpanFromContext(ctx)
+	var (
+		statusWriter *codeRecorder
+		labeler      *Labeler
+	)
+	if s.cfg.instrumented() {
+		` + text + `
+	}` + hook
+	at := off(record.Body.Lbrace) + 1
+	return []splice{
+		{start: off(list[0].Pos()), end: off(list[stopwatch].End()), text: guarded},
+		{start: at, end: at, text: `
+			if labeler == nil {
+				return // svcgen: OpenTelemetry off (s.cfg.instrumented)
+			}`},
+	}, true
 }
 
 // otelContextStmt returns the index of the statement after which an
@@ -405,7 +502,7 @@ func addConfigField(src []byte, hook bool) ([]byte, error) {
 }
 
 // hooksSource is the file svcgen adds to ogen's package.
-func hooksSource(hook, pool bool) []byte {
+func hooksSource(hook, pool, otelOff bool) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "// Code generated by svcgen %s. DO NOT EDIT.\n\npackage api\n\nimport (\n", Version)
 	if hook {
@@ -414,7 +511,24 @@ func hooksSource(hook, pool bool) []byte {
 	if pool {
 		b.WriteString("\t\"sync\"\n\n\t\"github.com/go-faster/jx\"\n")
 	}
+	if otelOff {
+		b.WriteString("\n\tmetricnoop \"go.opentelemetry.io/otel/metric/noop\"\n\ttracenoop \"go.opentelemetry.io/otel/trace/noop\"\n")
+	}
 	b.WriteString(")\n")
+	if otelOff {
+		b.WriteString(`
+// instrumented reports whether ogen's per-request OpenTelemetry work has
+// anywhere to go: not when both the tracer and the meter provider are
+// OpenTelemetry's no-op ones (WithTracerProvider(tracenoop.NewTracerProvider()),
+// WithMeterProvider(metricnoop.NewMeterProvider())). The handlers skip it
+// then; an incoming span context still reaches the handler's ctx.
+func (cfg *otelConfig) instrumented() bool {
+	_, noTrace := cfg.TracerProvider.(tracenoop.TracerProvider)
+	_, noMeter := cfg.MeterProvider.(metricnoop.MeterProvider)
+	return !noTrace || !noMeter
+}
+`)
+	}
 	if hook {
 		b.WriteString(`
 // OperationHook is told of every request the router has matched to an

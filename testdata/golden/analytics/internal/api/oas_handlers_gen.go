@@ -41,26 +41,59 @@ func (c *codeRecorder) Unwrap() http.ResponseWriter {
 //
 // GET /leaderboard
 func (s *Server) handleGetLeaderboardRequest(args [0]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
-	statusWriter := &codeRecorder{ResponseWriter: w}
-	w = statusWriter
-	otelAttrs := []attribute.KeyValue{
-		otelogen.OperationID("getLeaderboard"),
-		semconv.HTTPRequestMethodKey.String("GET"),
-		semconv.HTTPRouteKey.String("/leaderboard"),
-	}
-	// Add attributes from config.
-	otelAttrs = append(otelAttrs, s.cfg.Attributes...)
-
-	// Start a span for this request.
-	ctx, span := s.cfg.Tracer.Start(r.Context(), GetLeaderboardOperation,
-		trace.WithAttributes(otelAttrs...),
-		serverSpanKind,
+	// svcgen: ogen's per-request OpenTelemetry work runs only when a
+	// provider is not OpenTelemetry's no-op (WithTracerProvider,
+	// WithMeterProvider); with both no-op the request pays none of it.
+	ctx := r.Context()
+	span := trace.SpanFromContext(ctx)
+	var (
+		statusWriter *codeRecorder
+		labeler      *Labeler
 	)
-	defer span.End()
+	if s.cfg.instrumented() {
+		statusWriter = &codeRecorder{ResponseWriter: w}
+		w = statusWriter
+		otelAttrs := []attribute.KeyValue{
+			otelogen.OperationID("getLeaderboard"),
+			semconv.HTTPRequestMethodKey.String("GET"),
+			semconv.HTTPRouteKey.String("/leaderboard"),
+		}
+		// Add attributes from config.
+		otelAttrs = append(otelAttrs, s.cfg.Attributes...)
 
-	// Add Labeler to context.
-	labeler := &Labeler{attrs: otelAttrs}
-	ctx = contextWithLabeler(ctx, labeler)
+		// Start a span for this request.
+		ctx, span = s.cfg.Tracer.Start(ctx, GetLeaderboardOperation,
+			trace.WithAttributes(otelAttrs...),
+			serverSpanKind,
+		)
+		defer span.End()
+
+		// Add Labeler to context.
+		labeler = &Labeler{attrs: otelAttrs}
+		ctx = contextWithLabeler(ctx, labeler)
+
+		// Run stopwatch.
+		startTime := time.Now()
+		defer func() {
+			elapsedDuration := time.Since(startTime)
+
+			attrSet := labeler.AttributeSet()
+			attrs := attrSet.ToSlice()
+			code := statusWriter.status
+			if code != 0 {
+				codeAttr := semconv.HTTPResponseStatusCode(code)
+				attrs = append(attrs, codeAttr)
+				span.SetAttributes(attrs...)
+			}
+			attrOpt := metric.WithAttributes(attrs...)
+
+			// Increment request counter.
+			s.requests.Add(ctx, 1, attrOpt)
+
+			// Use floating point division here for higher precision (instead of Millisecond method).
+			s.duration.Record(ctx, float64(elapsedDuration)/float64(time.Millisecond), attrOpt)
+		}()
+	}
 	// svcgen: the server's OperationHook (WithOperationHook) starts the
 	// operation: its deadline and its metrics label.
 	if h := s.cfg.Operations; h != nil {
@@ -68,30 +101,11 @@ func (s *Server) handleGetLeaderboardRequest(args [0]string, argsEscaped bool, w
 		defer h.EndOperation(ctx)
 	}
 
-	// Run stopwatch.
-	startTime := time.Now()
-	defer func() {
-		elapsedDuration := time.Since(startTime)
-
-		attrSet := labeler.AttributeSet()
-		attrs := attrSet.ToSlice()
-		code := statusWriter.status
-		if code != 0 {
-			codeAttr := semconv.HTTPResponseStatusCode(code)
-			attrs = append(attrs, codeAttr)
-			span.SetAttributes(attrs...)
-		}
-		attrOpt := metric.WithAttributes(attrs...)
-
-		// Increment request counter.
-		s.requests.Add(ctx, 1, attrOpt)
-
-		// Use floating point division here for higher precision (instead of Millisecond method).
-		s.duration.Record(ctx, float64(elapsedDuration)/float64(time.Millisecond), attrOpt)
-	}()
-
 	var (
 		recordError = func(stage string, err error) {
+			if labeler == nil {
+				return // svcgen: OpenTelemetry off (s.cfg.instrumented)
+			}
 			span.RecordError(err)
 
 			// https://opentelemetry.io/docs/specs/semconv/http/http-spans/#status
@@ -202,26 +216,59 @@ func (s *Server) handleGetLeaderboardRequest(args [0]string, argsEscaped bool, w
 //
 // POST /events
 func (s *Server) handleIngestEventsRequest(args [0]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
-	statusWriter := &codeRecorder{ResponseWriter: w}
-	w = statusWriter
-	otelAttrs := []attribute.KeyValue{
-		otelogen.OperationID("ingestEvents"),
-		semconv.HTTPRequestMethodKey.String("POST"),
-		semconv.HTTPRouteKey.String("/events"),
-	}
-	// Add attributes from config.
-	otelAttrs = append(otelAttrs, s.cfg.Attributes...)
-
-	// Start a span for this request.
-	ctx, span := s.cfg.Tracer.Start(r.Context(), IngestEventsOperation,
-		trace.WithAttributes(otelAttrs...),
-		serverSpanKind,
+	// svcgen: ogen's per-request OpenTelemetry work runs only when a
+	// provider is not OpenTelemetry's no-op (WithTracerProvider,
+	// WithMeterProvider); with both no-op the request pays none of it.
+	ctx := r.Context()
+	span := trace.SpanFromContext(ctx)
+	var (
+		statusWriter *codeRecorder
+		labeler      *Labeler
 	)
-	defer span.End()
+	if s.cfg.instrumented() {
+		statusWriter = &codeRecorder{ResponseWriter: w}
+		w = statusWriter
+		otelAttrs := []attribute.KeyValue{
+			otelogen.OperationID("ingestEvents"),
+			semconv.HTTPRequestMethodKey.String("POST"),
+			semconv.HTTPRouteKey.String("/events"),
+		}
+		// Add attributes from config.
+		otelAttrs = append(otelAttrs, s.cfg.Attributes...)
 
-	// Add Labeler to context.
-	labeler := &Labeler{attrs: otelAttrs}
-	ctx = contextWithLabeler(ctx, labeler)
+		// Start a span for this request.
+		ctx, span = s.cfg.Tracer.Start(ctx, IngestEventsOperation,
+			trace.WithAttributes(otelAttrs...),
+			serverSpanKind,
+		)
+		defer span.End()
+
+		// Add Labeler to context.
+		labeler = &Labeler{attrs: otelAttrs}
+		ctx = contextWithLabeler(ctx, labeler)
+
+		// Run stopwatch.
+		startTime := time.Now()
+		defer func() {
+			elapsedDuration := time.Since(startTime)
+
+			attrSet := labeler.AttributeSet()
+			attrs := attrSet.ToSlice()
+			code := statusWriter.status
+			if code != 0 {
+				codeAttr := semconv.HTTPResponseStatusCode(code)
+				attrs = append(attrs, codeAttr)
+				span.SetAttributes(attrs...)
+			}
+			attrOpt := metric.WithAttributes(attrs...)
+
+			// Increment request counter.
+			s.requests.Add(ctx, 1, attrOpt)
+
+			// Use floating point division here for higher precision (instead of Millisecond method).
+			s.duration.Record(ctx, float64(elapsedDuration)/float64(time.Millisecond), attrOpt)
+		}()
+	}
 	// svcgen: the server's OperationHook (WithOperationHook) starts the
 	// operation: its deadline and its metrics label.
 	if h := s.cfg.Operations; h != nil {
@@ -229,30 +276,11 @@ func (s *Server) handleIngestEventsRequest(args [0]string, argsEscaped bool, w h
 		defer h.EndOperation(ctx)
 	}
 
-	// Run stopwatch.
-	startTime := time.Now()
-	defer func() {
-		elapsedDuration := time.Since(startTime)
-
-		attrSet := labeler.AttributeSet()
-		attrs := attrSet.ToSlice()
-		code := statusWriter.status
-		if code != 0 {
-			codeAttr := semconv.HTTPResponseStatusCode(code)
-			attrs = append(attrs, codeAttr)
-			span.SetAttributes(attrs...)
-		}
-		attrOpt := metric.WithAttributes(attrs...)
-
-		// Increment request counter.
-		s.requests.Add(ctx, 1, attrOpt)
-
-		// Use floating point division here for higher precision (instead of Millisecond method).
-		s.duration.Record(ctx, float64(elapsedDuration)/float64(time.Millisecond), attrOpt)
-	}()
-
 	var (
 		recordError = func(stage string, err error) {
+			if labeler == nil {
+				return // svcgen: OpenTelemetry off (s.cfg.instrumented)
+			}
 			span.RecordError(err)
 
 			// https://opentelemetry.io/docs/specs/semconv/http/http-spans/#status
@@ -362,26 +390,59 @@ func (s *Server) handleIngestEventsRequest(args [0]string, argsEscaped bool, w h
 //
 // GET /events
 func (s *Server) handleQueryEventsRequest(args [0]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
-	statusWriter := &codeRecorder{ResponseWriter: w}
-	w = statusWriter
-	otelAttrs := []attribute.KeyValue{
-		otelogen.OperationID("queryEvents"),
-		semconv.HTTPRequestMethodKey.String("GET"),
-		semconv.HTTPRouteKey.String("/events"),
-	}
-	// Add attributes from config.
-	otelAttrs = append(otelAttrs, s.cfg.Attributes...)
-
-	// Start a span for this request.
-	ctx, span := s.cfg.Tracer.Start(r.Context(), QueryEventsOperation,
-		trace.WithAttributes(otelAttrs...),
-		serverSpanKind,
+	// svcgen: ogen's per-request OpenTelemetry work runs only when a
+	// provider is not OpenTelemetry's no-op (WithTracerProvider,
+	// WithMeterProvider); with both no-op the request pays none of it.
+	ctx := r.Context()
+	span := trace.SpanFromContext(ctx)
+	var (
+		statusWriter *codeRecorder
+		labeler      *Labeler
 	)
-	defer span.End()
+	if s.cfg.instrumented() {
+		statusWriter = &codeRecorder{ResponseWriter: w}
+		w = statusWriter
+		otelAttrs := []attribute.KeyValue{
+			otelogen.OperationID("queryEvents"),
+			semconv.HTTPRequestMethodKey.String("GET"),
+			semconv.HTTPRouteKey.String("/events"),
+		}
+		// Add attributes from config.
+		otelAttrs = append(otelAttrs, s.cfg.Attributes...)
 
-	// Add Labeler to context.
-	labeler := &Labeler{attrs: otelAttrs}
-	ctx = contextWithLabeler(ctx, labeler)
+		// Start a span for this request.
+		ctx, span = s.cfg.Tracer.Start(ctx, QueryEventsOperation,
+			trace.WithAttributes(otelAttrs...),
+			serverSpanKind,
+		)
+		defer span.End()
+
+		// Add Labeler to context.
+		labeler = &Labeler{attrs: otelAttrs}
+		ctx = contextWithLabeler(ctx, labeler)
+
+		// Run stopwatch.
+		startTime := time.Now()
+		defer func() {
+			elapsedDuration := time.Since(startTime)
+
+			attrSet := labeler.AttributeSet()
+			attrs := attrSet.ToSlice()
+			code := statusWriter.status
+			if code != 0 {
+				codeAttr := semconv.HTTPResponseStatusCode(code)
+				attrs = append(attrs, codeAttr)
+				span.SetAttributes(attrs...)
+			}
+			attrOpt := metric.WithAttributes(attrs...)
+
+			// Increment request counter.
+			s.requests.Add(ctx, 1, attrOpt)
+
+			// Use floating point division here for higher precision (instead of Millisecond method).
+			s.duration.Record(ctx, float64(elapsedDuration)/float64(time.Millisecond), attrOpt)
+		}()
+	}
 	// svcgen: the server's OperationHook (WithOperationHook) starts the
 	// operation: its deadline and its metrics label.
 	if h := s.cfg.Operations; h != nil {
@@ -389,30 +450,11 @@ func (s *Server) handleQueryEventsRequest(args [0]string, argsEscaped bool, w ht
 		defer h.EndOperation(ctx)
 	}
 
-	// Run stopwatch.
-	startTime := time.Now()
-	defer func() {
-		elapsedDuration := time.Since(startTime)
-
-		attrSet := labeler.AttributeSet()
-		attrs := attrSet.ToSlice()
-		code := statusWriter.status
-		if code != 0 {
-			codeAttr := semconv.HTTPResponseStatusCode(code)
-			attrs = append(attrs, codeAttr)
-			span.SetAttributes(attrs...)
-		}
-		attrOpt := metric.WithAttributes(attrs...)
-
-		// Increment request counter.
-		s.requests.Add(ctx, 1, attrOpt)
-
-		// Use floating point division here for higher precision (instead of Millisecond method).
-		s.duration.Record(ctx, float64(elapsedDuration)/float64(time.Millisecond), attrOpt)
-	}()
-
 	var (
 		recordError = func(stage string, err error) {
+			if labeler == nil {
+				return // svcgen: OpenTelemetry off (s.cfg.instrumented)
+			}
 			span.RecordError(err)
 
 			// https://opentelemetry.io/docs/specs/semconv/http/http-spans/#status

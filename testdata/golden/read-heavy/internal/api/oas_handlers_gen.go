@@ -40,26 +40,59 @@ func (c *codeRecorder) Unwrap() http.ResponseWriter {
 //
 // GET /items
 func (s *Server) handleBatchGetItemsRequest(args [0]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
-	statusWriter := &codeRecorder{ResponseWriter: w}
-	w = statusWriter
-	otelAttrs := []attribute.KeyValue{
-		otelogen.OperationID("batchGetItems"),
-		semconv.HTTPRequestMethodKey.String("GET"),
-		semconv.HTTPRouteKey.String("/items"),
-	}
-	// Add attributes from config.
-	otelAttrs = append(otelAttrs, s.cfg.Attributes...)
-
-	// Start a span for this request.
-	ctx, span := s.cfg.Tracer.Start(r.Context(), BatchGetItemsOperation,
-		trace.WithAttributes(otelAttrs...),
-		serverSpanKind,
+	// svcgen: ogen's per-request OpenTelemetry work runs only when a
+	// provider is not OpenTelemetry's no-op (WithTracerProvider,
+	// WithMeterProvider); with both no-op the request pays none of it.
+	ctx := r.Context()
+	span := trace.SpanFromContext(ctx)
+	var (
+		statusWriter *codeRecorder
+		labeler      *Labeler
 	)
-	defer span.End()
+	if s.cfg.instrumented() {
+		statusWriter = &codeRecorder{ResponseWriter: w}
+		w = statusWriter
+		otelAttrs := []attribute.KeyValue{
+			otelogen.OperationID("batchGetItems"),
+			semconv.HTTPRequestMethodKey.String("GET"),
+			semconv.HTTPRouteKey.String("/items"),
+		}
+		// Add attributes from config.
+		otelAttrs = append(otelAttrs, s.cfg.Attributes...)
 
-	// Add Labeler to context.
-	labeler := &Labeler{attrs: otelAttrs}
-	ctx = contextWithLabeler(ctx, labeler)
+		// Start a span for this request.
+		ctx, span = s.cfg.Tracer.Start(ctx, BatchGetItemsOperation,
+			trace.WithAttributes(otelAttrs...),
+			serverSpanKind,
+		)
+		defer span.End()
+
+		// Add Labeler to context.
+		labeler = &Labeler{attrs: otelAttrs}
+		ctx = contextWithLabeler(ctx, labeler)
+
+		// Run stopwatch.
+		startTime := time.Now()
+		defer func() {
+			elapsedDuration := time.Since(startTime)
+
+			attrSet := labeler.AttributeSet()
+			attrs := attrSet.ToSlice()
+			code := statusWriter.status
+			if code != 0 {
+				codeAttr := semconv.HTTPResponseStatusCode(code)
+				attrs = append(attrs, codeAttr)
+				span.SetAttributes(attrs...)
+			}
+			attrOpt := metric.WithAttributes(attrs...)
+
+			// Increment request counter.
+			s.requests.Add(ctx, 1, attrOpt)
+
+			// Use floating point division here for higher precision (instead of Millisecond method).
+			s.duration.Record(ctx, float64(elapsedDuration)/float64(time.Millisecond), attrOpt)
+		}()
+	}
 	// svcgen: the server's OperationHook (WithOperationHook) starts the
 	// operation: its deadline and its metrics label.
 	if h := s.cfg.Operations; h != nil {
@@ -67,30 +100,11 @@ func (s *Server) handleBatchGetItemsRequest(args [0]string, argsEscaped bool, w 
 		defer h.EndOperation(ctx)
 	}
 
-	// Run stopwatch.
-	startTime := time.Now()
-	defer func() {
-		elapsedDuration := time.Since(startTime)
-
-		attrSet := labeler.AttributeSet()
-		attrs := attrSet.ToSlice()
-		code := statusWriter.status
-		if code != 0 {
-			codeAttr := semconv.HTTPResponseStatusCode(code)
-			attrs = append(attrs, codeAttr)
-			span.SetAttributes(attrs...)
-		}
-		attrOpt := metric.WithAttributes(attrs...)
-
-		// Increment request counter.
-		s.requests.Add(ctx, 1, attrOpt)
-
-		// Use floating point division here for higher precision (instead of Millisecond method).
-		s.duration.Record(ctx, float64(elapsedDuration)/float64(time.Millisecond), attrOpt)
-	}()
-
 	var (
 		recordError = func(stage string, err error) {
+			if labeler == nil {
+				return // svcgen: OpenTelemetry off (s.cfg.instrumented)
+			}
 			span.RecordError(err)
 
 			// https://opentelemetry.io/docs/specs/semconv/http/http-spans/#status
@@ -200,26 +214,59 @@ func (s *Server) handleBatchGetItemsRequest(args [0]string, argsEscaped bool, w 
 //
 // POST /items
 func (s *Server) handleCreateItemRequest(args [0]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
-	statusWriter := &codeRecorder{ResponseWriter: w}
-	w = statusWriter
-	otelAttrs := []attribute.KeyValue{
-		otelogen.OperationID("createItem"),
-		semconv.HTTPRequestMethodKey.String("POST"),
-		semconv.HTTPRouteKey.String("/items"),
-	}
-	// Add attributes from config.
-	otelAttrs = append(otelAttrs, s.cfg.Attributes...)
-
-	// Start a span for this request.
-	ctx, span := s.cfg.Tracer.Start(r.Context(), CreateItemOperation,
-		trace.WithAttributes(otelAttrs...),
-		serverSpanKind,
+	// svcgen: ogen's per-request OpenTelemetry work runs only when a
+	// provider is not OpenTelemetry's no-op (WithTracerProvider,
+	// WithMeterProvider); with both no-op the request pays none of it.
+	ctx := r.Context()
+	span := trace.SpanFromContext(ctx)
+	var (
+		statusWriter *codeRecorder
+		labeler      *Labeler
 	)
-	defer span.End()
+	if s.cfg.instrumented() {
+		statusWriter = &codeRecorder{ResponseWriter: w}
+		w = statusWriter
+		otelAttrs := []attribute.KeyValue{
+			otelogen.OperationID("createItem"),
+			semconv.HTTPRequestMethodKey.String("POST"),
+			semconv.HTTPRouteKey.String("/items"),
+		}
+		// Add attributes from config.
+		otelAttrs = append(otelAttrs, s.cfg.Attributes...)
 
-	// Add Labeler to context.
-	labeler := &Labeler{attrs: otelAttrs}
-	ctx = contextWithLabeler(ctx, labeler)
+		// Start a span for this request.
+		ctx, span = s.cfg.Tracer.Start(ctx, CreateItemOperation,
+			trace.WithAttributes(otelAttrs...),
+			serverSpanKind,
+		)
+		defer span.End()
+
+		// Add Labeler to context.
+		labeler = &Labeler{attrs: otelAttrs}
+		ctx = contextWithLabeler(ctx, labeler)
+
+		// Run stopwatch.
+		startTime := time.Now()
+		defer func() {
+			elapsedDuration := time.Since(startTime)
+
+			attrSet := labeler.AttributeSet()
+			attrs := attrSet.ToSlice()
+			code := statusWriter.status
+			if code != 0 {
+				codeAttr := semconv.HTTPResponseStatusCode(code)
+				attrs = append(attrs, codeAttr)
+				span.SetAttributes(attrs...)
+			}
+			attrOpt := metric.WithAttributes(attrs...)
+
+			// Increment request counter.
+			s.requests.Add(ctx, 1, attrOpt)
+
+			// Use floating point division here for higher precision (instead of Millisecond method).
+			s.duration.Record(ctx, float64(elapsedDuration)/float64(time.Millisecond), attrOpt)
+		}()
+	}
 	// svcgen: the server's OperationHook (WithOperationHook) starts the
 	// operation: its deadline and its metrics label.
 	if h := s.cfg.Operations; h != nil {
@@ -227,30 +274,11 @@ func (s *Server) handleCreateItemRequest(args [0]string, argsEscaped bool, w htt
 		defer h.EndOperation(ctx)
 	}
 
-	// Run stopwatch.
-	startTime := time.Now()
-	defer func() {
-		elapsedDuration := time.Since(startTime)
-
-		attrSet := labeler.AttributeSet()
-		attrs := attrSet.ToSlice()
-		code := statusWriter.status
-		if code != 0 {
-			codeAttr := semconv.HTTPResponseStatusCode(code)
-			attrs = append(attrs, codeAttr)
-			span.SetAttributes(attrs...)
-		}
-		attrOpt := metric.WithAttributes(attrs...)
-
-		// Increment request counter.
-		s.requests.Add(ctx, 1, attrOpt)
-
-		// Use floating point division here for higher precision (instead of Millisecond method).
-		s.duration.Record(ctx, float64(elapsedDuration)/float64(time.Millisecond), attrOpt)
-	}()
-
 	var (
 		recordError = func(stage string, err error) {
+			if labeler == nil {
+				return // svcgen: OpenTelemetry off (s.cfg.instrumented)
+			}
 			span.RecordError(err)
 
 			// https://opentelemetry.io/docs/specs/semconv/http/http-spans/#status
@@ -360,26 +388,59 @@ func (s *Server) handleCreateItemRequest(args [0]string, argsEscaped bool, w htt
 //
 // GET /items/{id}
 func (s *Server) handleGetItemRequest(args [1]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
-	statusWriter := &codeRecorder{ResponseWriter: w}
-	w = statusWriter
-	otelAttrs := []attribute.KeyValue{
-		otelogen.OperationID("getItem"),
-		semconv.HTTPRequestMethodKey.String("GET"),
-		semconv.HTTPRouteKey.String("/items/{id}"),
-	}
-	// Add attributes from config.
-	otelAttrs = append(otelAttrs, s.cfg.Attributes...)
-
-	// Start a span for this request.
-	ctx, span := s.cfg.Tracer.Start(r.Context(), GetItemOperation,
-		trace.WithAttributes(otelAttrs...),
-		serverSpanKind,
+	// svcgen: ogen's per-request OpenTelemetry work runs only when a
+	// provider is not OpenTelemetry's no-op (WithTracerProvider,
+	// WithMeterProvider); with both no-op the request pays none of it.
+	ctx := r.Context()
+	span := trace.SpanFromContext(ctx)
+	var (
+		statusWriter *codeRecorder
+		labeler      *Labeler
 	)
-	defer span.End()
+	if s.cfg.instrumented() {
+		statusWriter = &codeRecorder{ResponseWriter: w}
+		w = statusWriter
+		otelAttrs := []attribute.KeyValue{
+			otelogen.OperationID("getItem"),
+			semconv.HTTPRequestMethodKey.String("GET"),
+			semconv.HTTPRouteKey.String("/items/{id}"),
+		}
+		// Add attributes from config.
+		otelAttrs = append(otelAttrs, s.cfg.Attributes...)
 
-	// Add Labeler to context.
-	labeler := &Labeler{attrs: otelAttrs}
-	ctx = contextWithLabeler(ctx, labeler)
+		// Start a span for this request.
+		ctx, span = s.cfg.Tracer.Start(ctx, GetItemOperation,
+			trace.WithAttributes(otelAttrs...),
+			serverSpanKind,
+		)
+		defer span.End()
+
+		// Add Labeler to context.
+		labeler = &Labeler{attrs: otelAttrs}
+		ctx = contextWithLabeler(ctx, labeler)
+
+		// Run stopwatch.
+		startTime := time.Now()
+		defer func() {
+			elapsedDuration := time.Since(startTime)
+
+			attrSet := labeler.AttributeSet()
+			attrs := attrSet.ToSlice()
+			code := statusWriter.status
+			if code != 0 {
+				codeAttr := semconv.HTTPResponseStatusCode(code)
+				attrs = append(attrs, codeAttr)
+				span.SetAttributes(attrs...)
+			}
+			attrOpt := metric.WithAttributes(attrs...)
+
+			// Increment request counter.
+			s.requests.Add(ctx, 1, attrOpt)
+
+			// Use floating point division here for higher precision (instead of Millisecond method).
+			s.duration.Record(ctx, float64(elapsedDuration)/float64(time.Millisecond), attrOpt)
+		}()
+	}
 	// svcgen: the server's OperationHook (WithOperationHook) starts the
 	// operation: its deadline and its metrics label.
 	if h := s.cfg.Operations; h != nil {
@@ -387,30 +448,11 @@ func (s *Server) handleGetItemRequest(args [1]string, argsEscaped bool, w http.R
 		defer h.EndOperation(ctx)
 	}
 
-	// Run stopwatch.
-	startTime := time.Now()
-	defer func() {
-		elapsedDuration := time.Since(startTime)
-
-		attrSet := labeler.AttributeSet()
-		attrs := attrSet.ToSlice()
-		code := statusWriter.status
-		if code != 0 {
-			codeAttr := semconv.HTTPResponseStatusCode(code)
-			attrs = append(attrs, codeAttr)
-			span.SetAttributes(attrs...)
-		}
-		attrOpt := metric.WithAttributes(attrs...)
-
-		// Increment request counter.
-		s.requests.Add(ctx, 1, attrOpt)
-
-		// Use floating point division here for higher precision (instead of Millisecond method).
-		s.duration.Record(ctx, float64(elapsedDuration)/float64(time.Millisecond), attrOpt)
-	}()
-
 	var (
 		recordError = func(stage string, err error) {
+			if labeler == nil {
+				return // svcgen: OpenTelemetry off (s.cfg.instrumented)
+			}
 			span.RecordError(err)
 
 			// https://opentelemetry.io/docs/specs/semconv/http/http-spans/#status
@@ -520,26 +562,59 @@ func (s *Server) handleGetItemRequest(args [1]string, argsEscaped bool, w http.R
 //
 // PUT /items/{id}
 func (s *Server) handleUpdateItemRequest(args [1]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
-	statusWriter := &codeRecorder{ResponseWriter: w}
-	w = statusWriter
-	otelAttrs := []attribute.KeyValue{
-		otelogen.OperationID("updateItem"),
-		semconv.HTTPRequestMethodKey.String("PUT"),
-		semconv.HTTPRouteKey.String("/items/{id}"),
-	}
-	// Add attributes from config.
-	otelAttrs = append(otelAttrs, s.cfg.Attributes...)
-
-	// Start a span for this request.
-	ctx, span := s.cfg.Tracer.Start(r.Context(), UpdateItemOperation,
-		trace.WithAttributes(otelAttrs...),
-		serverSpanKind,
+	// svcgen: ogen's per-request OpenTelemetry work runs only when a
+	// provider is not OpenTelemetry's no-op (WithTracerProvider,
+	// WithMeterProvider); with both no-op the request pays none of it.
+	ctx := r.Context()
+	span := trace.SpanFromContext(ctx)
+	var (
+		statusWriter *codeRecorder
+		labeler      *Labeler
 	)
-	defer span.End()
+	if s.cfg.instrumented() {
+		statusWriter = &codeRecorder{ResponseWriter: w}
+		w = statusWriter
+		otelAttrs := []attribute.KeyValue{
+			otelogen.OperationID("updateItem"),
+			semconv.HTTPRequestMethodKey.String("PUT"),
+			semconv.HTTPRouteKey.String("/items/{id}"),
+		}
+		// Add attributes from config.
+		otelAttrs = append(otelAttrs, s.cfg.Attributes...)
 
-	// Add Labeler to context.
-	labeler := &Labeler{attrs: otelAttrs}
-	ctx = contextWithLabeler(ctx, labeler)
+		// Start a span for this request.
+		ctx, span = s.cfg.Tracer.Start(ctx, UpdateItemOperation,
+			trace.WithAttributes(otelAttrs...),
+			serverSpanKind,
+		)
+		defer span.End()
+
+		// Add Labeler to context.
+		labeler = &Labeler{attrs: otelAttrs}
+		ctx = contextWithLabeler(ctx, labeler)
+
+		// Run stopwatch.
+		startTime := time.Now()
+		defer func() {
+			elapsedDuration := time.Since(startTime)
+
+			attrSet := labeler.AttributeSet()
+			attrs := attrSet.ToSlice()
+			code := statusWriter.status
+			if code != 0 {
+				codeAttr := semconv.HTTPResponseStatusCode(code)
+				attrs = append(attrs, codeAttr)
+				span.SetAttributes(attrs...)
+			}
+			attrOpt := metric.WithAttributes(attrs...)
+
+			// Increment request counter.
+			s.requests.Add(ctx, 1, attrOpt)
+
+			// Use floating point division here for higher precision (instead of Millisecond method).
+			s.duration.Record(ctx, float64(elapsedDuration)/float64(time.Millisecond), attrOpt)
+		}()
+	}
 	// svcgen: the server's OperationHook (WithOperationHook) starts the
 	// operation: its deadline and its metrics label.
 	if h := s.cfg.Operations; h != nil {
@@ -547,30 +622,11 @@ func (s *Server) handleUpdateItemRequest(args [1]string, argsEscaped bool, w htt
 		defer h.EndOperation(ctx)
 	}
 
-	// Run stopwatch.
-	startTime := time.Now()
-	defer func() {
-		elapsedDuration := time.Since(startTime)
-
-		attrSet := labeler.AttributeSet()
-		attrs := attrSet.ToSlice()
-		code := statusWriter.status
-		if code != 0 {
-			codeAttr := semconv.HTTPResponseStatusCode(code)
-			attrs = append(attrs, codeAttr)
-			span.SetAttributes(attrs...)
-		}
-		attrOpt := metric.WithAttributes(attrs...)
-
-		// Increment request counter.
-		s.requests.Add(ctx, 1, attrOpt)
-
-		// Use floating point division here for higher precision (instead of Millisecond method).
-		s.duration.Record(ctx, float64(elapsedDuration)/float64(time.Millisecond), attrOpt)
-	}()
-
 	var (
 		recordError = func(stage string, err error) {
+			if labeler == nil {
+				return // svcgen: OpenTelemetry off (s.cfg.instrumented)
+			}
 			span.RecordError(err)
 
 			// https://opentelemetry.io/docs/specs/semconv/http/http-spans/#status

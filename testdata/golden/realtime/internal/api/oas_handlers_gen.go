@@ -39,26 +39,59 @@ func (c *codeRecorder) Unwrap() http.ResponseWriter {
 //
 // POST /rooms
 func (s *Server) handleCreateRoomRequest(args [0]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
-	statusWriter := &codeRecorder{ResponseWriter: w}
-	w = statusWriter
-	otelAttrs := []attribute.KeyValue{
-		otelogen.OperationID("createRoom"),
-		semconv.HTTPRequestMethodKey.String("POST"),
-		semconv.HTTPRouteKey.String("/rooms"),
-	}
-	// Add attributes from config.
-	otelAttrs = append(otelAttrs, s.cfg.Attributes...)
-
-	// Start a span for this request.
-	ctx, span := s.cfg.Tracer.Start(r.Context(), CreateRoomOperation,
-		trace.WithAttributes(otelAttrs...),
-		serverSpanKind,
+	// svcgen: ogen's per-request OpenTelemetry work runs only when a
+	// provider is not OpenTelemetry's no-op (WithTracerProvider,
+	// WithMeterProvider); with both no-op the request pays none of it.
+	ctx := r.Context()
+	span := trace.SpanFromContext(ctx)
+	var (
+		statusWriter *codeRecorder
+		labeler      *Labeler
 	)
-	defer span.End()
+	if s.cfg.instrumented() {
+		statusWriter = &codeRecorder{ResponseWriter: w}
+		w = statusWriter
+		otelAttrs := []attribute.KeyValue{
+			otelogen.OperationID("createRoom"),
+			semconv.HTTPRequestMethodKey.String("POST"),
+			semconv.HTTPRouteKey.String("/rooms"),
+		}
+		// Add attributes from config.
+		otelAttrs = append(otelAttrs, s.cfg.Attributes...)
 
-	// Add Labeler to context.
-	labeler := &Labeler{attrs: otelAttrs}
-	ctx = contextWithLabeler(ctx, labeler)
+		// Start a span for this request.
+		ctx, span = s.cfg.Tracer.Start(ctx, CreateRoomOperation,
+			trace.WithAttributes(otelAttrs...),
+			serverSpanKind,
+		)
+		defer span.End()
+
+		// Add Labeler to context.
+		labeler = &Labeler{attrs: otelAttrs}
+		ctx = contextWithLabeler(ctx, labeler)
+
+		// Run stopwatch.
+		startTime := time.Now()
+		defer func() {
+			elapsedDuration := time.Since(startTime)
+
+			attrSet := labeler.AttributeSet()
+			attrs := attrSet.ToSlice()
+			code := statusWriter.status
+			if code != 0 {
+				codeAttr := semconv.HTTPResponseStatusCode(code)
+				attrs = append(attrs, codeAttr)
+				span.SetAttributes(attrs...)
+			}
+			attrOpt := metric.WithAttributes(attrs...)
+
+			// Increment request counter.
+			s.requests.Add(ctx, 1, attrOpt)
+
+			// Use floating point division here for higher precision (instead of Millisecond method).
+			s.duration.Record(ctx, float64(elapsedDuration)/float64(time.Millisecond), attrOpt)
+		}()
+	}
 	// svcgen: the server's OperationHook (WithOperationHook) starts the
 	// operation: its deadline and its metrics label.
 	if h := s.cfg.Operations; h != nil {
@@ -66,30 +99,11 @@ func (s *Server) handleCreateRoomRequest(args [0]string, argsEscaped bool, w htt
 		defer h.EndOperation(ctx)
 	}
 
-	// Run stopwatch.
-	startTime := time.Now()
-	defer func() {
-		elapsedDuration := time.Since(startTime)
-
-		attrSet := labeler.AttributeSet()
-		attrs := attrSet.ToSlice()
-		code := statusWriter.status
-		if code != 0 {
-			codeAttr := semconv.HTTPResponseStatusCode(code)
-			attrs = append(attrs, codeAttr)
-			span.SetAttributes(attrs...)
-		}
-		attrOpt := metric.WithAttributes(attrs...)
-
-		// Increment request counter.
-		s.requests.Add(ctx, 1, attrOpt)
-
-		// Use floating point division here for higher precision (instead of Millisecond method).
-		s.duration.Record(ctx, float64(elapsedDuration)/float64(time.Millisecond), attrOpt)
-	}()
-
 	var (
 		recordError = func(stage string, err error) {
+			if labeler == nil {
+				return // svcgen: OpenTelemetry off (s.cfg.instrumented)
+			}
 			span.RecordError(err)
 
 			// https://opentelemetry.io/docs/specs/semconv/http/http-spans/#status
@@ -200,26 +214,59 @@ func (s *Server) handleCreateRoomRequest(args [0]string, argsEscaped bool, w htt
 //
 // DELETE /rooms/{id}
 func (s *Server) handleDeleteRoomRequest(args [1]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
-	statusWriter := &codeRecorder{ResponseWriter: w}
-	w = statusWriter
-	otelAttrs := []attribute.KeyValue{
-		otelogen.OperationID("deleteRoom"),
-		semconv.HTTPRequestMethodKey.String("DELETE"),
-		semconv.HTTPRouteKey.String("/rooms/{id}"),
-	}
-	// Add attributes from config.
-	otelAttrs = append(otelAttrs, s.cfg.Attributes...)
-
-	// Start a span for this request.
-	ctx, span := s.cfg.Tracer.Start(r.Context(), DeleteRoomOperation,
-		trace.WithAttributes(otelAttrs...),
-		serverSpanKind,
+	// svcgen: ogen's per-request OpenTelemetry work runs only when a
+	// provider is not OpenTelemetry's no-op (WithTracerProvider,
+	// WithMeterProvider); with both no-op the request pays none of it.
+	ctx := r.Context()
+	span := trace.SpanFromContext(ctx)
+	var (
+		statusWriter *codeRecorder
+		labeler      *Labeler
 	)
-	defer span.End()
+	if s.cfg.instrumented() {
+		statusWriter = &codeRecorder{ResponseWriter: w}
+		w = statusWriter
+		otelAttrs := []attribute.KeyValue{
+			otelogen.OperationID("deleteRoom"),
+			semconv.HTTPRequestMethodKey.String("DELETE"),
+			semconv.HTTPRouteKey.String("/rooms/{id}"),
+		}
+		// Add attributes from config.
+		otelAttrs = append(otelAttrs, s.cfg.Attributes...)
 
-	// Add Labeler to context.
-	labeler := &Labeler{attrs: otelAttrs}
-	ctx = contextWithLabeler(ctx, labeler)
+		// Start a span for this request.
+		ctx, span = s.cfg.Tracer.Start(ctx, DeleteRoomOperation,
+			trace.WithAttributes(otelAttrs...),
+			serverSpanKind,
+		)
+		defer span.End()
+
+		// Add Labeler to context.
+		labeler = &Labeler{attrs: otelAttrs}
+		ctx = contextWithLabeler(ctx, labeler)
+
+		// Run stopwatch.
+		startTime := time.Now()
+		defer func() {
+			elapsedDuration := time.Since(startTime)
+
+			attrSet := labeler.AttributeSet()
+			attrs := attrSet.ToSlice()
+			code := statusWriter.status
+			if code != 0 {
+				codeAttr := semconv.HTTPResponseStatusCode(code)
+				attrs = append(attrs, codeAttr)
+				span.SetAttributes(attrs...)
+			}
+			attrOpt := metric.WithAttributes(attrs...)
+
+			// Increment request counter.
+			s.requests.Add(ctx, 1, attrOpt)
+
+			// Use floating point division here for higher precision (instead of Millisecond method).
+			s.duration.Record(ctx, float64(elapsedDuration)/float64(time.Millisecond), attrOpt)
+		}()
+	}
 	// svcgen: the server's OperationHook (WithOperationHook) starts the
 	// operation: its deadline and its metrics label.
 	if h := s.cfg.Operations; h != nil {
@@ -227,30 +274,11 @@ func (s *Server) handleDeleteRoomRequest(args [1]string, argsEscaped bool, w htt
 		defer h.EndOperation(ctx)
 	}
 
-	// Run stopwatch.
-	startTime := time.Now()
-	defer func() {
-		elapsedDuration := time.Since(startTime)
-
-		attrSet := labeler.AttributeSet()
-		attrs := attrSet.ToSlice()
-		code := statusWriter.status
-		if code != 0 {
-			codeAttr := semconv.HTTPResponseStatusCode(code)
-			attrs = append(attrs, codeAttr)
-			span.SetAttributes(attrs...)
-		}
-		attrOpt := metric.WithAttributes(attrs...)
-
-		// Increment request counter.
-		s.requests.Add(ctx, 1, attrOpt)
-
-		// Use floating point division here for higher precision (instead of Millisecond method).
-		s.duration.Record(ctx, float64(elapsedDuration)/float64(time.Millisecond), attrOpt)
-	}()
-
 	var (
 		recordError = func(stage string, err error) {
+			if labeler == nil {
+				return // svcgen: OpenTelemetry off (s.cfg.instrumented)
+			}
 			span.RecordError(err)
 
 			// https://opentelemetry.io/docs/specs/semconv/http/http-spans/#status
@@ -360,26 +388,59 @@ func (s *Server) handleDeleteRoomRequest(args [1]string, argsEscaped bool, w htt
 //
 // GET /rooms/{id}
 func (s *Server) handleGetRoomRequest(args [1]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
-	statusWriter := &codeRecorder{ResponseWriter: w}
-	w = statusWriter
-	otelAttrs := []attribute.KeyValue{
-		otelogen.OperationID("getRoom"),
-		semconv.HTTPRequestMethodKey.String("GET"),
-		semconv.HTTPRouteKey.String("/rooms/{id}"),
-	}
-	// Add attributes from config.
-	otelAttrs = append(otelAttrs, s.cfg.Attributes...)
-
-	// Start a span for this request.
-	ctx, span := s.cfg.Tracer.Start(r.Context(), GetRoomOperation,
-		trace.WithAttributes(otelAttrs...),
-		serverSpanKind,
+	// svcgen: ogen's per-request OpenTelemetry work runs only when a
+	// provider is not OpenTelemetry's no-op (WithTracerProvider,
+	// WithMeterProvider); with both no-op the request pays none of it.
+	ctx := r.Context()
+	span := trace.SpanFromContext(ctx)
+	var (
+		statusWriter *codeRecorder
+		labeler      *Labeler
 	)
-	defer span.End()
+	if s.cfg.instrumented() {
+		statusWriter = &codeRecorder{ResponseWriter: w}
+		w = statusWriter
+		otelAttrs := []attribute.KeyValue{
+			otelogen.OperationID("getRoom"),
+			semconv.HTTPRequestMethodKey.String("GET"),
+			semconv.HTTPRouteKey.String("/rooms/{id}"),
+		}
+		// Add attributes from config.
+		otelAttrs = append(otelAttrs, s.cfg.Attributes...)
 
-	// Add Labeler to context.
-	labeler := &Labeler{attrs: otelAttrs}
-	ctx = contextWithLabeler(ctx, labeler)
+		// Start a span for this request.
+		ctx, span = s.cfg.Tracer.Start(ctx, GetRoomOperation,
+			trace.WithAttributes(otelAttrs...),
+			serverSpanKind,
+		)
+		defer span.End()
+
+		// Add Labeler to context.
+		labeler = &Labeler{attrs: otelAttrs}
+		ctx = contextWithLabeler(ctx, labeler)
+
+		// Run stopwatch.
+		startTime := time.Now()
+		defer func() {
+			elapsedDuration := time.Since(startTime)
+
+			attrSet := labeler.AttributeSet()
+			attrs := attrSet.ToSlice()
+			code := statusWriter.status
+			if code != 0 {
+				codeAttr := semconv.HTTPResponseStatusCode(code)
+				attrs = append(attrs, codeAttr)
+				span.SetAttributes(attrs...)
+			}
+			attrOpt := metric.WithAttributes(attrs...)
+
+			// Increment request counter.
+			s.requests.Add(ctx, 1, attrOpt)
+
+			// Use floating point division here for higher precision (instead of Millisecond method).
+			s.duration.Record(ctx, float64(elapsedDuration)/float64(time.Millisecond), attrOpt)
+		}()
+	}
 	// svcgen: the server's OperationHook (WithOperationHook) starts the
 	// operation: its deadline and its metrics label.
 	if h := s.cfg.Operations; h != nil {
@@ -387,30 +448,11 @@ func (s *Server) handleGetRoomRequest(args [1]string, argsEscaped bool, w http.R
 		defer h.EndOperation(ctx)
 	}
 
-	// Run stopwatch.
-	startTime := time.Now()
-	defer func() {
-		elapsedDuration := time.Since(startTime)
-
-		attrSet := labeler.AttributeSet()
-		attrs := attrSet.ToSlice()
-		code := statusWriter.status
-		if code != 0 {
-			codeAttr := semconv.HTTPResponseStatusCode(code)
-			attrs = append(attrs, codeAttr)
-			span.SetAttributes(attrs...)
-		}
-		attrOpt := metric.WithAttributes(attrs...)
-
-		// Increment request counter.
-		s.requests.Add(ctx, 1, attrOpt)
-
-		// Use floating point division here for higher precision (instead of Millisecond method).
-		s.duration.Record(ctx, float64(elapsedDuration)/float64(time.Millisecond), attrOpt)
-	}()
-
 	var (
 		recordError = func(stage string, err error) {
+			if labeler == nil {
+				return // svcgen: OpenTelemetry off (s.cfg.instrumented)
+			}
 			span.RecordError(err)
 
 			// https://opentelemetry.io/docs/specs/semconv/http/http-spans/#status
@@ -520,26 +562,59 @@ func (s *Server) handleGetRoomRequest(args [1]string, argsEscaped bool, w http.R
 //
 // GET /rooms
 func (s *Server) handleListRoomsRequest(args [0]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
-	statusWriter := &codeRecorder{ResponseWriter: w}
-	w = statusWriter
-	otelAttrs := []attribute.KeyValue{
-		otelogen.OperationID("listRooms"),
-		semconv.HTTPRequestMethodKey.String("GET"),
-		semconv.HTTPRouteKey.String("/rooms"),
-	}
-	// Add attributes from config.
-	otelAttrs = append(otelAttrs, s.cfg.Attributes...)
-
-	// Start a span for this request.
-	ctx, span := s.cfg.Tracer.Start(r.Context(), ListRoomsOperation,
-		trace.WithAttributes(otelAttrs...),
-		serverSpanKind,
+	// svcgen: ogen's per-request OpenTelemetry work runs only when a
+	// provider is not OpenTelemetry's no-op (WithTracerProvider,
+	// WithMeterProvider); with both no-op the request pays none of it.
+	ctx := r.Context()
+	span := trace.SpanFromContext(ctx)
+	var (
+		statusWriter *codeRecorder
+		labeler      *Labeler
 	)
-	defer span.End()
+	if s.cfg.instrumented() {
+		statusWriter = &codeRecorder{ResponseWriter: w}
+		w = statusWriter
+		otelAttrs := []attribute.KeyValue{
+			otelogen.OperationID("listRooms"),
+			semconv.HTTPRequestMethodKey.String("GET"),
+			semconv.HTTPRouteKey.String("/rooms"),
+		}
+		// Add attributes from config.
+		otelAttrs = append(otelAttrs, s.cfg.Attributes...)
 
-	// Add Labeler to context.
-	labeler := &Labeler{attrs: otelAttrs}
-	ctx = contextWithLabeler(ctx, labeler)
+		// Start a span for this request.
+		ctx, span = s.cfg.Tracer.Start(ctx, ListRoomsOperation,
+			trace.WithAttributes(otelAttrs...),
+			serverSpanKind,
+		)
+		defer span.End()
+
+		// Add Labeler to context.
+		labeler = &Labeler{attrs: otelAttrs}
+		ctx = contextWithLabeler(ctx, labeler)
+
+		// Run stopwatch.
+		startTime := time.Now()
+		defer func() {
+			elapsedDuration := time.Since(startTime)
+
+			attrSet := labeler.AttributeSet()
+			attrs := attrSet.ToSlice()
+			code := statusWriter.status
+			if code != 0 {
+				codeAttr := semconv.HTTPResponseStatusCode(code)
+				attrs = append(attrs, codeAttr)
+				span.SetAttributes(attrs...)
+			}
+			attrOpt := metric.WithAttributes(attrs...)
+
+			// Increment request counter.
+			s.requests.Add(ctx, 1, attrOpt)
+
+			// Use floating point division here for higher precision (instead of Millisecond method).
+			s.duration.Record(ctx, float64(elapsedDuration)/float64(time.Millisecond), attrOpt)
+		}()
+	}
 	// svcgen: the server's OperationHook (WithOperationHook) starts the
 	// operation: its deadline and its metrics label.
 	if h := s.cfg.Operations; h != nil {
@@ -547,30 +622,11 @@ func (s *Server) handleListRoomsRequest(args [0]string, argsEscaped bool, w http
 		defer h.EndOperation(ctx)
 	}
 
-	// Run stopwatch.
-	startTime := time.Now()
-	defer func() {
-		elapsedDuration := time.Since(startTime)
-
-		attrSet := labeler.AttributeSet()
-		attrs := attrSet.ToSlice()
-		code := statusWriter.status
-		if code != 0 {
-			codeAttr := semconv.HTTPResponseStatusCode(code)
-			attrs = append(attrs, codeAttr)
-			span.SetAttributes(attrs...)
-		}
-		attrOpt := metric.WithAttributes(attrs...)
-
-		// Increment request counter.
-		s.requests.Add(ctx, 1, attrOpt)
-
-		// Use floating point division here for higher precision (instead of Millisecond method).
-		s.duration.Record(ctx, float64(elapsedDuration)/float64(time.Millisecond), attrOpt)
-	}()
-
 	var (
 		recordError = func(stage string, err error) {
+			if labeler == nil {
+				return // svcgen: OpenTelemetry off (s.cfg.instrumented)
+			}
 			span.RecordError(err)
 
 			// https://opentelemetry.io/docs/specs/semconv/http/http-spans/#status
@@ -681,26 +737,59 @@ func (s *Server) handleListRoomsRequest(args [0]string, argsEscaped bool, w http
 //
 // POST /rooms/{id}/messages
 func (s *Server) handlePublishRoomMessageRequest(args [1]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
-	statusWriter := &codeRecorder{ResponseWriter: w}
-	w = statusWriter
-	otelAttrs := []attribute.KeyValue{
-		otelogen.OperationID("publishRoomMessage"),
-		semconv.HTTPRequestMethodKey.String("POST"),
-		semconv.HTTPRouteKey.String("/rooms/{id}/messages"),
-	}
-	// Add attributes from config.
-	otelAttrs = append(otelAttrs, s.cfg.Attributes...)
-
-	// Start a span for this request.
-	ctx, span := s.cfg.Tracer.Start(r.Context(), PublishRoomMessageOperation,
-		trace.WithAttributes(otelAttrs...),
-		serverSpanKind,
+	// svcgen: ogen's per-request OpenTelemetry work runs only when a
+	// provider is not OpenTelemetry's no-op (WithTracerProvider,
+	// WithMeterProvider); with both no-op the request pays none of it.
+	ctx := r.Context()
+	span := trace.SpanFromContext(ctx)
+	var (
+		statusWriter *codeRecorder
+		labeler      *Labeler
 	)
-	defer span.End()
+	if s.cfg.instrumented() {
+		statusWriter = &codeRecorder{ResponseWriter: w}
+		w = statusWriter
+		otelAttrs := []attribute.KeyValue{
+			otelogen.OperationID("publishRoomMessage"),
+			semconv.HTTPRequestMethodKey.String("POST"),
+			semconv.HTTPRouteKey.String("/rooms/{id}/messages"),
+		}
+		// Add attributes from config.
+		otelAttrs = append(otelAttrs, s.cfg.Attributes...)
 
-	// Add Labeler to context.
-	labeler := &Labeler{attrs: otelAttrs}
-	ctx = contextWithLabeler(ctx, labeler)
+		// Start a span for this request.
+		ctx, span = s.cfg.Tracer.Start(ctx, PublishRoomMessageOperation,
+			trace.WithAttributes(otelAttrs...),
+			serverSpanKind,
+		)
+		defer span.End()
+
+		// Add Labeler to context.
+		labeler = &Labeler{attrs: otelAttrs}
+		ctx = contextWithLabeler(ctx, labeler)
+
+		// Run stopwatch.
+		startTime := time.Now()
+		defer func() {
+			elapsedDuration := time.Since(startTime)
+
+			attrSet := labeler.AttributeSet()
+			attrs := attrSet.ToSlice()
+			code := statusWriter.status
+			if code != 0 {
+				codeAttr := semconv.HTTPResponseStatusCode(code)
+				attrs = append(attrs, codeAttr)
+				span.SetAttributes(attrs...)
+			}
+			attrOpt := metric.WithAttributes(attrs...)
+
+			// Increment request counter.
+			s.requests.Add(ctx, 1, attrOpt)
+
+			// Use floating point division here for higher precision (instead of Millisecond method).
+			s.duration.Record(ctx, float64(elapsedDuration)/float64(time.Millisecond), attrOpt)
+		}()
+	}
 	// svcgen: the server's OperationHook (WithOperationHook) starts the
 	// operation: its deadline and its metrics label.
 	if h := s.cfg.Operations; h != nil {
@@ -708,30 +797,11 @@ func (s *Server) handlePublishRoomMessageRequest(args [1]string, argsEscaped boo
 		defer h.EndOperation(ctx)
 	}
 
-	// Run stopwatch.
-	startTime := time.Now()
-	defer func() {
-		elapsedDuration := time.Since(startTime)
-
-		attrSet := labeler.AttributeSet()
-		attrs := attrSet.ToSlice()
-		code := statusWriter.status
-		if code != 0 {
-			codeAttr := semconv.HTTPResponseStatusCode(code)
-			attrs = append(attrs, codeAttr)
-			span.SetAttributes(attrs...)
-		}
-		attrOpt := metric.WithAttributes(attrs...)
-
-		// Increment request counter.
-		s.requests.Add(ctx, 1, attrOpt)
-
-		// Use floating point division here for higher precision (instead of Millisecond method).
-		s.duration.Record(ctx, float64(elapsedDuration)/float64(time.Millisecond), attrOpt)
-	}()
-
 	var (
 		recordError = func(stage string, err error) {
+			if labeler == nil {
+				return // svcgen: OpenTelemetry off (s.cfg.instrumented)
+			}
 			span.RecordError(err)
 
 			// https://opentelemetry.io/docs/specs/semconv/http/http-spans/#status
