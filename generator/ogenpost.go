@@ -259,10 +259,11 @@ func guardOtel(src []byte, off func(token.Pos) int, list []ast.Stmt, labelerStmt
 		return nil, false
 	}
 	stopwatch := -1
+	var stopwatchFn *ast.FuncLit
 	for i := labelerStmt + 1; i < len(list); i++ {
 		if d, ok := list[i].(*ast.DeferStmt); ok {
-			if _, ok := d.Call.Fun.(*ast.FuncLit); ok {
-				stopwatch = i
+			if fl, ok := d.Call.Fun.(*ast.FuncLit); ok {
+				stopwatch, stopwatchFn = i, fl
 				break
 			}
 		}
@@ -285,7 +286,14 @@ func guardOtel(src []byte, off func(token.Pos) int, list []ast.Stmt, labelerStmt
 	if record == nil {
 		return nil, false
 	}
-	text := string(src[off(list[0].Pos()):off(list[stopwatch].End())])
+	// The stopwatch's status attributes and metric records have nowhere to
+	// go when the span does not record (not sampled) and the meter is a
+	// no-op: it returns before building them.
+	from, swAt := off(list[0].Pos()), off(stopwatchFn.Body.Lbrace)+1
+	text := string(src[from:swAt]) + `
+			if !span.IsRecording() && !s.cfg.metered() {
+				return // svcgen: nothing records it
+			}` + string(src[swAt:off(list[stopwatch].End())])
 	for _, r := range [][2]string{
 		{"statusWriter := &codeRecorder{", "statusWriter = &codeRecorder{"},
 		{"ctx, span := s.cfg.Tracer.Start(r.Context(),", "ctx, span = s.cfg.Tracer.Start(ctx,"},
@@ -312,8 +320,8 @@ func guardOtel(src []byte, off func(token.Pos) int, list []ast.Stmt, labelerStmt
 	return []splice{
 		{start: off(list[0].Pos()), end: off(list[stopwatch].End()), text: guarded},
 		{start: at, end: at, text: `
-			if labeler == nil {
-				return // svcgen: OpenTelemetry off (s.cfg.instrumented)
+			if labeler == nil || !span.IsRecording() && !s.cfg.metered() {
+				return // svcgen: OpenTelemetry off (s.cfg.instrumented), or nothing records it
 			}`},
 	}, true
 }
@@ -524,8 +532,14 @@ func hooksSource(hook, pool, otelOff bool) []byte {
 // then; an incoming span context still reaches the handler's ctx.
 func (cfg *otelConfig) instrumented() bool {
 	_, noTrace := cfg.TracerProvider.(tracenoop.TracerProvider)
+	return !noTrace || cfg.metered()
+}
+
+// metered reports whether the meter provider is not OpenTelemetry's no-op:
+// an unsampled request then skips building its metric attributes.
+func (cfg *otelConfig) metered() bool {
 	_, noMeter := cfg.MeterProvider.(metricnoop.MeterProvider)
-	return !noTrace || !noMeter
+	return !noMeter
 }
 `)
 	}
