@@ -75,6 +75,9 @@ func (s *Server) handleGetLeaderboardRequest(args [0]string, argsEscaped bool, w
 		// Run stopwatch.
 		startTime := time.Now()
 		defer func() {
+			if !span.IsRecording() && !s.cfg.metered() {
+				return // svcgen: nothing records it
+			}
 			elapsedDuration := time.Since(startTime)
 
 			attrSet := labeler.AttributeSet()
@@ -103,8 +106,8 @@ func (s *Server) handleGetLeaderboardRequest(args [0]string, argsEscaped bool, w
 
 	var (
 		recordError = func(stage string, err error) {
-			if labeler == nil {
-				return // svcgen: OpenTelemetry off (s.cfg.instrumented)
+			if labeler == nil || !span.IsRecording() && !s.cfg.metered() {
+				return // svcgen: OpenTelemetry off (s.cfg.instrumented), or nothing records it
 			}
 			span.RecordError(err)
 
@@ -250,6 +253,9 @@ func (s *Server) handleIngestEventsRequest(args [0]string, argsEscaped bool, w h
 		// Run stopwatch.
 		startTime := time.Now()
 		defer func() {
+			if !span.IsRecording() && !s.cfg.metered() {
+				return // svcgen: nothing records it
+			}
 			elapsedDuration := time.Since(startTime)
 
 			attrSet := labeler.AttributeSet()
@@ -278,8 +284,8 @@ func (s *Server) handleIngestEventsRequest(args [0]string, argsEscaped bool, w h
 
 	var (
 		recordError = func(stage string, err error) {
-			if labeler == nil {
-				return // svcgen: OpenTelemetry off (s.cfg.instrumented)
+			if labeler == nil || !span.IsRecording() && !s.cfg.metered() {
+				return // svcgen: OpenTelemetry off (s.cfg.instrumented), or nothing records it
 			}
 			span.RecordError(err)
 
@@ -424,6 +430,9 @@ func (s *Server) handleQueryEventsRequest(args [0]string, argsEscaped bool, w ht
 		// Run stopwatch.
 		startTime := time.Now()
 		defer func() {
+			if !span.IsRecording() && !s.cfg.metered() {
+				return // svcgen: nothing records it
+			}
 			elapsedDuration := time.Since(startTime)
 
 			attrSet := labeler.AttributeSet()
@@ -452,8 +461,8 @@ func (s *Server) handleQueryEventsRequest(args [0]string, argsEscaped bool, w ht
 
 	var (
 		recordError = func(stage string, err error) {
-			if labeler == nil {
-				return // svcgen: OpenTelemetry off (s.cfg.instrumented)
+			if labeler == nil || !span.IsRecording() && !s.cfg.metered() {
+				return // svcgen: OpenTelemetry off (s.cfg.instrumented), or nothing records it
 			}
 			span.RecordError(err)
 

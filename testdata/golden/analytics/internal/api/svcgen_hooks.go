@@ -20,8 +20,14 @@ import (
 // then; an incoming span context still reaches the handler's ctx.
 func (cfg *otelConfig) instrumented() bool {
 	_, noTrace := cfg.TracerProvider.(tracenoop.TracerProvider)
+	return !noTrace || cfg.metered()
+}
+
+// metered reports whether the meter provider is not OpenTelemetry's no-op:
+// an unsampled request then skips building its metric attributes.
+func (cfg *otelConfig) metered() bool {
 	_, noMeter := cfg.MeterProvider.(metricnoop.MeterProvider)
-	return !noTrace || !noMeter
+	return !noMeter
 }
 
 // OperationHook is told of every request the router has matched to an

@@ -74,6 +74,9 @@ func (s *Server) handleBatchGetItemsRequest(args [0]string, argsEscaped bool, w 
 		// Run stopwatch.
 		startTime := time.Now()
 		defer func() {
+			if !span.IsRecording() && !s.cfg.metered() {
+				return // svcgen: nothing records it
+			}
 			elapsedDuration := time.Since(startTime)
 
 			attrSet := labeler.AttributeSet()
@@ -102,8 +105,8 @@ func (s *Server) handleBatchGetItemsRequest(args [0]string, argsEscaped bool, w 
 
 	var (
 		recordError = func(stage string, err error) {
-			if labeler == nil {
-				return // svcgen: OpenTelemetry off (s.cfg.instrumented)
+			if labeler == nil || !span.IsRecording() && !s.cfg.metered() {
+				return // svcgen: OpenTelemetry off (s.cfg.instrumented), or nothing records it
 			}
 			span.RecordError(err)
 
@@ -248,6 +251,9 @@ func (s *Server) handleCreateItemRequest(args [0]string, argsEscaped bool, w htt
 		// Run stopwatch.
 		startTime := time.Now()
 		defer func() {
+			if !span.IsRecording() && !s.cfg.metered() {
+				return // svcgen: nothing records it
+			}
 			elapsedDuration := time.Since(startTime)
 
 			attrSet := labeler.AttributeSet()
@@ -276,8 +282,8 @@ func (s *Server) handleCreateItemRequest(args [0]string, argsEscaped bool, w htt
 
 	var (
 		recordError = func(stage string, err error) {
-			if labeler == nil {
-				return // svcgen: OpenTelemetry off (s.cfg.instrumented)
+			if labeler == nil || !span.IsRecording() && !s.cfg.metered() {
+				return // svcgen: OpenTelemetry off (s.cfg.instrumented), or nothing records it
 			}
 			span.RecordError(err)
 
@@ -422,6 +428,9 @@ func (s *Server) handleGetItemRequest(args [1]string, argsEscaped bool, w http.R
 		// Run stopwatch.
 		startTime := time.Now()
 		defer func() {
+			if !span.IsRecording() && !s.cfg.metered() {
+				return // svcgen: nothing records it
+			}
 			elapsedDuration := time.Since(startTime)
 
 			attrSet := labeler.AttributeSet()
@@ -450,8 +459,8 @@ func (s *Server) handleGetItemRequest(args [1]string, argsEscaped bool, w http.R
 
 	var (
 		recordError = func(stage string, err error) {
-			if labeler == nil {
-				return // svcgen: OpenTelemetry off (s.cfg.instrumented)
+			if labeler == nil || !span.IsRecording() && !s.cfg.metered() {
+				return // svcgen: OpenTelemetry off (s.cfg.instrumented), or nothing records it
 			}
 			span.RecordError(err)
 
@@ -596,6 +605,9 @@ func (s *Server) handleUpdateItemRequest(args [1]string, argsEscaped bool, w htt
 		// Run stopwatch.
 		startTime := time.Now()
 		defer func() {
+			if !span.IsRecording() && !s.cfg.metered() {
+				return // svcgen: nothing records it
+			}
 			elapsedDuration := time.Since(startTime)
 
 			attrSet := labeler.AttributeSet()
@@ -624,8 +636,8 @@ func (s *Server) handleUpdateItemRequest(args [1]string, argsEscaped bool, w htt
 
 	var (
 		recordError = func(stage string, err error) {
-			if labeler == nil {
-				return // svcgen: OpenTelemetry off (s.cfg.instrumented)
+			if labeler == nil || !span.IsRecording() && !s.cfg.metered() {
+				return // svcgen: OpenTelemetry off (s.cfg.instrumented), or nothing records it
 			}
 			span.RecordError(err)
 
