@@ -167,7 +167,9 @@ func ScanUserFiles(dir string) ([]ManifestFile, error) {
 // With api, the spec is served through ogen under AdoptAPIDir
 // (Adoption.API).
 func AdoptManifest(info AdoptInfo, preset string, packages []string, api bool, user []ManifestFile) Manifest {
-	o := Options{Name: info.Name, Module: info.Module, Preset: preset}
+	// Tracing is no adopted package: the platform packages render without
+	// it (the service keeps its own tracing, if any).
+	o := Options{Name: info.Name, Module: info.Module, Preset: preset, Features: []string{"-tracing"}}
 	o.Defaults()
 	m := Manifest{
 		Svcgen:  Version,

@@ -92,7 +92,7 @@ func Generate(ctx context.Context, req Request) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
-	otel := slices.Contains(features, "otel")
+	otel := slices.Contains(features, "tracing")
 	key := apiKey(spec, otel, o.SkipUnsupported)
 	var og *ogenOutput
 	if req.API != nil && req.API.Key == key {

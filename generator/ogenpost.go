@@ -17,7 +17,7 @@ const ogenHooksFile = "svcgen_hooks.go"
 
 // ogenPostVersion changes whenever postProcessOgen writes something else:
 // it is part of apiKey, so regen rewrites the package.
-const ogenPostVersion = 2
+const ogenPostVersion = 3
 
 // postProcessOgen rewrites ogen's server package for the hot path, in
 // place. Each rewrite finds ogen's code by its syntax tree and splices text
@@ -35,6 +35,8 @@ const ogenPostVersion = 2
 //   - a 503 that encodeErrorResponse writes (the Handler's NewError for an
 //     unavailable backend) gets Retry-After where it is written, so no
 //     middleware wraps every ResponseWriter to add it.
+//   - with OpenTelemetry on, the per-request instrumentation runs only
+//     when a provider is not OpenTelemetry's no-op (guardOtel).
 //
 // When ogen's output no longer has the shape a rewrite expects, that
 // rewrite is skipped and its file left as ogen wrote it: the encoders stay
@@ -80,7 +82,8 @@ func postProcessOgen(files map[string][]byte) error {
 		return nil
 	}
 	files["oas_cfg_gen.go"] = cfg
-	files[ogenHooksFile] = hooksSource(mode, pooled, retry)
+	otelOff := mode == handlerHook && bytes.Contains(files["oas_handlers_gen.go"], []byte("s.cfg.instrumented()"))
+	files[ogenHooksFile] = hooksSource(mode, pooled, retry, otelOff)
 	return nil
 }
 
@@ -208,26 +211,41 @@ func rewriteHandlers(src []byte) ([]byte, int, error) {
 		}
 		ctxStmt := -1
 		for i, st := range fn.Body.List {
-			if definesCtx(st) {
+			if isDefineCall(st, "ctx", "r", "Context") {
 				ctxStmt = i
 				break
 			}
 		}
+		traced := false
 		if ctxStmt < 0 {
-			return nil, 0, fmt.Errorf("%s: no `ctx := r.Context()` (or `ctx, span := ...Start(r.Context(), ...)`) to start the operation hook after", fn.Name.Name)
+			// OpenTelemetry on: `ctx, span := s.cfg.Tracer.Start(r.Context(), ...)`,
+			// then `ctx = contextWithLabeler(ctx, labeler)`: the hook starts
+			// after the last, inside the operation's span.
+			ctxStmt, traced = otelContextStmt(fn.Body.List), true
+		}
+		if ctxStmt < 0 {
+			return nil, 0, fmt.Errorf("%s: no `ctx := r.Context()` nor `ctx, span := s.cfg.Tracer.Start(r.Context(), ...)` to start the operation hook after", fn.Name.Name)
 		}
 		name, id, ok := operationContext(fn.Body)
 		if !ok {
 			return nil, 0, fmt.Errorf("%s: no ogenerrors.OperationContext{Name, ID} or middleware.Request{OperationName, OperationID} literal to name the operation", fn.Name.Name)
 		}
-		at := off(fn.Body.List[ctxStmt].End())
-		sp = append(sp, splice{start: at, end: at, text: fmt.Sprintf(`
+		hook := fmt.Sprintf(`
 	// svcgen: the server's OperationHook (WithOperationHook) starts the
 	// operation: its deadline and its metrics label.
 	if h := s.cfg.Operations; h != nil {
 		ctx = h.StartOperation(ctx, w, %s, %s)
 		defer h.EndOperation(ctx)
-	}`, name, id)})
+	}`, name, id)
+		if traced {
+			if g, ok := guardOtel(src, off, fn.Body.List, ctxStmt, hook); ok {
+				sp = append(sp, g...)
+				n++
+				continue
+			}
+		}
+		at := off(fn.Body.List[ctxStmt].End())
+		sp = append(sp, splice{start: at, end: at, text: hook})
 		// statusWriter := &codeRecorder{ResponseWriter: w}; w = statusWriter
 		if ctxStmt == 2 && isDefineCall(fn.Body.List[2], "ctx", "r", "Context") && isCodeRecorder(fn.Body.List[0], fn.Body.List[1]) && uses(fn.Body, "statusWriter") == 2 {
 			sp = append(sp, splice{start: off(fn.Body.List[0].Pos()), end: off(fn.Body.List[2].Pos())})
@@ -244,6 +262,132 @@ func rewriteHandlers(src []byte) ([]byte, int, error) {
 	return out, n, err
 }
 
+// guardOtel rewrites an OpenTelemetry-instrumented handler so that ogen's
+// per-request OpenTelemetry work (the status recorder, the span and its
+// attributes, the labeler, the stopwatch and its metric records) runs only
+// when s.cfg.instrumented(): not when both providers are OpenTelemetry's
+// no-op ones, where it would cost a dozen allocations for nothing. The
+// span the response encoders take is then ctx's own (no-op) span, and
+// recordError returns at once. It returns false, changing nothing, when
+// the handler does not have the shape it knows:
+//
+//	statusWriter := &codeRecorder{ResponseWriter: w}
+//	w = statusWriter
+//	otelAttrs := ...
+//	ctx, span := s.cfg.Tracer.Start(r.Context(), ...)
+//	defer span.End()
+//	labeler := &Labeler{attrs: otelAttrs}
+//	ctx = contextWithLabeler(ctx, labeler)
+//	startTime := time.Now()
+//	defer func() { ... }()
+//	var (
+//		recordError = func(stage string, err error) { ... }
+//		...
+func guardOtel(src []byte, off func(token.Pos) int, list []ast.Stmt, labelerStmt int, hook string) ([]splice, bool) {
+	if len(list) < 3 || !isCodeRecorder(list[0], list[1]) {
+		return nil, false
+	}
+	stopwatch := -1
+	var stopwatchFn *ast.FuncLit
+	for i := labelerStmt + 1; i < len(list); i++ {
+		if d, ok := list[i].(*ast.DeferStmt); ok {
+			if fl, ok := d.Call.Fun.(*ast.FuncLit); ok {
+				stopwatch, stopwatchFn = i, fl
+				break
+			}
+		}
+	}
+	if stopwatch < 0 || stopwatch+1 >= len(list) {
+		return nil, false
+	}
+	// recordError's func literal, in the var block after the stopwatch.
+	var record *ast.FuncLit
+	if ds, ok := list[stopwatch+1].(*ast.DeclStmt); ok {
+		if gd, ok := ds.Decl.(*ast.GenDecl); ok && gd.Tok == token.VAR {
+			for _, spec := range gd.Specs {
+				vs, ok := spec.(*ast.ValueSpec)
+				if ok && len(vs.Names) == 1 && vs.Names[0].Name == "recordError" && len(vs.Values) == 1 {
+					record, _ = vs.Values[0].(*ast.FuncLit)
+				}
+			}
+		}
+	}
+	if record == nil {
+		return nil, false
+	}
+	// The stopwatch's status attributes and metric records have nowhere to
+	// go when the span does not record (not sampled) and the meter is a
+	// no-op: it returns before building them.
+	from, swAt := off(list[0].Pos()), off(stopwatchFn.Body.Lbrace)+1
+	text := string(src[from:swAt]) + `
+			if !span.IsRecording() && !s.cfg.metered() {
+				return // svcgen: nothing records it
+			}` + string(src[swAt:off(list[stopwatch].End())])
+	for _, r := range [][2]string{
+		{"statusWriter := &codeRecorder{", "statusWriter = &codeRecorder{"},
+		{"ctx, span := s.cfg.Tracer.Start(r.Context(),", "ctx, span = s.cfg.Tracer.Start(ctx,"},
+		{"labeler := &Labeler{", "labeler = &Labeler{"},
+	} {
+		if strings.Count(text, r[0]) != 1 {
+			return nil, false
+		}
+		text = strings.Replace(text, r[0], r[1], 1)
+	}
+	guarded := `// svcgen: ogen's per-request OpenTelemetry work runs only when a
+	// provider is not OpenTelemetry's no-op (WithTracerProvider,
+	// WithMeterProvider); with both no-op the request pays none of it.
+	ctx := r.Context()
+	span := trace.SpanFromContext(ctx)
+	var (
+		statusWriter *codeRecorder
+		labeler      *Labeler
+	)
+	if s.cfg.instrumented() {
+		` + text + `
+	}` + hook
+	at := off(record.Body.Lbrace) + 1
+	return []splice{
+		{start: off(list[0].Pos()), end: off(list[stopwatch].End()), text: guarded},
+		{start: at, end: at, text: `
+			if labeler == nil || !span.IsRecording() && !s.cfg.metered() {
+				return // svcgen: OpenTelemetry off (s.cfg.instrumented), or nothing records it
+			}`},
+	}, true
+}
+
+// otelContextStmt returns the index of the statement after which an
+// OpenTelemetry-instrumented handler's ctx is complete: the
+// `ctx = contextWithLabeler(ctx, ...)` that follows its
+// `ctx, span := s.cfg.Tracer.Start(r.Context(), ...)`, or that Start when no
+// labeler follows; -1 without such a Start.
+func otelContextStmt(list []ast.Stmt) int {
+	start := -1
+	for i, st := range list {
+		as, ok := st.(*ast.AssignStmt)
+		if !ok || len(as.Lhs) == 0 || len(as.Rhs) != 1 {
+			continue
+		}
+		if id, ok := as.Lhs[0].(*ast.Ident); !ok || id.Name != "ctx" {
+			continue
+		}
+		call, ok := as.Rhs[0].(*ast.CallExpr)
+		if !ok {
+			continue
+		}
+		switch fun := call.Fun.(type) {
+		case *ast.SelectorExpr:
+			if as.Tok == token.DEFINE && len(as.Lhs) == 2 && fun.Sel.Name == "Start" && start < 0 {
+				start = i
+			}
+		case *ast.Ident:
+			if as.Tok == token.ASSIGN && start >= 0 && fun.Name == "contextWithLabeler" {
+				return i
+			}
+		}
+	}
+	return start
+}
+
 func isRecv(fn *ast.FuncDecl, typ string) bool {
 	if len(fn.Recv.List) != 1 {
 		return false
@@ -254,36 +398,6 @@ func isRecv(fn *ast.FuncDecl, typ string) bool {
 	}
 	id, ok := star.X.(*ast.Ident)
 	return ok && id.Name == typ
-}
-
-// definesCtx matches a statement that defines ctx from the request:
-// `ctx := r.Context()`, or with OpenTelemetry
-// `ctx, span := s.cfg.Tracer.Start(r.Context(), ...)`.
-func definesCtx(st ast.Stmt) bool {
-	if isDefineCall(st, "ctx", "r", "Context") {
-		return true
-	}
-	as, ok := st.(*ast.AssignStmt)
-	if !ok || as.Tok != token.DEFINE || len(as.Lhs) != 2 || len(as.Rhs) != 1 {
-		return false
-	}
-	if id, ok := as.Lhs[0].(*ast.Ident); !ok || id.Name != "ctx" {
-		return false
-	}
-	call, ok := as.Rhs[0].(*ast.CallExpr)
-	if !ok || len(call.Args) == 0 {
-		return false
-	}
-	inner, ok := call.Args[0].(*ast.CallExpr)
-	if !ok || len(inner.Args) != 0 {
-		return false
-	}
-	sel, ok := inner.Fun.(*ast.SelectorExpr)
-	if !ok || sel.Sel.Name != "Context" {
-		return false
-	}
-	x, ok := sel.X.(*ast.Ident)
-	return ok && x.Name == "r"
 }
 
 // isDefineCall matches `lhs := recv.method()`.
@@ -462,8 +576,9 @@ func addRetryAfter(src []byte) (out []byte, ok bool) {
 }
 
 // hooksSource is the file svcgen adds to ogen's package: the operation
-// hook as mode says, the encoder pool and the Retry-After of 503s.
-func hooksSource(mode int, pool, retry bool) []byte {
+// hook as mode says, the encoder pool, the Retry-After of 503s and, with
+// OpenTelemetry on, the no-op checks of guardOtel.
+func hooksSource(mode int, pool, retry, otelOff bool) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "// Code generated by svcgen %s. DO NOT EDIT.\n\npackage api\n\nimport (\n", Version)
 	if mode != noHook {
@@ -478,7 +593,30 @@ func hooksSource(mode int, pool, retry bool) []byte {
 	if mode == middlewareHook {
 		b.WriteString("\n\t\"github.com/ogen-go/ogen/middleware\"\n")
 	}
+	if otelOff {
+		b.WriteString("\n\tmetricnoop \"go.opentelemetry.io/otel/metric/noop\"\n\ttracenoop \"go.opentelemetry.io/otel/trace/noop\"\n")
+	}
 	b.WriteString(")\n")
+	if otelOff {
+		b.WriteString(`
+// instrumented reports whether ogen's per-request OpenTelemetry work has
+// anywhere to go: not when both the tracer and the meter provider are
+// OpenTelemetry's no-op ones (WithTracerProvider(tracenoop.NewTracerProvider()),
+// WithMeterProvider(metricnoop.NewMeterProvider())). The handlers skip it
+// then; an incoming span context still reaches the handler's ctx.
+func (cfg *otelConfig) instrumented() bool {
+	_, noTrace := cfg.TracerProvider.(tracenoop.TracerProvider)
+	return !noTrace || cfg.metered()
+}
+
+// metered reports whether the meter provider is not OpenTelemetry's no-op:
+// an unsampled request then skips building its metric attributes.
+func (cfg *otelConfig) metered() bool {
+	_, noMeter := cfg.MeterProvider.(metricnoop.MeterProvider)
+	return !noMeter
+}
+`)
+	}
 	if mode != noHook {
 		b.WriteString(`
 // OperationHook is told of every request the router has matched to an

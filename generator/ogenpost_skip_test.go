@@ -26,10 +26,10 @@ func entityOgen(t *testing.T, otel bool) map[string][]byte {
 	return files
 }
 
-// TestPostProcessOgenOtel: with OpenTelemetry on, each handler defines ctx
-// from the tracer's span; the hook starts after it and keeps the
-// codeRecorder the metrics read.
-func TestPostProcessOgenOtel(t *testing.T) {
+// TestPostProcessOgenOtelRewrites: with OpenTelemetry on, each handler
+// starts the hook inside the tracer's span and keeps the codeRecorder
+// ogen's metrics read; the encoders are pooled and 503s get Retry-After.
+func TestPostProcessOgenOtelRewrites(t *testing.T) {
 	files := entityOgen(t, true)
 	if err := postProcessOgen(files); err != nil {
 		t.Fatal(err)
@@ -42,7 +42,7 @@ func TestPostProcessOgenOtel(t *testing.T) {
 	if n := strings.Count(handlers, "&codeRecorder{"); n != ops {
 		t.Errorf("%d of %d handlers keep the codeRecorder OpenTelemetry reads", n, ops)
 	}
-	if i, j := strings.Index(handlers, "ctx, span := s.cfg.Tracer.Start("), strings.Index(handlers, "h.StartOperation("); i < 0 || j < i {
+	if i, j := strings.Index(handlers, "ctx, span = s.cfg.Tracer.Start("), strings.Index(handlers, "h.StartOperation("); i < 0 || j < i {
 		t.Error("the hook does not start after the span")
 	}
 	enc := string(files["oas_response_encoders_gen.go"])

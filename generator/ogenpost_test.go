@@ -80,3 +80,37 @@ func TestPostProcessOgen(t *testing.T) {
 		}
 	}
 }
+
+// TestPostProcessOgenOtel: with ogen's OpenTelemetry on, every handler
+// starts the operation hook inside its span and runs ogen's per-request
+// instrumentation only when s.cfg.instrumented() (a provider that is not
+// a no-op); the hooks file defines instrumented.
+func TestPostProcessOgenOtel(t *testing.T) {
+	spec, err := os.ReadFile("../templates/starters/entity/api/openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := runOgen("openapi.yaml", spec, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	handlers := string(out.files["oas_handlers_gen.go"])
+	ops := strings.Count(handlers, "func (s *Server) handle")
+	if ops == 0 {
+		t.Fatal("no handlers in ogen's output")
+	}
+	for _, want := range []string{"if s.cfg.instrumented() {", "ctx = h.StartOperation(ctx, w, ", "ctx, span = s.cfg.Tracer.Start(ctx,", "span := trace.SpanFromContext(ctx)", "return // svcgen: OpenTelemetry off", "return // svcgen: nothing records it"} {
+		if n := strings.Count(handlers, want); n != ops {
+			t.Errorf("%d of %d handlers have %q", n, ops, want)
+		}
+	}
+	// The hook starts after the guarded block: inside the span when on.
+	get := handlers[strings.Index(handlers, "func (s *Server) handleGetItemRequest"):]
+	if g, h := strings.Index(get, "if s.cfg.instrumented() {"), strings.Index(get, "h.StartOperation("); g < 0 || h < g {
+		t.Error("getItem's operation hook does not start after the OpenTelemetry block")
+	}
+	hooks := string(out.files[ogenHooksFile])
+	if !strings.Contains(hooks, "func (cfg *otelConfig) instrumented() bool") {
+		t.Errorf("%s has no instrumented method:\n%s", ogenHooksFile, hooks)
+	}
+}

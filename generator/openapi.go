@@ -31,7 +31,7 @@ import (
 const apiDir = "internal/api"
 
 // ogenFeatures are the ogen features a service is generated with. The
-// OpenTelemetry feature comes in only with svcgen's otel feature.
+// OpenTelemetry feature comes in only with svcgen's tracing feature.
 func ogenFeatures(otel bool) *gen.FeatureOptions {
 	enable := gen.FeatureSet{gen.PathsServer.Name: {}, gen.OgenUnimplemented.Name: {}}
 	disable := gen.FeatureSet{gen.PathsClient.Name: {}, gen.WebhooksClient.Name: {}, gen.WebhooksServer.Name: {}}

@@ -244,7 +244,7 @@ func TestClients(t *testing.T) {
 	if median(after) >= median(before) {
 		t.Errorf("open breaker: median %v, not faster than the failing calls (%v)", median(after), median(before))
 	}
-	metrics := scrape(t, ctx, client, shop.Admin+"/metrics")
+	metrics := scrapeText(t, ctx, client, shop.Admin+"/metrics")
 	for _, want := range []string{
 		`shop_client_requests_total{code="200",dependency="stock",operation="getItem"}`,
 		`shop_client_requests_total{code="open",dependency="stock",operation="getItem"}`,
@@ -257,7 +257,7 @@ func TestClients(t *testing.T) {
 			t.Errorf("shop's /metrics lacks %s", want)
 		}
 	}
-	t.Log("shop /metrics:\n" + grepLines(metrics, "shop_client_requests_total", "shop_client_retries_total", "shop_client_breaker_state"))
+	t.Log("shop /metrics:\n" + linesWith(metrics, "shop_client_requests_total", "shop_client_retries_total", "shop_client_breaker_state"))
 
 	// 4. stock back (on a new port, the proxy follows): the breaker
 	// half-opens after 2s and one probe closes it.
@@ -266,9 +266,9 @@ func TestClients(t *testing.T) {
 	back := time.Now()
 	waitClientOK(t, ctx, client, itemURL)
 	t.Logf("stock back: shop answered 200 again after %v (breaker open for 2s)", time.Since(back).Round(time.Millisecond))
-	metrics = scrape(t, ctx, client, shop.Admin+"/metrics")
+	metrics = scrapeText(t, ctx, client, shop.Admin+"/metrics")
 	if !strings.Contains(metrics, `shop_client_breaker_state{dependency="stock"} 0`) {
-		t.Errorf("breaker not closed after recovery:\n%s", grepLines(metrics, "shop_client_breaker_state"))
+		t.Errorf("breaker not closed after recovery:\n%s", linesWith(metrics, "shop_client_breaker_state"))
 	}
 }
 
@@ -358,7 +358,8 @@ func waitClientOK(t *testing.T, ctx context.Context, client *http.Client, url st
 	}
 }
 
-func scrape(t *testing.T, ctx context.Context, client *http.Client, url string) string {
+// scrapeText returns a /metrics page as text.
+func scrapeText(t *testing.T, ctx context.Context, client *http.Client, url string) string {
 	t.Helper()
 	resp, body := clientCall(t, ctx, client, http.MethodGet, url, "")
 	if resp.StatusCode != http.StatusOK {
@@ -367,7 +368,8 @@ func scrape(t *testing.T, ctx context.Context, client *http.Client, url string) 
 	return body
 }
 
-func grepLines(s string, prefixes ...string) string {
+// linesWith returns the lines of s that start with one of prefixes.
+func linesWith(s string, prefixes ...string) string {
 	var out []string
 	sc := bufio.NewScanner(strings.NewReader(s))
 	for sc.Scan() {

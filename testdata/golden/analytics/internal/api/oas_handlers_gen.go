@@ -5,11 +5,18 @@ package api
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/go-faster/errors"
 	ht "github.com/ogen-go/ogen/http"
 	"github.com/ogen-go/ogen/middleware"
 	"github.com/ogen-go/ogen/ogenerrors"
+	"github.com/ogen-go/ogen/otelogen"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	semconv "go.opentelemetry.io/otel/semconv/v1.39.0"
+	"go.opentelemetry.io/otel/trace"
 )
 
 type codeRecorder struct {
@@ -26,8 +33,6 @@ func (c *codeRecorder) Unwrap() http.ResponseWriter {
 	return c.ResponseWriter
 }
 
-func recordError(string, error) {}
-
 // handleGetLeaderboardRequest handles getLeaderboard operation.
 //
 // Players ranked by the sum of the numeric `score` field of their events' payloads, highest first.
@@ -36,7 +41,62 @@ func recordError(string, error) {}
 //
 // GET /leaderboard
 func (s *Server) handleGetLeaderboardRequest(args [0]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
+	// svcgen: ogen's per-request OpenTelemetry work runs only when a
+	// provider is not OpenTelemetry's no-op (WithTracerProvider,
+	// WithMeterProvider); with both no-op the request pays none of it.
 	ctx := r.Context()
+	span := trace.SpanFromContext(ctx)
+	var (
+		statusWriter *codeRecorder
+		labeler      *Labeler
+	)
+	if s.cfg.instrumented() {
+		statusWriter = &codeRecorder{ResponseWriter: w}
+		w = statusWriter
+		otelAttrs := []attribute.KeyValue{
+			otelogen.OperationID("getLeaderboard"),
+			semconv.HTTPRequestMethodKey.String("GET"),
+			semconv.HTTPRouteKey.String("/leaderboard"),
+		}
+		// Add attributes from config.
+		otelAttrs = append(otelAttrs, s.cfg.Attributes...)
+
+		// Start a span for this request.
+		ctx, span = s.cfg.Tracer.Start(ctx, GetLeaderboardOperation,
+			trace.WithAttributes(otelAttrs...),
+			serverSpanKind,
+		)
+		defer span.End()
+
+		// Add Labeler to context.
+		labeler = &Labeler{attrs: otelAttrs}
+		ctx = contextWithLabeler(ctx, labeler)
+
+		// Run stopwatch.
+		startTime := time.Now()
+		defer func() {
+			if !span.IsRecording() && !s.cfg.metered() {
+				return // svcgen: nothing records it
+			}
+			elapsedDuration := time.Since(startTime)
+
+			attrSet := labeler.AttributeSet()
+			attrs := attrSet.ToSlice()
+			code := statusWriter.status
+			if code != 0 {
+				codeAttr := semconv.HTTPResponseStatusCode(code)
+				attrs = append(attrs, codeAttr)
+				span.SetAttributes(attrs...)
+			}
+			attrOpt := metric.WithAttributes(attrs...)
+
+			// Increment request counter.
+			s.requests.Add(ctx, 1, attrOpt)
+
+			// Use floating point division here for higher precision (instead of Millisecond method).
+			s.duration.Record(ctx, float64(elapsedDuration)/float64(time.Millisecond), attrOpt)
+		}()
+	}
 	// svcgen: the server's OperationHook (WithOperationHook) starts the
 	// operation: its deadline and its metrics label.
 	if h := s.cfg.Operations; h != nil {
@@ -45,6 +105,29 @@ func (s *Server) handleGetLeaderboardRequest(args [0]string, argsEscaped bool, w
 	}
 
 	var (
+		recordError = func(stage string, err error) {
+			if labeler == nil || !span.IsRecording() && !s.cfg.metered() {
+				return // svcgen: OpenTelemetry off (s.cfg.instrumented), or nothing records it
+			}
+			span.RecordError(err)
+
+			// https://opentelemetry.io/docs/specs/semconv/http/http-spans/#status
+			// Span Status MUST be left unset if HTTP status code was in the 1xx, 2xx or 3xx ranges,
+			// unless there was another error (e.g., network error receiving the response body; or 3xx codes with
+			// max redirects exceeded), in which case status MUST be set to Error.
+			code := statusWriter.status
+			if code < 100 || code >= 500 {
+				span.SetStatus(codes.Error, stage)
+			}
+
+			attrSet := labeler.AttributeSet()
+			attrs := attrSet.ToSlice()
+			if code != 0 {
+				attrs = append(attrs, semconv.HTTPResponseStatusCode(code))
+			}
+
+			s.errors.Add(ctx, 1, metric.WithAttributes(attrs...))
+		}
 		err          error
 		opErrContext = ogenerrors.OperationContext{
 			Name: GetLeaderboardOperation,
@@ -105,7 +188,7 @@ func (s *Server) handleGetLeaderboardRequest(args [0]string, argsEscaped bool, w
 	}
 	if err != nil {
 		if errRes, ok := errors.Into[*ErrorStatusCode](err); ok {
-			if err := encodeErrorResponse(errRes, w); err != nil {
+			if err := encodeErrorResponse(errRes, w, span); err != nil {
 				defer recordError("Internal", err)
 			}
 			return
@@ -114,13 +197,13 @@ func (s *Server) handleGetLeaderboardRequest(args [0]string, argsEscaped bool, w
 			s.cfg.ErrorHandler(ctx, w, r, err)
 			return
 		}
-		if err := encodeErrorResponse(s.h.NewError(ctx, err), w); err != nil {
+		if err := encodeErrorResponse(s.h.NewError(ctx, err), w, span); err != nil {
 			defer recordError("Internal", err)
 		}
 		return
 	}
 
-	if err := encodeGetLeaderboardResponse(response, w); err != nil {
+	if err := encodeGetLeaderboardResponse(response, w, span); err != nil {
 		defer recordError("EncodeResponse", err)
 		if !errors.Is(err, ht.ErrInternalServerErrorResponse) {
 			s.cfg.ErrorHandler(ctx, w, r, err)
@@ -136,7 +219,62 @@ func (s *Server) handleGetLeaderboardRequest(args [0]string, argsEscaped bool, w
 //
 // POST /events
 func (s *Server) handleIngestEventsRequest(args [0]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
+	// svcgen: ogen's per-request OpenTelemetry work runs only when a
+	// provider is not OpenTelemetry's no-op (WithTracerProvider,
+	// WithMeterProvider); with both no-op the request pays none of it.
 	ctx := r.Context()
+	span := trace.SpanFromContext(ctx)
+	var (
+		statusWriter *codeRecorder
+		labeler      *Labeler
+	)
+	if s.cfg.instrumented() {
+		statusWriter = &codeRecorder{ResponseWriter: w}
+		w = statusWriter
+		otelAttrs := []attribute.KeyValue{
+			otelogen.OperationID("ingestEvents"),
+			semconv.HTTPRequestMethodKey.String("POST"),
+			semconv.HTTPRouteKey.String("/events"),
+		}
+		// Add attributes from config.
+		otelAttrs = append(otelAttrs, s.cfg.Attributes...)
+
+		// Start a span for this request.
+		ctx, span = s.cfg.Tracer.Start(ctx, IngestEventsOperation,
+			trace.WithAttributes(otelAttrs...),
+			serverSpanKind,
+		)
+		defer span.End()
+
+		// Add Labeler to context.
+		labeler = &Labeler{attrs: otelAttrs}
+		ctx = contextWithLabeler(ctx, labeler)
+
+		// Run stopwatch.
+		startTime := time.Now()
+		defer func() {
+			if !span.IsRecording() && !s.cfg.metered() {
+				return // svcgen: nothing records it
+			}
+			elapsedDuration := time.Since(startTime)
+
+			attrSet := labeler.AttributeSet()
+			attrs := attrSet.ToSlice()
+			code := statusWriter.status
+			if code != 0 {
+				codeAttr := semconv.HTTPResponseStatusCode(code)
+				attrs = append(attrs, codeAttr)
+				span.SetAttributes(attrs...)
+			}
+			attrOpt := metric.WithAttributes(attrs...)
+
+			// Increment request counter.
+			s.requests.Add(ctx, 1, attrOpt)
+
+			// Use floating point division here for higher precision (instead of Millisecond method).
+			s.duration.Record(ctx, float64(elapsedDuration)/float64(time.Millisecond), attrOpt)
+		}()
+	}
 	// svcgen: the server's OperationHook (WithOperationHook) starts the
 	// operation: its deadline and its metrics label.
 	if h := s.cfg.Operations; h != nil {
@@ -145,6 +283,29 @@ func (s *Server) handleIngestEventsRequest(args [0]string, argsEscaped bool, w h
 	}
 
 	var (
+		recordError = func(stage string, err error) {
+			if labeler == nil || !span.IsRecording() && !s.cfg.metered() {
+				return // svcgen: OpenTelemetry off (s.cfg.instrumented), or nothing records it
+			}
+			span.RecordError(err)
+
+			// https://opentelemetry.io/docs/specs/semconv/http/http-spans/#status
+			// Span Status MUST be left unset if HTTP status code was in the 1xx, 2xx or 3xx ranges,
+			// unless there was another error (e.g., network error receiving the response body; or 3xx codes with
+			// max redirects exceeded), in which case status MUST be set to Error.
+			code := statusWriter.status
+			if code < 100 || code >= 500 {
+				span.SetStatus(codes.Error, stage)
+			}
+
+			attrSet := labeler.AttributeSet()
+			attrs := attrSet.ToSlice()
+			if code != 0 {
+				attrs = append(attrs, semconv.HTTPResponseStatusCode(code))
+			}
+
+			s.errors.Add(ctx, 1, metric.WithAttributes(attrs...))
+		}
 		err          error
 		opErrContext = ogenerrors.OperationContext{
 			Name: IngestEventsOperation,
@@ -205,7 +366,7 @@ func (s *Server) handleIngestEventsRequest(args [0]string, argsEscaped bool, w h
 	}
 	if err != nil {
 		if errRes, ok := errors.Into[*ErrorStatusCode](err); ok {
-			if err := encodeErrorResponse(errRes, w); err != nil {
+			if err := encodeErrorResponse(errRes, w, span); err != nil {
 				defer recordError("Internal", err)
 			}
 			return
@@ -214,13 +375,13 @@ func (s *Server) handleIngestEventsRequest(args [0]string, argsEscaped bool, w h
 			s.cfg.ErrorHandler(ctx, w, r, err)
 			return
 		}
-		if err := encodeErrorResponse(s.h.NewError(ctx, err), w); err != nil {
+		if err := encodeErrorResponse(s.h.NewError(ctx, err), w, span); err != nil {
 			defer recordError("Internal", err)
 		}
 		return
 	}
 
-	if err := encodeIngestEventsResponse(response, w); err != nil {
+	if err := encodeIngestEventsResponse(response, w, span); err != nil {
 		defer recordError("EncodeResponse", err)
 		if !errors.Is(err, ht.ErrInternalServerErrorResponse) {
 			s.cfg.ErrorHandler(ctx, w, r, err)
@@ -235,7 +396,62 @@ func (s *Server) handleIngestEventsRequest(args [0]string, argsEscaped bool, w h
 //
 // GET /events
 func (s *Server) handleQueryEventsRequest(args [0]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
+	// svcgen: ogen's per-request OpenTelemetry work runs only when a
+	// provider is not OpenTelemetry's no-op (WithTracerProvider,
+	// WithMeterProvider); with both no-op the request pays none of it.
 	ctx := r.Context()
+	span := trace.SpanFromContext(ctx)
+	var (
+		statusWriter *codeRecorder
+		labeler      *Labeler
+	)
+	if s.cfg.instrumented() {
+		statusWriter = &codeRecorder{ResponseWriter: w}
+		w = statusWriter
+		otelAttrs := []attribute.KeyValue{
+			otelogen.OperationID("queryEvents"),
+			semconv.HTTPRequestMethodKey.String("GET"),
+			semconv.HTTPRouteKey.String("/events"),
+		}
+		// Add attributes from config.
+		otelAttrs = append(otelAttrs, s.cfg.Attributes...)
+
+		// Start a span for this request.
+		ctx, span = s.cfg.Tracer.Start(ctx, QueryEventsOperation,
+			trace.WithAttributes(otelAttrs...),
+			serverSpanKind,
+		)
+		defer span.End()
+
+		// Add Labeler to context.
+		labeler = &Labeler{attrs: otelAttrs}
+		ctx = contextWithLabeler(ctx, labeler)
+
+		// Run stopwatch.
+		startTime := time.Now()
+		defer func() {
+			if !span.IsRecording() && !s.cfg.metered() {
+				return // svcgen: nothing records it
+			}
+			elapsedDuration := time.Since(startTime)
+
+			attrSet := labeler.AttributeSet()
+			attrs := attrSet.ToSlice()
+			code := statusWriter.status
+			if code != 0 {
+				codeAttr := semconv.HTTPResponseStatusCode(code)
+				attrs = append(attrs, codeAttr)
+				span.SetAttributes(attrs...)
+			}
+			attrOpt := metric.WithAttributes(attrs...)
+
+			// Increment request counter.
+			s.requests.Add(ctx, 1, attrOpt)
+
+			// Use floating point division here for higher precision (instead of Millisecond method).
+			s.duration.Record(ctx, float64(elapsedDuration)/float64(time.Millisecond), attrOpt)
+		}()
+	}
 	// svcgen: the server's OperationHook (WithOperationHook) starts the
 	// operation: its deadline and its metrics label.
 	if h := s.cfg.Operations; h != nil {
@@ -244,6 +460,29 @@ func (s *Server) handleQueryEventsRequest(args [0]string, argsEscaped bool, w ht
 	}
 
 	var (
+		recordError = func(stage string, err error) {
+			if labeler == nil || !span.IsRecording() && !s.cfg.metered() {
+				return // svcgen: OpenTelemetry off (s.cfg.instrumented), or nothing records it
+			}
+			span.RecordError(err)
+
+			// https://opentelemetry.io/docs/specs/semconv/http/http-spans/#status
+			// Span Status MUST be left unset if HTTP status code was in the 1xx, 2xx or 3xx ranges,
+			// unless there was another error (e.g., network error receiving the response body; or 3xx codes with
+			// max redirects exceeded), in which case status MUST be set to Error.
+			code := statusWriter.status
+			if code < 100 || code >= 500 {
+				span.SetStatus(codes.Error, stage)
+			}
+
+			attrSet := labeler.AttributeSet()
+			attrs := attrSet.ToSlice()
+			if code != 0 {
+				attrs = append(attrs, semconv.HTTPResponseStatusCode(code))
+			}
+
+			s.errors.Add(ctx, 1, metric.WithAttributes(attrs...))
+		}
 		err          error
 		opErrContext = ogenerrors.OperationContext{
 			Name: QueryEventsOperation,
@@ -316,7 +555,7 @@ func (s *Server) handleQueryEventsRequest(args [0]string, argsEscaped bool, w ht
 	}
 	if err != nil {
 		if errRes, ok := errors.Into[*ErrorStatusCode](err); ok {
-			if err := encodeErrorResponse(errRes, w); err != nil {
+			if err := encodeErrorResponse(errRes, w, span); err != nil {
 				defer recordError("Internal", err)
 			}
 			return
@@ -325,13 +564,13 @@ func (s *Server) handleQueryEventsRequest(args [0]string, argsEscaped bool, w ht
 			s.cfg.ErrorHandler(ctx, w, r, err)
 			return
 		}
-		if err := encodeErrorResponse(s.h.NewError(ctx, err), w); err != nil {
+		if err := encodeErrorResponse(s.h.NewError(ctx, err), w, span); err != nil {
 			defer recordError("Internal", err)
 		}
 		return
 	}
 
-	if err := encodeQueryEventsResponse(response, w); err != nil {
+	if err := encodeQueryEventsResponse(response, w, span); err != nil {
 		defer recordError("EncodeResponse", err)
 		if !errors.Is(err, ht.ErrInternalServerErrorResponse) {
 			s.cfg.ErrorHandler(ctx, w, r, err)

@@ -8,9 +8,11 @@ import (
 	"github.com/go-faster/errors"
 
 	ht "github.com/ogen-go/ogen/http"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 )
 
-func encodeGetLeaderboardResponse(response *Leaderboard, w http.ResponseWriter) error {
+func encodeGetLeaderboardResponse(response *Leaderboard, w http.ResponseWriter, span trace.Span) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(200)
 
@@ -24,7 +26,7 @@ func encodeGetLeaderboardResponse(response *Leaderboard, w http.ResponseWriter) 
 	return nil
 }
 
-func encodeIngestEventsResponse(response *IngestResult, w http.ResponseWriter) error {
+func encodeIngestEventsResponse(response *IngestResult, w http.ResponseWriter, span trace.Span) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(200)
 
@@ -38,7 +40,7 @@ func encodeIngestEventsResponse(response *IngestResult, w http.ResponseWriter) e
 	return nil
 }
 
-func encodeQueryEventsResponse(response *EventList, w http.ResponseWriter) error {
+func encodeQueryEventsResponse(response *EventList, w http.ResponseWriter, span trace.Span) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(200)
 
@@ -52,7 +54,7 @@ func encodeQueryEventsResponse(response *EventList, w http.ResponseWriter) error
 	return nil
 }
 
-func encodeErrorResponse(response *ErrorStatusCode, w http.ResponseWriter) error {
+func encodeErrorResponse(response *ErrorStatusCode, w http.ResponseWriter, span trace.Span) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	code := response.StatusCode
 	if code == 0 {
@@ -61,6 +63,9 @@ func encodeErrorResponse(response *ErrorStatusCode, w http.ResponseWriter) error
 	}
 	setRetryAfter(w, code) // svcgen
 	w.WriteHeader(code)
+	if code >= http.StatusInternalServerError {
+		span.SetStatus(codes.Error, http.StatusText(code))
+	}
 
 	e := getEncoder()
 	defer putEncoder(e)

@@ -31,6 +31,7 @@ import (
 	"example.com/golden-hot-path/internal/platform/metrics"
 	"example.com/golden-hot-path/internal/platform/profiling"
 	"example.com/golden-hot-path/internal/platform/server"
+	"example.com/golden-hot-path/internal/platform/tracing"
 	"example.com/golden-hot-path/internal/store"
 	"example.com/golden-hot-path/migrations"
 )
@@ -57,11 +58,28 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	// JSON lines; a line logged with a request's context carries its
+	// trace_id and span_id (internal/platform/tracing).
+	log := slog.New(tracing.LogHandler(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel})))
 	slog.SetDefault(log)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+
+	// Tracing: W3C trace context always; spans are exported over OTLP/HTTP
+	// only when OTEL_EXPORTER_OTLP_ENDPOINT is set (svcgen explain tracing).
+	// Before the pool and Redis, which add their tracers only then.
+	stopTracing, err := tracing.Start(ctx, name, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := stopTracing(sctx); err != nil {
+			log.Warn("stop tracing", "error", err)
+		}
+	}()
 
 	if *migrate != "" {
 		return runMigrations(ctx, cfg.DB.URL, *migrate)

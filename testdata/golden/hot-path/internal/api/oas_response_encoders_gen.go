@@ -8,9 +8,11 @@ import (
 	"github.com/go-faster/errors"
 
 	ht "github.com/ogen-go/ogen/http"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 )
 
-func encodeBatchGetItemsResponse(response *ItemList, w http.ResponseWriter) error {
+func encodeBatchGetItemsResponse(response *ItemList, w http.ResponseWriter, span trace.Span) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(200)
 
@@ -24,7 +26,7 @@ func encodeBatchGetItemsResponse(response *ItemList, w http.ResponseWriter) erro
 	return nil
 }
 
-func encodeCreateItemResponse(response *Item, w http.ResponseWriter) error {
+func encodeCreateItemResponse(response *Item, w http.ResponseWriter, span trace.Span) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(201)
 
@@ -38,7 +40,7 @@ func encodeCreateItemResponse(response *Item, w http.ResponseWriter) error {
 	return nil
 }
 
-func encodeGetItemResponse(response *Item, w http.ResponseWriter) error {
+func encodeGetItemResponse(response *Item, w http.ResponseWriter, span trace.Span) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(200)
 
@@ -52,7 +54,7 @@ func encodeGetItemResponse(response *Item, w http.ResponseWriter) error {
 	return nil
 }
 
-func encodeUpdateItemResponse(response *Item, w http.ResponseWriter) error {
+func encodeUpdateItemResponse(response *Item, w http.ResponseWriter, span trace.Span) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(200)
 
@@ -66,7 +68,7 @@ func encodeUpdateItemResponse(response *Item, w http.ResponseWriter) error {
 	return nil
 }
 
-func encodeErrorResponse(response *ErrorStatusCode, w http.ResponseWriter) error {
+func encodeErrorResponse(response *ErrorStatusCode, w http.ResponseWriter, span trace.Span) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	code := response.StatusCode
 	if code == 0 {
@@ -75,6 +77,9 @@ func encodeErrorResponse(response *ErrorStatusCode, w http.ResponseWriter) error
 	}
 	setRetryAfter(w, code) // svcgen
 	w.WriteHeader(code)
+	if code >= http.StatusInternalServerError {
+		span.SetStatus(codes.Error, http.StatusText(code))
+	}
 
 	e := getEncoder()
 	defer putEncoder(e)

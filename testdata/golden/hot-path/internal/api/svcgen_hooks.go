@@ -8,7 +8,27 @@ import (
 	"sync"
 
 	"github.com/go-faster/jx"
+
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 )
+
+// instrumented reports whether ogen's per-request OpenTelemetry work has
+// anywhere to go: not when both the tracer and the meter provider are
+// OpenTelemetry's no-op ones (WithTracerProvider(tracenoop.NewTracerProvider()),
+// WithMeterProvider(metricnoop.NewMeterProvider())). The handlers skip it
+// then; an incoming span context still reaches the handler's ctx.
+func (cfg *otelConfig) instrumented() bool {
+	_, noTrace := cfg.TracerProvider.(tracenoop.TracerProvider)
+	return !noTrace || cfg.metered()
+}
+
+// metered reports whether the meter provider is not OpenTelemetry's no-op:
+// an unsampled request then skips building its metric attributes.
+func (cfg *otelConfig) metered() bool {
+	_, noMeter := cfg.MeterProvider.(metricnoop.MeterProvider)
+	return !noMeter
+}
 
 // OperationHook is told of every request the router has matched to an
 // operation. StartOperation runs before the operation's parameters are

@@ -16,6 +16,7 @@ import (
 
 	"example.com/golden-hot-path/internal/config"
 	"example.com/golden-hot-path/internal/handler"
+	"example.com/golden-hot-path/internal/platform/tracing"
 	"example.com/golden-hot-path/internal/store"
 )
 
@@ -87,6 +88,13 @@ func TestStackNamesOperations(t *testing.T) {
 // metrics, ogen's router and codec, the deadline middleware, the
 // handler and the memory store.
 func BenchmarkStackGetItem(b *testing.B) {
+	// Tracing as main sets it up: an SDK provider only when
+	// OTEL_EXPORTER_OTLP_ENDPOINT is set (sampler from OTEL_TRACES_SAMPLER).
+	stopTracing, err := tracing.Start(context.Background(), "bench", slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = stopTracing(context.Background()) })
 	h, st := stack(b, nil)
 	it, err := st.CreateItem(context.Background(), store.ItemInput{Name: "item-1", Quantity: 5, Price: 1999})
 	if err != nil {

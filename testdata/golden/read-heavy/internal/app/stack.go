@@ -16,6 +16,7 @@ import (
 	"example.com/golden-read-heavy/internal/platform/metrics"
 	"example.com/golden-read-heavy/internal/platform/server"
 	"example.com/golden-read-heavy/internal/platform/timeout"
+	"example.com/golden-read-heavy/internal/platform/tracing"
 )
 
 // MetricsNamespace prefixes every metric name of the service.
@@ -38,6 +39,10 @@ func NewMux(cfg config.Config, reg *prometheus.Registry, h *handler.Handler, rea
 		api.WithErrorHandler(handler.ErrorHandler(h)),
 		api.WithNotFound(apierr.NotFound(handler.WriteError)),
 		api.WithMethodNotAllowed(apierr.MethodNotAllowed(handler.WriteError)),
+		// A span per operation from the SDK's provider once tracing is on,
+		// a no-op one otherwise; ogen's own metrics off (red counts).
+		api.WithTracerProvider(tracing.TracerProvider()),
+		api.WithMeterProvider(tracing.MeterProvider()),
 		api.WithOperationHook(&operations{
 			red:       red,
 			deadlines: timeout.NewDeadlines(cfg.Timeout),
@@ -51,6 +56,8 @@ func NewMux(cfg config.Config, reg *prometheus.Registry, h *handler.Handler, rea
 	// any handler, a body that never arrives 408, and a 503 says when to
 	// retry (internal/platform/server: limit.go, guard.go).
 	guarded := server.Limit(server.Guard(apiServer, handler.WriteError), cfg.Server.MaxInFlight, handler.WriteError)
+	// An incoming traceparent continues its trace (spans, logs, outgoing calls).
+	guarded = tracing.Extract(guarded)
 	// The operation hook names each request's operation for red once
 	// ogen's router has matched it: no second lookup (FindPath) first.
 	return server.NewMux(red.Middleware(guarded, nil), ready, apiPatterns...), nil

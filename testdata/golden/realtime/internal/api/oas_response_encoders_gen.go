@@ -8,9 +8,11 @@ import (
 	"github.com/go-faster/errors"
 
 	ht "github.com/ogen-go/ogen/http"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 )
 
-func encodeCreateRoomResponse(response CreateRoomRes, w http.ResponseWriter) error {
+func encodeCreateRoomResponse(response CreateRoomRes, w http.ResponseWriter, span trace.Span) error {
 	switch response := response.(type) {
 	case *Room:
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
@@ -43,13 +45,13 @@ func encodeCreateRoomResponse(response CreateRoomRes, w http.ResponseWriter) err
 	}
 }
 
-func encodeDeleteRoomResponse(response *DeleteRoomNoContent, w http.ResponseWriter) error {
+func encodeDeleteRoomResponse(response *DeleteRoomNoContent, w http.ResponseWriter, span trace.Span) error {
 	w.WriteHeader(204)
 
 	return nil
 }
 
-func encodeGetRoomResponse(response *Room, w http.ResponseWriter) error {
+func encodeGetRoomResponse(response *Room, w http.ResponseWriter, span trace.Span) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(200)
 
@@ -63,7 +65,7 @@ func encodeGetRoomResponse(response *Room, w http.ResponseWriter) error {
 	return nil
 }
 
-func encodeListRoomsResponse(response *RoomList, w http.ResponseWriter) error {
+func encodeListRoomsResponse(response *RoomList, w http.ResponseWriter, span trace.Span) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(200)
 
@@ -77,7 +79,7 @@ func encodeListRoomsResponse(response *RoomList, w http.ResponseWriter) error {
 	return nil
 }
 
-func encodePublishRoomMessageResponse(response *PublishResult, w http.ResponseWriter) error {
+func encodePublishRoomMessageResponse(response *PublishResult, w http.ResponseWriter, span trace.Span) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(202)
 
@@ -91,7 +93,7 @@ func encodePublishRoomMessageResponse(response *PublishResult, w http.ResponseWr
 	return nil
 }
 
-func encodeErrorResponse(response *ErrorStatusCode, w http.ResponseWriter) error {
+func encodeErrorResponse(response *ErrorStatusCode, w http.ResponseWriter, span trace.Span) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	code := response.StatusCode
 	if code == 0 {
@@ -100,6 +102,9 @@ func encodeErrorResponse(response *ErrorStatusCode, w http.ResponseWriter) error
 	}
 	setRetryAfter(w, code) // svcgen
 	w.WriteHeader(code)
+	if code >= http.StatusInternalServerError {
+		span.SetStatus(codes.Error, http.StatusText(code))
+	}
 
 	e := getEncoder()
 	defer putEncoder(e)

@@ -19,6 +19,7 @@ import (
 	"example.com/golden-realtime/internal/platform/realtime"
 	"example.com/golden-realtime/internal/platform/server"
 	"example.com/golden-realtime/internal/platform/timeout"
+	"example.com/golden-realtime/internal/platform/tracing"
 )
 
 // MetricsNamespace prefixes every metric name of the service.
@@ -41,6 +42,10 @@ func NewMux(cfg config.Config, reg *prometheus.Registry, h *handler.Handler, rea
 		api.WithErrorHandler(handler.ErrorHandler(h)),
 		api.WithNotFound(apierr.NotFound(handler.WriteError)),
 		api.WithMethodNotAllowed(apierr.MethodNotAllowed(handler.WriteError)),
+		// A span per operation from the SDK's provider once tracing is on,
+		// a no-op one otherwise; ogen's own metrics off (red counts).
+		api.WithTracerProvider(tracing.TracerProvider()),
+		api.WithMeterProvider(tracing.MeterProvider()),
 		api.WithOperationHook(&operations{
 			red:       red,
 			deadlines: timeout.NewDeadlines(cfg.Timeout),
@@ -54,6 +59,8 @@ func NewMux(cfg config.Config, reg *prometheus.Registry, h *handler.Handler, rea
 	// any handler, a body that never arrives 408, and a 503 says when to
 	// retry (internal/platform/server: limit.go, guard.go).
 	guarded := server.Limit(server.Guard(apiServer, handler.WriteError), cfg.Server.MaxInFlight, handler.WriteError)
+	// An incoming traceparent continues its trace (spans, logs, outgoing calls).
+	guarded = tracing.Extract(guarded)
 	// API responses are compressed (zstd/gzip) above a size threshold;
 	// /metrics on the admin port is compressed by promhttp.
 	hc := cfg.Compress.HTTP

@@ -12,6 +12,13 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"example.com/golden-read-heavy/internal/platform/tracing"
 )
 
 // Defaults used for zero Config fields.
@@ -96,6 +103,7 @@ type Loader[K comparable, V any] struct {
 	notFound error
 	pending  *pending[K, V]
 	m        loaderMetrics
+	name     string // the batch span's batch.name
 	cfg      Config
 	running  sync.WaitGroup
 	mu       sync.Mutex
@@ -105,14 +113,17 @@ type Loader[K comparable, V any] struct {
 
 // pending is one batch: open while keys join it, then sent.
 type pending[K comparable, V any] struct {
-	ctx     context.Context
-	cancel  context.CancelFunc
-	timer   *time.Timer
-	index   map[K]struct{}
-	done    chan struct{} // closed when vals and err are set
-	vals    map[K]V
-	err     error
-	keys    []K
+	ctx    context.Context
+	cancel context.CancelFunc
+	timer  *time.Timer
+	index  map[K]struct{}
+	done   chan struct{} // closed when vals and err are set
+	vals   map[K]V
+	err    error
+	keys   []K
+	// links are the sampled callers' spans: the batch's span starts under
+	// the first and links the others.
+	links   []trace.Link
 	waiters int // callers still waiting; 0 cancels the batch
 	sent    bool
 }
@@ -133,6 +144,7 @@ func New[K comparable, V any](o Options[K, V]) (*Loader[K, V], error) {
 	return &Loader[K, V]{
 		fetch:    o.Fetch,
 		notFound: notFound,
+		name:     name,
 		cfg:      o.Config.withDefaults(),
 		m:        o.Metrics.forLoader(name),
 	}, nil
@@ -155,7 +167,7 @@ func (l *Loader[K, V]) Load(ctx context.Context, key K) (V, error) {
 		l.mu.Unlock()
 		return zero, ErrClosed
 	}
-	p := l.add(key)
+	p := l.add(ctx, key)
 	if !p.sent && p.timer == nil {
 		l.start(p) // idle loader: nothing to wait for
 	}
@@ -189,7 +201,7 @@ func (l *Loader[K, V]) LoadMany(ctx context.Context, keys []K) (map[K]V, error) 
 		return nil, ErrClosed
 	}
 	for _, k := range keys {
-		p := l.add(k)
+		p := l.add(ctx, k)
 		if n := len(batches); n > 0 && batches[n-1] == p {
 			p.waiters-- // one waiter per batch, not per key
 			continue
@@ -230,7 +242,7 @@ func (l *Loader[K, V]) LoadMany(ctx context.Context, keys []K) (map[K]V, error) 
 
 // add puts key in the open batch, opening one if needed, and counts the
 // caller as a waiter; l.mu is held.
-func (l *Loader[K, V]) add(key K) *pending[K, V] {
+func (l *Loader[K, V]) add(ctx context.Context, key K) *pending[K, V] {
 	p := l.pending
 	if p == nil {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -250,6 +262,7 @@ func (l *Loader[K, V]) add(key K) *pending[K, V] {
 		p.index[key] = struct{}{}
 		p.keys = append(p.keys, key)
 	}
+	join(ctx, p) // before start: the batch's goroutine reads p.links
 	if len(p.keys) >= l.cfg.MaxBatch {
 		l.start(p)
 	}
@@ -315,12 +328,30 @@ func (l *Loader[K, V]) call(p *pending[K, V]) {
 	}
 	ctx, cancel := context.WithTimeout(p.ctx, l.cfg.Timeout)
 	defer cancel()
+	var span trace.Span
+	if len(p.links) > 0 {
+		// One span a batch, under the first sampled caller's span, linked
+		// to every sampled caller's; its query spans are its children.
+		ctx = trace.ContextWithSpanContext(ctx, p.links[0].SpanContext)
+		ctx, span = otel.Tracer(tracing.InstrumentationName).Start(ctx, "batch.Load",
+			trace.WithSpanKind(trace.SpanKindInternal),
+			trace.WithLinks(p.links...),
+			trace.WithAttributes(
+				attribute.String("batch.name", l.name),
+				attribute.Int("batch.size", len(p.keys)),
+			))
+		defer span.End()
+	}
 
 	began := time.Now()
 	vals, err := l.fetch(ctx, p.keys)
 	l.m.observe(len(p.keys), time.Since(began), err)
 	if err != nil {
 		err = fmt.Errorf("batch of %d keys: %w", len(p.keys), err)
+		if span != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, "batch failed")
+		}
 	}
 	p.vals, p.err = vals, err
 	close(p.done)
@@ -372,4 +403,18 @@ func (l *Loader[K, V]) Close() error {
 	}
 	l.running.Wait()
 	return nil
+}
+
+// join links p to the caller's span when it is recording (sampled);
+// l.mu is held and p is not sent yet.
+func join[K comparable, V any](ctx context.Context, p *pending[K, V]) {
+	span := trace.SpanFromContext(ctx)
+	if !span.IsRecording() {
+		return
+	}
+	sc := span.SpanContext()
+	if n := len(p.links); n > 0 && p.links[n-1].SpanContext.Equal(sc) {
+		return // LoadMany: one link a caller, not a key
+	}
+	p.links = append(p.links, trace.Link{SpanContext: sc})
 }

@@ -50,6 +50,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"example.com/golden-read-heavy/internal/platform/timeout"
+	"example.com/golden-read-heavy/internal/platform/tracing"
 )
 
 // Config tunes a cache. The service's defaults come from the preset
@@ -309,9 +310,17 @@ func (c *Cache[K, V]) Get(ctx context.Context, k K) (V, error) {
 	if err := ctx.Err(); err != nil {
 		return zero, err
 	}
+	// A span under a sampled request, saying which tier answered
+	// (cache.tier: l1, l2 or db); nothing otherwise (tracing.StartSpan).
+	ctx, span := tracing.StartSpan(ctx, "cache.Get")
+	defer span.End()
+	if span.IsRecording() {
+		span.SetAttributes(attrCacheName.String(c.opts.Name))
+	}
 	old, cached := c.l1.GetIfPresent(k)
 	if cached && old.gen == c.gen.Load() {
 		c.m.l1.hits.Inc()
+		answeredBy(ctx, tierL1, old.found)
 		return c.result(old)
 	}
 	c.m.l1.misses.Inc()
@@ -332,6 +341,11 @@ func (c *Cache[K, V]) Get(ctx context.Context, k K) (V, error) {
 				return c.result(old)
 			}
 			return zero, r.Err
+		}
+		if r.Shared && span.IsRecording() {
+			// Another caller's fill answered (singleflight): its span has
+			// the tier and the Redis and database spans.
+			span.SetAttributes(attrCacheShared.Bool(true))
 		}
 		return c.result(r.Val.(entry[V]))
 	case <-ctx.Done():
@@ -391,6 +405,7 @@ func (c *Cache[K, V]) fill(ctx context.Context, k K, key string) (entry[V], erro
 		e, v, hit, answered := c.getL2(ctx, key)
 		if hit {
 			c.setL1(k, key, st, e)
+			answeredBy(ctx, tierL2, e.found)
 			return e, nil
 		}
 		// Without an answer there is no version to compare with: load, but
@@ -412,6 +427,7 @@ func (c *Cache[K, V]) fill(ctx context.Context, k K, key string) (entry[V], erro
 		c.m.db.errors.Inc()
 		return e, err
 	}
+	answeredBy(ctx, tierDB, e.found)
 	if c.setL1(k, key, st, e) && fillsL2 && c.l2() {
 		c.setL2(ctx, []fillReq[V]{{key: key, ver: ver, e: e}})
 	}
@@ -424,6 +440,11 @@ func (c *Cache[K, V]) fill(ctx context.Context, k K, key string) (entry[V], erro
 func (c *Cache[K, V]) GetMany(ctx context.Context, ks []K) (map[K]V, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	ctx, span := tracing.StartSpan(ctx, "cache.GetMany")
+	defer span.End()
+	if span.IsRecording() {
+		span.SetAttributes(attrCacheName.String(c.opts.Name), attrCacheKeys.Int(len(ks)))
 	}
 	out := make(map[K]V, len(ks))
 	var (

@@ -123,7 +123,9 @@ func NewRedis(rawURL string) (redis.UniversalClient, error) {
 		if opt.DialTimeout == 0 {
 			opt.DialTimeout = time.Second
 		}
-		return redis.NewClusterClient(opt), nil
+		c := redis.NewClusterClient(opt)
+		traceRedis(c)
+		return c, nil
 	}
 	opt, err := redis.ParseURL(rawURL)
 	if err != nil {
@@ -131,7 +133,9 @@ func NewRedis(rawURL string) (redis.UniversalClient, error) {
 	}
 	opt.ContextTimeoutEnabled = true
 	opt.DialTimeout = time.Second
-	return redis.NewClient(opt), nil
+	c := redis.NewClient(opt)
+	traceRedis(c)
+	return c, nil
 }
 
 // UseRedis spans the hub's rooms across every replica connected to the
