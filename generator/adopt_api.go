@@ -3,9 +3,7 @@ package generator
 import (
 	"context"
 	"fmt"
-	"os"
 	"path"
-	"path/filepath"
 	"strings"
 )
 
@@ -109,22 +107,8 @@ func renderAdoptAPI(ctx context.Context, c *Catalog, base *Data, specName string
 // wrote it, when every file of it is on disk unchanged (regen and check
 // of an unchanged spec reuse it instead of running ogen).
 func adoptedAPIFiles(dir string, m Manifest) *APIFiles {
-	if m.Adopted == nil || m.Adopted.APIKey == "" {
+	if m.Adopted == nil {
 		return nil
 	}
-	files := map[string][]byte{}
-	for _, f := range m.Files {
-		if path.Dir(f.Path) != adoptOgenDir {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(f.Path)))
-		if err != nil || hashOf(b) != f.SHA256 {
-			return nil
-		}
-		files[path.Base(f.Path)] = b
-	}
-	if len(files) == 0 {
-		return nil
-	}
-	return &APIFiles{Files: files, Key: m.Adopted.APIKey}
+	return ogenFilesOnDisk(dir, m, adoptOgenDir, m.Adopted.APIKey)
 }

@@ -220,12 +220,18 @@ func RegenRequest(c *Catalog, dir string, m Manifest) (Request, error) {
 // lastAPI returns internal/api as svcgen last wrote it, when every file of
 // it is on disk unchanged; Generate reuses it while the spec is unchanged.
 func lastAPI(dir string, m Manifest) *APIFiles {
-	if m.APIKey == "" {
+	return ogenFilesOnDisk(dir, m, apiDir, m.APIKey)
+}
+
+// ogenFilesOnDisk returns the ogen package svcgen last wrote to pkg (with
+// the key it was made under), when every file of it is on disk unchanged.
+func ogenFilesOnDisk(dir string, m Manifest, pkg, key string) *APIFiles {
+	if key == "" {
 		return nil
 	}
 	files := map[string][]byte{}
 	for _, f := range m.Files {
-		if path.Dir(f.Path) != apiDir {
+		if path.Dir(f.Path) != pkg {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(f.Path)))
@@ -237,7 +243,7 @@ func lastAPI(dir string, m Manifest) *APIFiles {
 	if len(files) == 0 {
 		return nil
 	}
-	return &APIFiles{Files: files, Key: m.APIKey}
+	return &APIFiles{Files: files, Key: key}
 }
 
 // PlanRegen compares a fresh render with the service on disk and decides,

@@ -112,14 +112,7 @@ func BenchmarkLoadHotPath(b *testing.B) {
 			cands, bases = append(cands, cand), append(bases, bl)
 		}
 	}
-	med := func(rs []loadbench.Report, f func(loadbench.Report) float64) float64 {
-		v := make([]float64, len(rs))
-		for i, r := range rs {
-			v[i] = f(r)
-		}
-		sort.Float64s(v)
-		return v[len(v)/2]
-	}
+	med := medianOf
 	cpu := func(r loadbench.Report) float64 { return float64(r.CPUPerReq) }
 	p50 := func(r loadbench.Report) float64 { return float64(r.P50) }
 	p99 := func(r loadbench.Report) float64 { return float64(r.P99) }
@@ -177,4 +170,14 @@ func stackAllocs(b *testing.B, dir string) (allocs, ns float64) {
 	ns, _ = strconv.ParseFloat(string(m[1]), 64)
 	allocs, _ = strconv.ParseFloat(string(m[2]), 64)
 	return allocs, ns
+}
+
+// medianOf is the median of f over the reports of the rounds.
+func medianOf(rs []loadbench.Report, f func(loadbench.Report) float64) float64 {
+	v := make([]float64, len(rs))
+	for i, r := range rs {
+		v[i] = f(r)
+	}
+	sort.Float64s(v)
+	return v[len(v)/2]
 }

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -114,14 +113,7 @@ func BenchmarkLoadHotPathTracing(b *testing.B) {
 		b.Fatal("the sampled variant exported no span to the collector")
 	}
 
-	med := func(rs []loadbench.Report, f func(loadbench.Report) float64) float64 {
-		v := make([]float64, len(rs))
-		for i, r := range rs {
-			v[i] = f(r)
-		}
-		sort.Float64s(v)
-		return v[len(v)/2]
-	}
+	med := medianOf
 	cpu := func(r loadbench.Report) float64 { return float64(r.CPUPerReq) }
 	p50 := func(r loadbench.Report) float64 { return float64(r.P50) }
 	p99 := func(r loadbench.Report) float64 { return float64(r.P99) }
