@@ -136,10 +136,24 @@ func TestGenerateClient(t *testing.T) {
 			t.Errorf("%s is %s, want generated", p, f.Class)
 		}
 	}
-	for p := range files {
-		if strings.HasPrefix(p, "internal/clients/ledger/") && strings.Contains(string(files[p].Content), "ogen/otel") {
-			t.Errorf("%s imports otel without the otel feature", p)
+	if !strings.Contains(string(files["internal/clients/ledger/oas_client_gen.go"].Content), "ogen/otel") {
+		t.Error("internal/clients/ledger/oas_client_gen.go: no OpenTelemetry with the tracing feature on")
+	}
+	if !strings.Contains(string(files["internal/clients/clients.go"].Content), "tracing.Transport(base)") {
+		t.Error("internal/clients/clients.go: attempts do not go through tracing.Transport with the tracing feature on")
+	}
+	untraced := clientRequest(t, depSpec)
+	untraced.Options.Features = []string{"-tracing"}
+	plain, err := Generate(context.Background(), untraced)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range plain.Files {
+		if strings.HasPrefix(f.Path, "internal/clients/") && (strings.Contains(string(f.Content), "ogen/otel") || strings.Contains(string(f.Content), "tracing.")) {
+			t.Errorf("%s uses OpenTelemetry without the tracing feature", f.Path)
 		}
+	}
+	for p := range files {
 		if strings.HasPrefix(p, "internal/clients/ledger/oas_server") || strings.HasPrefix(p, "internal/clients/ledger/oas_router") {
 			t.Errorf("%s: a client package got server code", p)
 		}
