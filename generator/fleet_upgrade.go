@@ -179,8 +179,11 @@ func git(ctx context.Context, dir string, args ...string) (string, error) {
 	return strings.TrimSpace(stdout.String()), nil
 }
 
-// ownPathspecs keep svcgen's working files out of an upgrade commit.
-var ownPathspecs = []string{":(exclude)" + stageDir, ":(exclude)" + BackupDir, ":(exclude)" + TidyPendingPath}
+// ownWorkPaths are svcgen's working files, kept out of an upgrade commit.
+// They are unstaged after `git add -A` rather than excluded from it: a
+// pathspec naming a path the service's .gitignore leaves out (as the
+// generated one does) makes git add fail.
+var ownWorkPaths = []string{stageDir, BackupDir, TidyPendingPath}
 
 // UpgradeService upgrades the service in dir, the checkout of its
 // repository: it creates or updates the branch opts.Branch from the base,
@@ -296,7 +299,10 @@ func UpgradeService(ctx context.Context, dir string, opts UpgradeOptions) Servic
 			}
 		}
 	}
-	if _, err := git(ctx, dir, append([]string{"add", "-A", "--", "."}, ownPathspecs...)...); err != nil {
+	if _, err := git(ctx, dir, "add", "-A", "--", "."); err != nil {
+		return fail(err)
+	}
+	if _, err := git(ctx, dir, append([]string{"reset", "-q", "--"}, ownWorkPaths...)...); err != nil {
 		return fail(err)
 	}
 	staged, err := git(ctx, dir, "diff", "--cached", "--name-only")

@@ -194,7 +194,7 @@ func TestFleetUpgrade(t *testing.T) {
 		args = append([]string{"fleet", "upgrade", "--no-tidy", "--test", "make -n test >/dev/null", "--json"}, args...)
 		stdout, stderr, code := runSvcgen(t, args...)
 		if code != 0 {
-			t.Fatalf("svcgen %s exited %d:\n%s", strings.Join(args, " "), code, stderr)
+			t.Fatalf("svcgen %s exited %d:\n%s\n%s", strings.Join(args, " "), code, stderr, stdout)
 		}
 		var rep generator.UpgradeReport
 		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {

@@ -492,6 +492,10 @@ func TestCachedRedisSlow(t *testing.T) {
 	cfg := testCacheConfig()
 	cfg.Budget = 20 * time.Millisecond
 	cfg.FailThreshold = 4
+	// Retries of failed invalidations are Redis calls too, and late ones
+	// while Redis is slow: fewer of them during the reads (a loaded
+	// machine stretches the reads), still enough probes to recover.
+	cfg.RetryInterval = 300 * time.Millisecond
 	px := startProxy(t, strings.TrimPrefix(direct.(*redis.Client).Options().Addr, "tcp://"))
 	a := newInstance(t, pg, testRedis(t, "redis://"+px.addr+"/0"), cfg)
 	waitSubscribed(t, a)                       // no catch-up of the log runs while Redis is slow
@@ -524,12 +528,14 @@ func TestCachedRedisSlow(t *testing.T) {
 		t.Fatalf("GetItem(missing) = %v", err)
 	}
 	px.delay.Store(int64(time.Second))
+	errsBefore := metric(t, a.reg, "test_cache_errors_total", "item", "l2")
 	for _, it := range items[1 : len(items)-1] {
 		read(it)
 	}
-	if a.Degraded() {
-		t.Fatalf("a streak of %d late answers turned the cache degraded; the threshold is %d",
-			len(items)-2, cfg.FailThreshold)
+	// The streak is every late call: the reads', and any background call
+	// (a retried invalidation) that fell between them.
+	if late := metric(t, a.reg, "test_cache_errors_total", "item", "l2") - errsBefore; a.Degraded() && late < float64(cfg.FailThreshold) {
+		t.Fatalf("a streak of %v late answers turned the cache degraded; the threshold is %d", late, cfg.FailThreshold)
 	}
 	read(items[len(items)-1]) // one more: the streak reaches the threshold
 	if !a.Degraded() {
