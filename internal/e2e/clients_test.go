@@ -106,7 +106,9 @@ func TestClients(t *testing.T) {
 		db := fmt.Sprintf("svcgen_clients_%s_%d", name, os.Getpid())
 		psql(t, pgURL(), "DROP DATABASE IF EXISTS "+db)
 		psql(t, pgURL(), "CREATE DATABASE "+db)
-		t.Cleanup(func() { _ = exec.Command("psql", pgURL(), "-qAtc", "DROP DATABASE IF EXISTS "+db+" WITH (FORCE)").Run() })
+		t.Cleanup(func() {
+			_ = exec.Command("psql", pgURL(), "-qAtc", "DROP DATABASE IF EXISTS "+db+" WITH (FORCE)").Run()
+		})
 		u, _ := url.Parse(pgURL())
 		u.Path = "/" + db
 		dbs[name] = u.String()
