@@ -109,6 +109,11 @@ type Feature struct {
 	// Generated are output globs that stay svcgen's inside a scaffold
 	// glob (internal/handler/errors.go in the team's internal/handler).
 	Generated []string `yaml:"generated" json:"generated,omitempty"`
+	// Packages are the platform packages the feature ships: directories of
+	// svcgen's platform/ tree (real Go, tested in place), copied into the
+	// service's internal/platform/ with their imports rewritten. Class
+	// generated.
+	Packages []string `yaml:"packages" json:"packages,omitempty"`
 	// Params are the feature's defaults for the parameters its templates
 	// read, in a preset's params shape. A preset's params replace them
 	// field by field; a field is defaulted by one folder only.

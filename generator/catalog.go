@@ -17,6 +17,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/svcgen/svcgen/platform"
 	"github.com/svcgen/svcgen/presets"
 	"github.com/svcgen/svcgen/templates"
 )
@@ -41,6 +42,8 @@ type Catalog struct {
 	adopt map[string]*Feature
 	base  *Feature
 	tmpl  fs.FS
+	// platform is the tree of platform packages (svcgen's platform/).
+	platform fs.FS
 }
 
 // LoadCatalog reads the embedded presets and features, then the presets in
@@ -58,6 +61,7 @@ func loadCatalog(tmpl, presetFS fs.FS, dir string) (*Catalog, error) {
 		starters: map[string]*Feature{},
 		adopt:    map[string]*Feature{},
 		tmpl:     tmpl,
+		platform: platform.FS,
 	}
 	if err := c.loadFeatures(); err != nil {
 		return nil, err
@@ -181,6 +185,9 @@ func (c *Catalog) readFeature(dir string) (*Feature, error) {
 		return nil, err
 	}
 	f.defaults = paramsNode(name, data)
+	if err := checkPackages(c.platform, name, data, f); err != nil {
+		return nil, err
+	}
 	if b, err := fs.ReadFile(c.tmpl, dir+"/explain.md"); err == nil {
 		f.Explain = string(b)
 	}

@@ -190,6 +190,9 @@ func Generate(ctx context.Context, req Request) (Result, error) {
 			g.add(File{Path: j.out, Template: "templates/" + j.tmpl, Content: j.content})
 		}
 	}
+	if err := addPlatform(g, c, d); err != nil {
+		return res, err
+	}
 	// The spec itself, and ogen's package.
 	g.add(File{Path: SpecPath, Template: specFile, Content: spec})
 	for name, content := range og.files {

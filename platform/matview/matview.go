@@ -1,6 +1,3 @@
-{{/* gotype: github.com/svcgen/svcgen/generator.Data */}}
-{{.Header}}
-
 // Package matview refreshes materialized views on a schedule with REFRESH
 // MATERIALIZED VIEW CONCURRENTLY, which builds the new contents beside the
 // old and applies the difference: readers keep reading the old rows and

@@ -1,6 +1,3 @@
-{{/* gotype: github.com/svcgen/svcgen/generator.Data */}}
-{{.Header}}
-
 package matview
 
 import (
