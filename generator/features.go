@@ -218,3 +218,43 @@ func MergeFeatureOverrides(earlier, later []string) []string {
 	}
 	return out
 }
+
+// ApplyFeatureOverrides applies overrides ("+a", "-b", or "a" meaning "+a",
+// as splitOverride reads them) to a feature list, keeping its order and
+// adding new features at the end. Unlike ResolveFeatures it checks nothing
+// and does not close over requires: it is the list a user sees checked.
+func ApplyFeatureOverrides(features, overrides []string) []string {
+	out := slices.Clone(features)
+	for _, raw := range overrides {
+		name, add := splitOverride(raw)
+		switch {
+		case name == "":
+		case !add:
+			out = slices.DeleteFunc(out, func(f string) bool { return f == name })
+		case !slices.Contains(out, name):
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// FeatureOverrides returns the overrides that turn the feature list from
+// into to: "+x" for each added feature, then "-y" for each removed one,
+// each group sorted. ApplyFeatureOverrides(from, FeatureOverrides(from,
+// to)) holds the features of to.
+func FeatureOverrides(from, to []string) []string {
+	var add, del []string
+	for _, f := range to {
+		if !slices.Contains(from, f) {
+			add = append(add, "+"+f)
+		}
+	}
+	for _, f := range from {
+		if !slices.Contains(to, f) {
+			del = append(del, "-"+f)
+		}
+	}
+	slices.Sort(add)
+	slices.Sort(del)
+	return append(add, del...)
+}
