@@ -98,6 +98,8 @@ type Plan struct {
 	Backup *Backup `json:"-"`
 	// prev are the previous manifest's hashes by path.
 	prev map[string]string
+	// adopted is true for an adopted service, whose handlers are its own.
+	adopted bool
 }
 
 // Paths returns the paths whose change has the given action.
@@ -111,13 +113,20 @@ func (p *Plan) Paths(a Action) []string {
 	return out
 }
 
-// Drift reports whether applying the plan would change anything on disk.
+// Drifts reports whether the change is drift: regen would write or
+// remove the file, or refuses the hand edit it would overwrite.
+func (c Change) Drifts() bool {
+	return c.writes() || c.Action == HandEdit
+}
+
+// Drift reports whether applying the plan would change anything on disk:
+// the manifest, or a change that Drifts. svcgen check fails on it.
 func (p *Plan) Drift() bool {
 	if p.ManifestChanged {
 		return true
 	}
 	for _, c := range p.Changes {
-		if c.writes() || c.Action == HandEdit {
+		if c.Drifts() {
 			return true
 		}
 	}
@@ -135,7 +144,7 @@ func PlanRegen(dir string, m Manifest, res Result, opts RegenOptions) (*Plan, er
 	for _, f := range m.Files {
 		prev[f.Path] = f
 	}
-	p := &Plan{}
+	p := &Plan{adopted: m.Adopted != nil}
 	rendered := map[string]bool{}
 	for _, f := range res.Files {
 		rendered[f.Path] = true
