@@ -209,16 +209,8 @@ func (o *Options) Validate() error {
 	if err := ValidateModule(o.Module); err != nil {
 		return err
 	}
-	for _, p := range []struct {
-		name string
-		v    int
-	}{{"http_port", o.HTTPPort}, {"admin_port", o.AdminPort}} {
-		if p.v < 1 || p.v > 65535 {
-			return fmt.Errorf("%s %d is out of range 1-65535", p.name, p.v)
-		}
-	}
-	if o.HTTPPort == o.AdminPort {
-		return fmt.Errorf("http_port and admin_port are both %d; give them different ports", o.HTTPPort)
+	if err := o.ValidatePorts(); err != nil {
+		return err
 	}
 	if o.Preset == "" {
 		return errors.New("no preset chosen")

@@ -1,6 +1,8 @@
 package generator
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"io/fs"
 	"reflect"
@@ -281,4 +283,79 @@ func flow(n *yaml.Node) {
 	for _, c := range n.Content {
 		flow(c)
 	}
+}
+
+var yamlLineRe = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+// decodeStrict decodes YAML into v, rejecting unknown fields, and rewrites
+// yaml.v3's errors into "file:line: message" with the fix.
+func decodeStrict(file string, data []byte, v any) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	err := dec.Decode(v)
+	if err == nil || errors.Is(err, errIOEOF) {
+		return nil
+	}
+	return yamlError(file, data, v, err)
+}
+
+var notFoundRe = regexp.MustCompile(`^field (\S+) not found in type (\S+)$`)
+
+var dupKeyRe = regexp.MustCompile(`^mapping key ".*" already defined at line \d+$`)
+
+// yamlError rewrites a decode error of data into v: "file:line: message",
+// with the field, the type it wants and an example for type errors.
+func yamlError(file string, data []byte, v any, err error) error {
+	var te *yaml.TypeError
+	var msgs []string
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	} else {
+		msgs = []string{err.Error()}
+	}
+	var out []string
+	for _, m := range msgs {
+		m = strings.TrimSpace(m)
+		if sm := yamlLineRe.FindStringSubmatch(m); sm != nil {
+			line, _ := strconv.Atoi(sm[1])
+			msg := sm[2]
+			if fm := notFoundRe.FindStringSubmatch(msg); fm != nil {
+				msg = fmt.Sprintf("unknown field %q%s", fm[1], suggest(fm[1], yamlFields(fm[2])))
+			} else if te, ok := typeError(data, v, line, msg); ok {
+				msg = te
+			} else if dupKeyRe.MatchString(msg) {
+				msg += "; keep one of the two"
+			} else if keys := valueKeys(data, line); keys != "" && !strings.HasPrefix(msg, keys) {
+				msg = keys + ": " + msg // a value's own error (a duration)
+			}
+			out = append(out, fmt.Sprintf("%s:%d: %s", file, line, msg))
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s: %s", file, m))
+	}
+	return errors.New(strings.Join(out, "\n"))
+}
+
+// keyLine returns the line of a top-level key, or 1.
+func keyLine(data []byte, key string) int {
+	if v := mapValue(docRoot(data), key); v != nil {
+		return v.Line
+	}
+	return 1
+}
+
+// seqLines returns the line of each item of a top-level sequence.
+func seqLines(data []byte, key string) map[int]int {
+	return itemLines(mapValue(docRoot(data), key))
+}
+
+// itemLines maps each item of a YAML sequence (nil: none) to its line.
+func itemLines(seq *yaml.Node) map[int]int {
+	out := map[int]int{}
+	if seq != nil {
+		for j, item := range seq.Content {
+			out[j] = item.Line
+		}
+	}
+	return out
 }

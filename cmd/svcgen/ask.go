@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -117,14 +116,14 @@ func (w *newWizard) askFeatures(preset *generator.Preset, overrides []string) ([
 		names = append(names, f.Name)
 		summaries[f.Name] = f.Summary
 	}
-	checked := applyOverrides(preset.Features, overrides)
+	checked := generator.ApplyFeatureOverrides(preset.Features, overrides)
 	for {
 		chosen, err := w.p.MultiSelect("Features (space toggles, enter accepts)", names, checked,
 			func(name string) string { return summaries[name] })
 		if err != nil {
 			return nil, err
 		}
-		over := featureDiff(preset.Features, chosen)
+		over := generator.FeatureOverrides(preset.Features, chosen)
 		if _, err := w.cat.ResolveFeatures(preset, over); err != nil {
 			fmt.Fprintf(w.out, "✘ %v\n", err)
 			checked = chosen
@@ -171,42 +170,6 @@ func defaultsFor(name string) generator.Options {
 	o := generator.Options{Name: name}
 	o.Defaults()
 	return o
-}
-
-// applyOverrides applies "+a", "-b" and "a" to a feature list.
-func applyOverrides(features, overrides []string) []string {
-	out := slices.Clone(features)
-	for _, o := range overrides {
-		switch {
-		case strings.HasPrefix(o, "-"):
-			out = slices.DeleteFunc(out, func(f string) bool { return f == o[1:] })
-		default:
-			name := strings.TrimPrefix(o, "+")
-			if !slices.Contains(out, name) {
-				out = append(out, name)
-			}
-		}
-	}
-	return out
-}
-
-// featureDiff returns the overrides that turn from into to: "+x" for each
-// added feature, then "-y" for each removed one, each group sorted.
-func featureDiff(from, to []string) []string {
-	var add, del []string
-	for _, f := range to {
-		if !slices.Contains(from, f) {
-			add = append(add, "+"+f)
-		}
-	}
-	for _, f := range from {
-		if !slices.Contains(to, f) {
-			del = append(del, "-"+f)
-		}
-	}
-	slices.Sort(add)
-	slices.Sort(del)
-	return append(add, del...)
 }
 
 // replayCommand is the svcgen new command line that gives opts without a

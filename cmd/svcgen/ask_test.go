@@ -14,37 +14,6 @@ import (
 	"github.com/svcgen/svcgen/generator"
 )
 
-func TestFeatureDiff(t *testing.T) {
-	for _, tc := range []struct {
-		from, to, want []string
-	}{
-		{[]string{"a", "b"}, []string{"a", "b"}, nil},
-		{[]string{"a", "b"}, []string{"b", "a"}, nil},
-		{[]string{"a", "b"}, []string{"a", "d", "c"}, []string{"+c", "+d", "-b"}},
-		{nil, []string{"x"}, []string{"+x"}},
-		{[]string{"x"}, nil, []string{"-x"}},
-	} {
-		if got := featureDiff(tc.from, tc.to); !slices.Equal(got, tc.want) {
-			t.Errorf("featureDiff(%q, %q) = %q, want %q", tc.from, tc.to, got, tc.want)
-		}
-		// The diff applied to from gives to back.
-		got := applyOverrides(tc.from, featureDiff(tc.from, tc.to))
-		slices.Sort(got)
-		want := slices.Clone(tc.to)
-		slices.Sort(want)
-		if !slices.Equal(got, want) {
-			t.Errorf("applyOverrides(%q, diff) = %q, want %q", tc.from, got, want)
-		}
-	}
-}
-
-func TestApplyOverrides(t *testing.T) {
-	got := applyOverrides([]string{"a", "b", "c"}, []string{"-b", "+d", "e", "+a", "-zz"})
-	if want := []string{"a", "c", "d", "e"}; !slices.Equal(got, want) {
-		t.Errorf("got %q, want %q", got, want)
-	}
-}
-
 func TestShellQuote(t *testing.T) {
 	for in, want := range map[string]string{
 		"":                        "''",
@@ -143,7 +112,7 @@ func (f *fakePrompter) MultiSelect(msg string, options, defaults []string, _ fun
 	if err != nil {
 		return nil, err
 	}
-	return applyOverrides(defaults, change), nil
+	return generator.ApplyFeatureOverrides(defaults, change), nil
 }
 
 func (f *fakePrompter) Confirm(msg string, def bool) (bool, error) {

@@ -2,17 +2,12 @@ package main
 
 import (
 	"fmt"
-	"io/fs"
-	"path"
-	"reflect"
-	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/svcgen/svcgen/generator"
-	"github.com/svcgen/svcgen/templates"
 )
 
 func newExplainCmd(e *env) *cobra.Command {
@@ -79,7 +74,7 @@ func explainFeature(e *env, cat *generator.Catalog, f *generator.Feature) error 
 		fmt.Fprintf(w, "%s\n\n", strings.TrimSpace(f.Explain))
 	}
 
-	own, err := featureFiles(templates.FS, f.Name)
+	own, err := cat.FeatureFiles(f.Name)
 	if err != nil {
 		return err
 	}
@@ -92,7 +87,7 @@ func explainFeature(e *env, cat *generator.Catalog, f *generator.Feature) error 
 	if len(f.Scaffold) > 0 {
 		fmt.Fprintf(w, "Written once, then yours: %s\n", strings.Join(f.Scaffold, ", "))
 	}
-	others, err := filesMentioning(templates.FS, f.Name)
+	others, err := cat.FilesMentioning(f.Name)
 	if err != nil {
 		return err
 	}
@@ -103,7 +98,11 @@ func explainFeature(e *env, cat *generator.Catalog, f *generator.Feature) error 
 		}
 	}
 
-	if key := featureParams(f.Name); key != "" {
+	key, err := cat.FeatureParams(f.Name)
+	if err != nil {
+		return err
+	}
+	if key != "" {
 		defaults, err := cat.Defaults(f.Name)
 		if err != nil {
 			return err
@@ -118,109 +117,10 @@ func explainFeature(e *env, cat *generator.Catalog, f *generator.Feature) error 
 	if len(f.Requires) > 0 {
 		fmt.Fprintf(w, "Requires: %s\n", strings.Join(f.Requires, ", "))
 	}
-	var in []string
-	for _, p := range cat.Presets() {
-		if slices.Contains(p.Features, f.Name) {
-			in = append(in, p.Name)
-		}
-	}
-	if len(in) > 0 {
+	if in := cat.PresetsWith(f.Name); len(in) > 0 {
 		fmt.Fprintf(w, "In presets: %s\n", strings.Join(in, ", "))
 	} else {
 		fmt.Fprintf(w, "In presets: none (add with --features +%s)\n", f.Name)
 	}
 	return nil
-}
-
-// featureFiles lists the output paths of a feature folder's templates.
-func featureFiles(fsys fs.FS, dir string) ([]string, error) {
-	var out []string
-	err := fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel := strings.TrimPrefix(p, dir+"/")
-		if rel == "feature.yaml" || rel == "explain.md" {
-			return nil
-		}
-		out = append(out, displayPath(rel))
-		return nil
-	})
-	slices.Sort(out)
-	return out, err
-}
-
-// filesMentioning lists the output paths of the templates outside the
-// feature's folder that change with it ({{if .Feature "name"}}).
-func filesMentioning(fsys fs.FS, name string) ([]string, error) {
-	needle := []byte(`Feature "` + name + `"`)
-	var out []string
-	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if p == name {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if !strings.Contains(p, "/") || path.Base(p) == "explain.md" || path.Base(p) == "feature.yaml" {
-			return nil
-		}
-		b, err := fs.ReadFile(fsys, p)
-		if err != nil {
-			return err
-		}
-		if strings.Contains(string(b), string(needle)) {
-			// Drop the folder: base/..., starters/<starter>/... or <feature>/...
-			rel := p
-			if strings.HasPrefix(rel, "starters/") {
-				rel = strings.SplitN(rel, "/", 3)[2]
-			} else {
-				rel = strings.SplitN(rel, "/", 2)[1]
-			}
-			rel = strings.TrimPrefix(rel, "ops/")
-			out = append(out, displayPath(rel))
-		}
-		return nil
-	})
-	slices.Sort(out)
-	return slices.Compact(out), err
-}
-
-// displayPath is a template path as the output path it becomes, with the
-// per-service and per-operation parts left as placeholders.
-func displayPath(rel string) string {
-	rel = strings.TrimSuffix(rel, ".tmpl")
-	parts := strings.Split(rel, "/")
-	for i, p := range parts {
-		p = strings.ReplaceAll(p, "__name__", "<name>")
-		p = strings.ReplaceAll(p, "__op__", "<operation>")
-		if strings.HasPrefix(p, "_dot_") {
-			p = "." + strings.TrimPrefix(p, "_dot_")
-		}
-		parts[i] = p
-	}
-	return strings.Join(parts, "/")
-}
-
-// featureParams returns the key under params: that tunes a feature, read
-// from generator.Params' yaml tags, or "" when none does.
-func featureParams(feature string) string {
-	key := feature
-	if feature == "servemux" {
-		key = "server"
-	}
-	t := reflect.TypeFor[generator.Params]()
-	for i := range t.NumField() {
-		if yamlName(t.Field(i)) == key {
-			return key
-		}
-	}
-	return ""
-}
-
-func yamlName(f reflect.StructField) string {
-	return strings.Split(f.Tag.Get("yaml"), ",")[0]
 }

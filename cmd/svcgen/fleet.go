@@ -169,7 +169,7 @@ func runFleetUpgrade(ctx context.Context, e *env, f *fleetFlags, args []string) 
 func pickWave(ctx context.Context, e *env, cat *generator.Catalog, fleet *generator.Fleet, f *fleetFlags) ([]string, string, error) {
 	upToDate := func(dirs []string) []string {
 		var behind []string
-		for _, sc := range inspectServices(ctx, cat, dirs) {
+		for _, sc := range generator.CheckServices(ctx, cat, dirs) {
 			if sc.Status != generator.StatusUpToDate {
 				behind = append(behind, sc.Path+" ("+sc.Status+")")
 			}

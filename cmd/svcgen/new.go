@@ -172,11 +172,8 @@ func runNew(cmd *cobra.Command, e *env, f *newFlags, args []string) (err error) 
 		}
 	}
 	opts.Defaults()
-	if err := generator.ValidateModule(opts.Module); err != nil {
-		return err
-	}
-	if err := checkPorts(opts.HTTPPort, opts.AdminPort); err != nil {
-		return err
+	if err := opts.Validate(); err != nil {
+		return portFlags(err)
 	}
 	for _, s := range opts.SkipUnsupported {
 		if err := generator.CheckSkipUnsupported(s); err != nil {
@@ -275,19 +272,13 @@ func (e *env) prompter() (p wizard.Prompter, out io.Writer, ok bool) {
 	return nil, nil, false
 }
 
-func checkPorts(http, admin int) error {
-	for _, p := range []struct {
-		flag string
-		n    int
-	}{{"--http-port", http}, {"--admin-port", admin}} {
-		if p.n < 1 || p.n > 65535 {
-			return fmt.Errorf("%s %d: a port is between 1 and 65535", p.flag, p.n)
-		}
+// portFlags names the ports of a *generator.PortError by their flags.
+func portFlags(err error) error {
+	var pe *generator.PortError
+	if errors.As(err, &pe) {
+		return pe.Named(func(field string) string { return "--" + strings.ReplaceAll(field, "_", "-") })
 	}
-	if http == admin {
-		return fmt.Errorf("--http-port and --admin-port are both %d: the admin port needs its own", http)
-	}
-	return nil
+	return err
 }
 
 func presetNames(cat *generator.Catalog) []string {

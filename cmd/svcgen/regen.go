@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -87,44 +86,6 @@ compile.`,
 	return cmd
 }
 
-// planService renders the service in dir again and plans the regeneration.
-func planService(ctx context.Context, cat *generator.Catalog, dir string, change func(*generator.Options) error, opts generator.RegenOptions) (*generator.Plan, generator.Result, error) {
-	var res generator.Result
-	m, err := generator.ReadManifest(dir)
-	if err != nil {
-		return nil, res, err
-	}
-	req, err := generator.RegenRequest(cat, dir, m)
-	if err != nil {
-		return nil, res, err
-	}
-	if change != nil {
-		if err := change(&req.Options); err != nil {
-			return nil, res, err
-		}
-		// The change may add or repoint a client: read the specs again.
-		if req.Clients, err = generator.ReadClientSpecs(dir, req.Options.Clients); err != nil {
-			return nil, res, err
-		}
-	}
-	res, err = generator.Generate(ctx, req)
-	if err != nil {
-		return nil, res, err
-	}
-	if m.Adopted != nil {
-		adopted := m
-		adopted.Answers = req.Options
-		if res, _, err = generator.AdoptResult(res, adopted); err != nil {
-			return nil, res, err
-		}
-	}
-	if opts.Catalog == nil {
-		opts.Catalog = cat
-	}
-	p, err := generator.PlanRegen(dir, m, res, opts)
-	return p, res, err
-}
-
 func runRegen(cmd *cobra.Command, e *env, f *regenFlags, dir string) error {
 	if err := generator.CheckToolchain(); err != nil {
 		return err
@@ -136,27 +97,6 @@ func runRegen(cmd *cobra.Command, e *env, f *regenFlags, dir string) error {
 	if f.force {
 		f.overwrite, f.allowDirty = true, true
 	}
-	change := func(o *generator.Options) error {
-		if f.preset != "" {
-			if _, err := cat.Preset(f.preset); err != nil {
-				return err
-			}
-			o.Preset = f.preset
-		}
-		flag := generator.ParseFeatureFlag(f.features)
-		if err := generator.CheckFeatureFlag(flag); err != nil {
-			return fmt.Errorf("--features: %w", err)
-		}
-		o.Features = generator.MergeFeatureOverrides(o.Features, flag)
-		for _, v := range f.clients {
-			c, err := generator.ParseClientFlag(v, dir)
-			if err != nil {
-				return err
-			}
-			o.Clients = generator.MergeClients(o.Clients, []generator.Client{c})
-		}
-		return nil
-	}
 	resumed := false
 	if !f.dryRun {
 		// svcgen's own unfinished work first: it is not the team's.
@@ -166,7 +106,7 @@ func runRegen(cmd *cobra.Command, e *env, f *regenFlags, dir string) error {
 		if resumed {
 			fmt.Fprintf(e.stderr, "completed the interrupted regen in %s\n", dir)
 		}
-		if err := finishTidy(cmd.Context(), e, dir, f.noTidy); err != nil {
+		if err := generator.FinishTidy(cmd.Context(), dir, e.stderr, f.noTidy); err != nil {
 			return err
 		}
 	}
@@ -182,7 +122,10 @@ func runRegen(cmd *cobra.Command, e *env, f *regenFlags, dir string) error {
 			return fmt.Errorf("%s has uncommitted changes (%s): commit or stash them first, so the regen's own changes can be reviewed and undone, or pass --allow-dirty (the files the regen changes are then backed up first)", dir, summarize(dirty, 3))
 		}
 	}
-	p, res, err := planService(cmd.Context(), cat, dir, change, generator.RegenOptions{Overwrite: f.overwrite, Restore: f.restore})
+	p, res, err := generator.PlanService(cmd.Context(), cat, dir, generator.PlanOptions{
+		Answers: generator.AnswerChanges{Preset: f.preset, Features: generator.ParseFeatureFlag(f.features), Clients: f.clients},
+		Regen:   generator.RegenOptions{Overwrite: f.overwrite, Restore: f.restore},
+	})
 	if err != nil {
 		return err
 	}
@@ -211,7 +154,7 @@ func runRegen(cmd *cobra.Command, e *env, f *regenFlags, dir string) error {
 		rep, err = generator.TypeCheckPlan(cmd.Context(), dir, p)
 		var le *generator.LoadError
 		switch {
-		case errors.As(err, &le) && goModChanged(p) && !f.dryRun && !f.noTidy:
+		case errors.As(err, &le) && p.GoModChanged() && !f.dryRun && !f.noTidy:
 			// New requirements are not in go.sum until go mod tidy has run.
 			deferred = true
 		case errors.As(err, &le):
@@ -260,9 +203,9 @@ func runRegen(cmd *cobra.Command, e *env, f *regenFlags, dir string) error {
 	if os.Getenv("SVCGEN_TEST_CRASH_AFTER_WRITES") != "" {
 		crashAfterWrites(os.Getenv("SVCGEN_TEST_CRASH_AFTER_WRITES"))
 	}
-	tidy := !f.noTidy && goModChanged(p)
+	tidy := !f.noTidy && p.GoModChanged()
 	if tidy {
-		if err := os.WriteFile(filepath.Join(dir, generator.TidyPendingPath), []byte("go mod tidy has not finished after the regen of go.mod; svcgen regen runs it\n"), 0o644); err != nil {
+		if err := generator.MarkTidyPending(dir); err != nil {
 			return err
 		}
 	}
@@ -277,7 +220,7 @@ func runRegen(cmd *cobra.Command, e *env, f *regenFlags, dir string) error {
 		fmt.Fprintf(w, "backed up %d file(s) this regen replaced to %s/ (svcgen backup list %s; svcgen backup restore %s)\n", len(b.Files), b.Dir(), dir, b.ID)
 	}
 	if tidy {
-		if err := finishTidy(cmd.Context(), e, dir, false); err != nil {
+		if err := generator.FinishTidy(cmd.Context(), dir, e.stderr, false); err != nil {
 			return err
 		}
 	}
@@ -314,7 +257,7 @@ func runRegen(cmd *cobra.Command, e *env, f *regenFlags, dir string) error {
 // reportUnserved prints the team's implementations that serve no
 // operation after this regen, and fails the run while there are any.
 func reportUnserved(w io.Writer, dir string, p *generator.Plan, res generator.Result, written bool) error {
-	un, err := unservedHandlers(dir, p, res)
+	un, err := p.Unserved(dir, res)
 	if err != nil || len(un) == 0 {
 		return err
 	}
@@ -356,17 +299,6 @@ func crashAfterWrites(v string) {
 		}
 		done++
 	}
-}
-
-func goModChanged(p *generator.Plan) bool {
-	for _, c := range p.Changes {
-		// Also when only svcgen's render changed (a dependency dropped):
-		// tidy then removes what nothing imports any more.
-		if (c.Path == "go.mod" || c.Path == generator.BaseDir+"/go.mod") && c.New != nil {
-			return true
-		}
-	}
-	return false
 }
 
 func printJSON(w io.Writer, p *generator.Plan) error {
@@ -503,32 +435,22 @@ func runCheck(ctx context.Context, e *env, f *checkFlags, dirs []string) error {
 	if f.json {
 		return runCheckJSON(ctx, e, cat, dirs)
 	}
-	type result struct {
-		err      error
-		drift    []string
-		findings []generator.Finding
-		skipped  string
-	}
-	results := make([]result, len(dirs))
-	for i, sc := range inspectServices(ctx, cat, dirs) {
-		results[i].drift, results[i].findings, results[i].skipped, results[i].err = checkResult(sc)
-	}
 	bad := 0
-	for i, dir := range dirs {
-		r := results[i]
+	for i, sc := range generator.CheckServices(ctx, cat, dirs) {
+		dir, drift := dirs[i], sc.DriftLines()
 		switch {
-		case r.err != nil:
+		case sc.Err() != nil:
 			bad++
-			fmt.Fprintf(e.stdout, "%s: error: %v\n", dir, r.err)
-		case len(r.drift) > 0 || len(r.findings) > 0:
+			fmt.Fprintf(e.stdout, "%s: error: %v\n", dir, sc.Err())
+		case len(drift) > 0 || len(sc.Findings) > 0:
 			bad++
-			if len(r.drift) > 0 {
-				fmt.Fprintf(e.stdout, "%s: regen would change %d file(s):\n", dir, len(r.drift))
-				for _, d := range r.drift {
+			if len(drift) > 0 {
+				fmt.Fprintf(e.stdout, "%s: regen would change %d file(s):\n", dir, len(drift))
+				for _, d := range drift {
 					fmt.Fprintf(e.stdout, "  %s\n", d)
 				}
 			}
-			broken, unserved, markers := splitFindings(r.findings)
+			broken, unserved, markers := splitFindings(sc.Findings)
 			if len(markers) > 0 {
 				fmt.Fprintf(e.stdout, "%s: %d unresolved merge conflict(s):\n", dir, len(markers))
 				var b strings.Builder
@@ -547,8 +469,8 @@ func runCheck(ctx context.Context, e *env, f *checkFlags, dirs []string) error {
 				generator.FormatFindings(&b, unserved)
 				fmt.Fprint(e.stdout, indentLines(b.String(), "  "))
 			}
-		case r.skipped != "":
-			fmt.Fprintf(e.stdout, "%s: up to date, but not type-checked: %s\n", dir, r.skipped)
+		case sc.TypeCheckSkipped != "":
+			fmt.Fprintf(e.stdout, "%s: up to date, but not type-checked: %s\n", dir, sc.TypeCheckSkipped)
 		default:
 			fmt.Fprintf(e.stdout, "%s: up to date\n", dir)
 		}
@@ -557,62 +479,6 @@ func runCheck(ctx context.Context, e *env, f *checkFlags, dirs []string) error {
 		return fmt.Errorf("%d of %d service(s) drifted or do not compile; run svcgen regen in each (or fix the problems above)", bad, len(dirs))
 	}
 	return nil
-}
-
-// checkService lists what a regen of dir would change, without writing,
-// and why the service would not compile after it (type-checked as regen
-// does, with the same rewrites of untouched stubs); a pending interrupted
-// regen counts as drift. skipped says why no type check ran, when none
-// could.
-func checkService(ctx context.Context, cat *generator.Catalog, dir string) (drift []string, findings []generator.Finding, skipped string, err error) {
-	return checkResult(inspectService(ctx, cat, dir))
-}
-
-// checkResult is check's text form of an inspected service: one line per
-// file a regen would change, in the plan's order.
-func checkResult(sc generator.ServiceCheck) (drift []string, findings []generator.Finding, skipped string, err error) {
-	if sc.Status == generator.StatusError {
-		return nil, nil, "", errors.New(sc.Error)
-	}
-	if sc.RegenPending {
-		return []string{"an interrupted regen is pending (.svcgen/stage): run svcgen regen, which completes it"}, nil, "", nil
-	}
-	manifest := false
-	for _, c := range sc.Changes {
-		if c.Path == generator.ManifestPath {
-			manifest = true
-			continue
-		}
-		d := c.Action + " " + c.Path
-		if strings.HasPrefix(c.Note, "rewrote untouched") || strings.HasPrefix(c.Note, "removed untouched") {
-			d += " (" + c.Note + ")"
-		}
-		drift = append(drift, d)
-	}
-	if manifest && len(drift) == 0 {
-		drift = append(drift, "updated "+generator.ManifestPath+" (svcgen version or answers)")
-	}
-	if sc.TidyPending {
-		drift = append(drift, "go mod tidy did not finish after the last regen: run svcgen regen (or go mod tidy)")
-	}
-	return drift, sc.Findings, sc.TypeCheckSkipped, nil
-}
-
-// unservedHandlers are the team's implementations of operations gone from
-// the spec, in the tree as the plan leaves it (none in an adopted service,
-// whose handlers are its own).
-func unservedHandlers(dir string, p *generator.Plan, res generator.Result) ([]generator.Finding, error) {
-	m, err := generator.ReadManifest(dir)
-	if err != nil || m.Adopted != nil {
-		return nil, err
-	}
-	files := map[string][]byte{}
-	for _, c := range p.Changes {
-		if c.New != nil {
-			files[c.Path] = c.New
-		}
-	}
-	return generator.UnservedHandlers(dir, res.Operations, files)
 }
 
 // splitFindings separates the findings of code that serves no operation
@@ -634,11 +500,7 @@ func splitFindings(fs []generator.Finding) (broken, unserved, markers []generato
 // refuseMarkers fails, listing them, when merged or scaffold files of the
 // service in dir hold unresolved conflict markers.
 func refuseMarkers(w io.Writer, dir string) error {
-	m, err := generator.ReadManifest(dir)
-	if err != nil {
-		return err
-	}
-	markers, err := generator.ConflictMarkers(dir, m)
+	markers, err := generator.ServiceMarkers(dir)
 	if err != nil || len(markers) == 0 {
 		return err
 	}
@@ -654,19 +516,6 @@ func markerFiles(fs []generator.Finding) []string {
 		}
 	}
 	return files
-}
-
-// finishTidy runs the go mod tidy a regen left unfinished (or that this
-// one needs, once its marker is written), then drops the marker.
-func finishTidy(ctx context.Context, e *env, dir string, noTidy bool) error {
-	marker := filepath.Join(dir, generator.TidyPendingPath)
-	if _, err := os.Stat(marker); err != nil || noTidy {
-		return nil
-	}
-	if err := generator.Tidy(ctx, dir, e.stderr); err != nil {
-		return err
-	}
-	return os.Remove(marker)
 }
 
 // indentLines puts indent before every line of s.

@@ -123,8 +123,9 @@ func runTutorial(cmd *cobra.Command, e *env, f *tutorialFlags) error {
 	if f.step < 0 || f.step > len(tutorialSteps) {
 		return &usageError{cmd: cmd, err: fmt.Errorf("--step %d: the steps are 1 to %d", f.step, len(tutorialSteps))}
 	}
-	if err := checkPorts(f.httpPort, f.adminPort); err != nil {
-		return &usageError{cmd: cmd, err: err}
+	ports := generator.Options{HTTPPort: f.httpPort, AdminPort: f.adminPort}
+	if err := ports.ValidatePorts(); err != nil {
+		return &usageError{cmd: cmd, err: portFlags(err)}
 	}
 	t, err := newTutorial(f)
 	if err != nil {

@@ -290,10 +290,7 @@ func (t *tutorial) starterKeeps() []string {
 	if _, err := os.Stat(filepath.Join(t.dir, generator.ManifestPath)); err != nil {
 		return nil
 	}
-	_, _, err := planService(context.Background(), t.cat, t.dir, func(o *generator.Options) error {
-		o.Preset = t.prog.To
-		return nil
-	}, generator.RegenOptions{})
+	_, _, err := generator.PlanService(context.Background(), t.cat, t.dir, generator.PlanOptions{Answers: generator.AnswerChanges{Preset: t.prog.To}})
 	var inUse *generator.FeaturesInUseError
 	if errors.As(err, &inUse) {
 		return inUse.Keep
@@ -445,10 +442,11 @@ func labelText(l string) string {
 
 // drift fails when svcgen check would.
 func (t *tutorial) drift() error {
-	drift, findings, _, err := checkService(context.Background(), t.cat, t.dir)
-	if err != nil {
+	sc := generator.CheckService(context.Background(), t.cat, t.dir)
+	if err := sc.Err(); err != nil {
 		return err
 	}
+	drift, findings := sc.DriftLines(), sc.Findings
 	if len(drift) > 0 {
 		return fmt.Errorf("svcgen check: regen would change %s", summarize(drift, 3))
 	}
