@@ -149,7 +149,26 @@ func (ix *index) own(pkg *types.Package) bool {
 	return p == ix.module || strings.HasPrefix(p, ix.module+"/")
 }
 
+// withoutTests is pass without its _test.go files: the checks look at the
+// code that serves, under go vet (which analyses test variants too) as
+// under svcgen audit (which loads no tests).
+func withoutTests(pass *analysis.Pass) *analysis.Pass {
+	var files []*ast.File
+	for _, f := range pass.Files {
+		if !strings.HasSuffix(pass.Fset.Position(f.FileStart).Filename, "_test.go") {
+			files = append(files, f)
+		}
+	}
+	if len(files) == len(pass.Files) {
+		return pass
+	}
+	p := *pass
+	p.Files = files
+	return &p
+}
+
 func runFacts(pass *analysis.Pass) (any, error) {
+	pass = withoutTests(pass)
 	ix := &index{module: modulePath(pass), pkg: pass.Pkg, generated: map[string]bool{},
 		rt: map[*types.Func]RoundTripFact{}, setters: map[*types.Func][]string{}}
 	info := pass.TypesInfo
@@ -452,9 +471,12 @@ func callee(info *types.Info, call *ast.CallExpr) *types.Func {
 func indexOf(pass *analysis.Pass) *index { return pass.ResultOf[Facts].(*index) }
 
 // report reports a finding at pos unless it is in a generated file (its
-// generator owns it, as golangci-lint decides by default).
+// generator owns it, as golangci-lint decides by default) or a test file
+// (go vet analyses the test variants of packages too; the audit is about
+// the code that serves).
 func (ix *index) report(pass *analysis.Pass, pos token.Pos, msg string, fixes ...analysis.SuggestedFix) {
-	if ix.generated[pass.Fset.Position(pos).Filename] {
+	name := pass.Fset.Position(pos).Filename
+	if ix.generated[name] || strings.HasSuffix(name, "_test.go") {
 		return
 	}
 	pass.Report(analysis.Diagnostic{Pos: pos, Message: msg, SuggestedFixes: fixes})
@@ -468,7 +490,7 @@ func check(name, doc string, run func(*analysis.Pass, *index), requires ...*anal
 		URL:      "https://github.com/svcgen/svcgen#auditing-and-adopting-existing-services",
 		Requires: append([]*analysis.Analyzer{Facts, inspect.Analyzer}, requires...),
 		Run: func(pass *analysis.Pass) (any, error) {
-			run(pass, indexOf(pass))
+			run(withoutTests(pass), indexOf(pass))
 			return nil, nil
 		},
 	}
