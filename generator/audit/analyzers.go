@@ -114,17 +114,17 @@ type stats struct {
 // and of the module packages it imports, and the package's own figures.
 type index struct {
 	module    string
-	pkg       *types.Package
 	generated map[string]bool
 	// rt holds the round-trip facts of the module's functions visible
 	// here; setters the pool-setter facts.
 	rt      map[*types.Func]RoundTripFact
 	setters map[*types.Func][]string
-	// svc is this package's PackageFact; imported the union of its
-	// module imports' (what the package inherits).
-	svc, imported PackageFact
-	ogenHandlers  []*types.Interface
-	stats         stats
+	// svc is what this package uses itself; imported the union of its
+	// module imports' PackageFacts (what it inherits); visible both, the
+	// PackageFact it exports.
+	svc, imported, visible PackageFact
+	ogenHandlers           []*types.Interface
+	stats                  stats
 }
 
 // modulePath is the module of the package under analysis; without one
@@ -169,7 +169,7 @@ func withoutTests(pass *analysis.Pass) *analysis.Pass {
 
 func runFacts(pass *analysis.Pass) (any, error) {
 	pass = withoutTests(pass)
-	ix := &index{module: modulePath(pass), pkg: pass.Pkg, generated: map[string]bool{},
+	ix := &index{module: modulePath(pass), generated: map[string]bool{},
 		rt: map[*types.Func]RoundTripFact{}, setters: map[*types.Func][]string{}}
 	info := pass.TypesInfo
 	for _, f := range pass.Files {
@@ -231,8 +231,7 @@ func runFacts(pass *analysis.Pass) (any, error) {
 		}
 	}
 	sort.Strings(svc.Routers)
-	for id, obj := range info.Uses {
-		_ = id
+	for _, obj := range info.Uses {
 		if obj != nil && obj.Pkg() != nil && obj.Pkg().Path() == "sync" && obj.Name() == "Pool" {
 			svc.SyncPool = true
 			break
@@ -394,9 +393,9 @@ func runFacts(pass *analysis.Pass) (any, error) {
 			pass.ExportObjectFact(fn, &PoolSetterFact{Methods: ms})
 		}
 	}
-	out := *svc
-	out.merge(ix.imported)
-	out.OgenAPI = svc.OgenAPI
+	ix.visible = *svc
+	ix.visible.merge(ix.imported)
+	out := ix.visible
 	pass.ExportPackageFact(&out)
 	// Handlers, counted for the statuses.
 	for _, f := range ix.funcs(pass) {
@@ -434,13 +433,6 @@ func (f *PackageFact) merge(o PackageFact) {
 	f.SyncPool = f.SyncPool || o.SyncPool
 	f.Cache = f.Cache || o.Cache
 	f.Deadline = f.Deadline || o.Deadline
-}
-
-// uses is what the package and its module imports use together.
-func (ix *index) uses() PackageFact {
-	u := ix.svc
-	u.merge(ix.imported)
-	return u
 }
 
 // ogenHandler is the Handler interface of an ogen API package.

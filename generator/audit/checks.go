@@ -350,7 +350,7 @@ func (ix *index) timeoutCall(pass *analysis.Pass, call *ast.CallExpr, f fn, bg, 
 	switch {
 	case isBackground(info, a) || (id != nil && bg[info.ObjectOf(id)]):
 		rep(call.Pos(), "%s gets context.Background()/TODO(): no deadline; derive it from the caller's context with context.WithTimeout", name)
-	case f.handler && !ix.uses().Deadline && !hasDeadline && (isRequestContext(info, a) || (id != nil && req[info.ObjectOf(id)])):
+	case f.handler && !ix.visible.Deadline && !hasDeadline && (isRequestContext(info, a) || (id != nil && req[info.ObjectOf(id)])):
 		rep(call.Pos(), "%s gets the request's context, which has no deadline of its own (no context.WithTimeout in %s, no deadline middleware)", name, f.name)
 	}
 }
@@ -444,7 +444,7 @@ func runBatch(pass *analysis.Pass, ix *index) {
 }
 
 func runCache(pass *analysis.Pass, ix *index) {
-	if ix.uses().Cache {
+	if ix.visible.Cache {
 		return
 	}
 	info := pass.TypesInfo
@@ -472,7 +472,7 @@ func runPooling(pass *analysis.Pass, ix *index) {
 		if !f.handler {
 			continue
 		}
-		if ix.uses().SyncPool {
+		if ix.visible.SyncPool {
 			continue
 		}
 		rep := func(pos token.Pos, what string) {
