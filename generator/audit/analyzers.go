@@ -474,13 +474,14 @@ func (ix *index) report(pass *analysis.Pass, pos token.Pos, msg string, fixes ..
 	pass.Report(analysis.Diagnostic{Pos: pos, Message: msg, SuggestedFixes: fixes})
 }
 
-// check builds one check's analyzer.
+// check builds one check's analyzer: it requires Facts (and the analyzers
+// named), and runs on the package without its test files.
 func check(name, doc string, run func(*analysis.Pass, *index), requires ...*analysis.Analyzer) *analysis.Analyzer {
 	return &analysis.Analyzer{
 		Name:     name,
 		Doc:      doc,
 		URL:      "https://github.com/svcgen/svcgen#auditing-and-adopting-existing-services",
-		Requires: append([]*analysis.Analyzer{Facts, inspect.Analyzer}, requires...),
+		Requires: append([]*analysis.Analyzer{Facts}, requires...),
 		Run: func(pass *analysis.Pass) (any, error) {
 			run(withoutTests(pass), indexOf(pass))
 			return nil, nil
