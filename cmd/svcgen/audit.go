@@ -88,7 +88,9 @@ and their file:line evidence, and the top offenders by severity.
 
 A service that does not load or type-check completely is listed under
 "Load errors" and makes the command exit 1 (--allow-load-errors keeps
-0). The checks are heuristics: see the README.`,
+0). The checks are heuristics: see the README. The same checks run
+inside a service under go vet: go vet -vettool=$(which svcgen-vet) ./...
+(docs/audit.md).`,
 		Example: `  svcgen audit services/
   svcgen audit . --format json --out audit.json
   svcgen audit services/ --fail-under 75     # CI gate

@@ -1,9 +1,13 @@
 // Package audit reviews existing Go services for the performance practices
 // svcgen generates: DB pool limits, context timeouts, batch queries, a cache
 // layer, memory pooling, the router, struct alignment and goroutines started
-// in handlers. Each check is a go/analysis analyzer run on type-checked
-// packages (golang.org/x/tools/go/packages); findings carry file:line
-// evidence and a hint naming the svcgen feature that fixes them.
+// in handlers. Each check is an exported go/analysis analyzer (the list is
+// Analyzers) that runs on one package at a time, what crosses packages
+// travelling as the facts of Facts, so cmd/svcgen-vet runs the same checks
+// under go vet -vettool. Run loads each service type-checked
+// (golang.org/x/tools/go/packages) and drives the analyzers over its
+// packages in dependency order; findings carry file:line evidence and a
+// hint naming the svcgen feature that fixes them.
 //
 // A service is a Go module (a directory with go.mod) or, in a monorepo
 // module whose cmd/ holds two or more main packages, each cmd/<name> main

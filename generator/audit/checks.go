@@ -18,34 +18,9 @@ import (
 	"github.com/jingyugao/rowserrcheck/passes/rowserr"
 	"github.com/ryanrolds/sqlclosecheck/pkg/analyzer"
 	"golang.org/x/tools/go/analysis"
-	"golang.org/x/tools/go/analysis/passes/fieldalignment"
-	"golang.org/x/tools/go/packages"
 	"golang.org/x/tools/go/types/typeutil"
 	"golang.org/x/tools/imports"
 )
-
-// alignmentAnalyzer is the fieldalignment analyzer, run as it is.
-var alignmentAnalyzer = fieldalignment.Analyzer
-
-// analyzers returns the eight checks as analyzers bound to s, whose index
-// lets them see across the service's packages.
-func (s *service) analyzers() []*analysis.Analyzer {
-	mk := func(name, doc string, run func(*analysis.Pass)) *analysis.Analyzer {
-		return &analysis.Analyzer{Name: name, Doc: doc, Run: func(p *analysis.Pass) (any, error) { run(p); return nil, nil }}
-	}
-	return []*analysis.Analyzer{
-		mk("dbpool", "sql.Open, sql.OpenDB, pgxpool.New and pgxpool.NewWithConfig without connection limits and lifetimes set in the same package", s.runDBPool),
-		mk("timeouts", "DB, Redis and HTTP calls without a deadline; http.Client without Timeout; http.Server without ReadHeaderTimeout", s.runTimeouts),
-		mk("batch", "a DB query or Redis command inside a loop (N+1)", s.runBatch),
-		mk("cache", "read handlers hitting the DB in a service with no cache layer", s.runCache),
-		mk("pooling", "per-request buffers and large structs in handlers of a service with no sync.Pool", s.runPooling),
-		mk("router", "third-party routers instead of http.ServeMux + ogen", func(*analysis.Pass) {}),
-		alignmentAnalyzer,
-		mk("goroutines", "goroutines started in handlers with no context, Done channel or WaitGroup", s.runGoroutines),
-		closeAnalyzer,
-		rowsErrAnalyzer,
-	}
-}
 
 // The resources check runs the analyzers golangci-lint users know, as
 // they are: sqlclosecheck (rows and statements of database/sql, sqlx and
@@ -78,7 +53,7 @@ type fn struct {
 }
 
 // funcs lists every function of the pass, literals included.
-func (s *service) funcs(pass *analysis.Pass) []fn {
+func (ix *index) funcs(pass *analysis.Pass) []fn {
 	var out []fn
 	for _, f := range pass.Files {
 		for _, d := range f.Decls {
@@ -87,11 +62,11 @@ func (s *service) funcs(pass *analysis.Pass) []fn {
 				continue
 			}
 			out = append(out, fn{decl: fd, typ: fd.Type, body: fd.Body, name: fd.Name.Name,
-				handler: s.isHandler(pass.TypesInfo, fd.Recv, fd.Name.Name, fd.Type)})
+				handler: ix.isHandler(pass.TypesInfo, fd.Recv, fd.Name.Name, fd.Type)})
 			ast.Inspect(fd.Body, func(n ast.Node) bool {
 				if fl, ok := n.(*ast.FuncLit); ok {
 					out = append(out, fn{decl: fd, typ: fl.Type, body: fl.Body, name: fd.Name.Name + " (func literal)",
-						handler: s.isHandler(pass.TypesInfo, nil, "", fl.Type)})
+						handler: ix.isHandler(pass.TypesInfo, nil, "", fl.Type)})
 				}
 				return true
 			})
@@ -114,45 +89,60 @@ func own(body ast.Node, f func(ast.Node)) {
 	})
 }
 
-func (s *service) runDBPool(pass *analysis.Pass) {
-	info := pass.TypesInfo
-	type open struct {
-		name  string
-		pos   token.Pos
-		kind  string
-		dsnOK bool
+// poolOpen is a call that opens a DB pool.
+type poolOpen struct {
+	name  string
+	pos   token.Pos
+	kind  string
+	dsnOK bool
+}
+
+// poolOpens finds the calls that open a DB pool.
+func poolOpens(info *types.Info, files []*ast.File) []poolOpen {
+	var opens []poolOpen
+	for _, f := range files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			switch {
+			case calleeIs(info, call, "database/sql", "Open", "OpenDB"):
+				opens = append(opens, poolOpen{name: "sql." + typeutil.Callee(info, call).Name(), pos: call.Pos(), kind: "sql"})
+			case calleeIs(info, call, "github.com/jmoiron/sqlx", "Open", "Connect", "ConnectContext", "MustOpen", "MustConnect"):
+				// sqlx.DB embeds *sql.DB: the same Set* calls limit it.
+				opens = append(opens, poolOpen{name: "sqlx." + typeutil.Callee(info, call).Name(), pos: call.Pos(), kind: "sql"})
+			case calleeIs(info, call, "github.com/jackc/pgx/v5/pgxpool", "New"):
+				ok := false
+				if len(call.Args) == 2 {
+					if tv, has := info.Types[call.Args[1]]; has && tv.Value != nil && tv.Value.Kind() == constant.String {
+						ok = strings.Contains(constant.StringVal(tv.Value), "pool_max_conns")
+					}
+				}
+				opens = append(opens, poolOpen{name: "pgxpool.New", pos: call.Pos(), kind: "pgxdsn", dsnOK: ok})
+			case calleeIs(info, call, "github.com/jackc/pgx/v5/pgxpool", "NewWithConfig"):
+				opens = append(opens, poolOpen{name: "pgxpool.NewWithConfig", pos: call.Pos(), kind: "pgx"})
+			}
+			return true
+		})
 	}
-	var opens []open
+	return opens
+}
+
+func runDBPool(pass *analysis.Pass, ix *index) {
+	info := pass.TypesInfo
 	set := map[string]bool{}
 	stmts := openStmts(info, pass.Files)
 	for _, f := range pass.Files {
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.CallExpr:
-				switch {
-				case calleeIs(info, n, "database/sql", "Open", "OpenDB"):
-					opens = append(opens, open{name: "sql." + typeutil.Callee(info, n).Name(), pos: n.Pos(), kind: "sql"})
-				case calleeIs(info, n, "github.com/jmoiron/sqlx", "Open", "Connect", "ConnectContext", "MustOpen", "MustConnect"):
-					// sqlx.DB embeds *sql.DB: the same Set* calls limit it.
-					opens = append(opens, open{name: "sqlx." + typeutil.Callee(info, n).Name(), pos: n.Pos(), kind: "sql"})
-				case calleeIs(info, n, "github.com/jackc/pgx/v5/pgxpool", "New"):
-					ok := false
-					if len(n.Args) == 2 {
-						if tv, has := info.Types[n.Args[1]]; has && tv.Value != nil && tv.Value.Kind() == constant.String {
-							ok = strings.Contains(constant.StringVal(tv.Value), "pool_max_conns")
-						}
-					}
-					opens = append(opens, open{name: "pgxpool.New", pos: n.Pos(), kind: "pgxdsn", dsnOK: ok})
-				case calleeIs(info, n, "github.com/jackc/pgx/v5/pgxpool", "NewWithConfig"):
-					opens = append(opens, open{name: "pgxpool.NewWithConfig", pos: n.Pos(), kind: "pgx"})
-				case calleeIs(info, n, "database/sql", "SetMaxOpenConns", "SetMaxIdleConns", "SetConnMaxLifetime", "SetConnMaxIdleTime"):
+				if calleeIs(info, n, "database/sql", "SetMaxOpenConns", "SetMaxIdleConns", "SetConnMaxLifetime", "SetConnMaxIdleTime") {
 					set[typeutil.Callee(info, n).Name()] = true
-				default:
-					// A helper of the service's that sets them (sqlpool.Configure).
-					if c, ok := typeutil.Callee(info, n).(*types.Func); ok {
-						for m := range s.poolSetters[c] {
-							set[m] = true
-						}
+				} else if c, ok := typeutil.Callee(info, n).(*types.Func); ok {
+					// A helper of the module's that sets them (sqlpool.Configure).
+					for _, m := range ix.setters[c] {
+						set[m] = true
 					}
 				}
 			case *ast.AssignStmt:
@@ -170,13 +160,7 @@ func (s *service) runDBPool(pass *analysis.Pass) {
 			return true
 		})
 	}
-	for _, o := range opens {
-		s.uses.DB = true
-		if o.kind == "sql" {
-			s.uses.addAPI(kindSQL)
-		} else {
-			s.uses.addAPI(kindPgx)
-		}
+	for _, o := range poolOpens(info, pass.Files) {
 		var missing []string
 		note := ""
 		switch o.kind {
@@ -204,23 +188,25 @@ func (s *service) runDBPool(pass *analysis.Pass) {
 			}
 			note = "pgxpool defaults to max(4, GOMAXPROCS) connections"
 		}
-		if len(missing) > 0 {
-			fd := s.report(pass.Fset, "dbpool", o.pos, fmt.Sprintf("%s without %s in package %s: %s", o.name, strings.Join(missing, ", "), pass.Pkg.Name(), note))
-			if st, ok := stmts[o.pos]; ok && o.kind != "pgxdsn" {
-				s.fixPool(pass.Fset, o.kind, st, set, fd)
-			}
+		if len(missing) == 0 {
+			continue
 		}
+		var fixes []analysis.SuggestedFix
+		if st, ok := stmts[o.pos]; ok && o.kind != "pgxdsn" {
+			fixes = fixPool(o.kind, st, set)
+		}
+		ix.report(pass, o.pos, fmt.Sprintf("%s without %s in package %s: %s", o.name, strings.Join(missing, ", "), pass.Pkg.Name(), note), fixes...)
 	}
 }
 
-func (s *service) runTimeouts(pass *analysis.Pass) {
+func runTimeouts(pass *analysis.Pass, ix *index) {
 	info := pass.TypesInfo
 	rep := func(pos token.Pos, format string, args ...any) {
-		s.report(pass.Fset, "timeouts", pos, fmt.Sprintf(format, args...))
+		ix.report(pass, pos, fmt.Sprintf(format, args...))
 	}
 	ctxCache := map[*ast.FuncDecl][2]map[types.Object]bool{}
 	srvT := setsServerTimeout(info, pass.Files)
-	for _, f := range s.funcs(pass) {
+	for _, f := range ix.funcs(pass) {
 		vars, ok := ctxCache[f.decl]
 		if !ok {
 			bg, req := ctxVars(info, f.decl.Body)
@@ -245,15 +231,14 @@ func (s *service) runTimeouts(pass *analysis.Pass) {
 							missing = append(missing, k)
 						}
 					}
-					fd := s.report(pass.Fset, "timeouts", n.Pos(), fmt.Sprintf("http.Server without %s: slow clients hold connections open (Slowloris)", strings.Join(missing, ", ")))
-					s.fixServer(pass.Fset, n, fd)
+					ix.report(pass, n.Pos(), fmt.Sprintf("http.Server without %s: slow clients hold connections open (Slowloris)", strings.Join(missing, ", ")), fixServer(n))
 				}
 			case *ast.SelectorExpr:
 				if v, ok := info.Uses[n.Sel].(*types.Var); ok && v.Pkg() != nil && v.Pkg().Path() == "net/http" && v.Name() == "DefaultClient" {
 					rep(n.Pos(), "http.DefaultClient has no timeout")
 				}
 			case *ast.CallExpr:
-				s.timeoutCall(pass, n, f, bg, req, hasDeadline, srvT, rep)
+				ix.timeoutCall(pass, n, f, bg, req, hasDeadline, srvT, rep)
 			}
 		})
 	}
@@ -317,7 +302,7 @@ func frameworkServe(info *types.Info, call *ast.CallExpr, srvT bool) string {
 	return ""
 }
 
-func (s *service) timeoutCall(pass *analysis.Pass, call *ast.CallExpr, f fn, bg, req map[types.Object]bool, hasDeadline, srvT bool, rep func(token.Pos, string, ...any)) {
+func (ix *index) timeoutCall(pass *analysis.Pass, call *ast.CallExpr, f fn, bg, req map[types.Object]bool, hasDeadline, srvT bool, rep func(token.Pos, string, ...any)) {
 	info := pass.TypesInfo
 	if msg := frameworkServe(info, call, srvT); msg != "" {
 		rep(call.Pos(), "%s", msg)
@@ -335,8 +320,8 @@ func (s *service) timeoutCall(pass *analysis.Pass, call *ast.CallExpr, f fn, bg,
 	name := rt.name
 	ctxArg := rt.ctxArg
 	if rt.kind == kindNone || rt.kind == kindORM {
-		c := s.callee(info, call)
-		if c == nil || !s.dbFuncs[c] {
+		c := callee(info, call)
+		if _, ok := ix.rt[c]; c == nil || !ok {
 			return
 		}
 		sig := c.Type().(*types.Signature)
@@ -365,7 +350,7 @@ func (s *service) timeoutCall(pass *analysis.Pass, call *ast.CallExpr, f fn, bg,
 	switch {
 	case isBackground(info, a) || (id != nil && bg[info.ObjectOf(id)]):
 		rep(call.Pos(), "%s gets context.Background()/TODO(): no deadline; derive it from the caller's context with context.WithTimeout", name)
-	case f.handler && !s.deadlineMiddleware && !hasDeadline && (isRequestContext(info, a) || (id != nil && req[info.ObjectOf(id)])):
+	case f.handler && !ix.visible.Deadline && !hasDeadline && (isRequestContext(info, a) || (id != nil && req[info.ObjectOf(id)])):
 		rep(call.Pos(), "%s gets the request's context, which has no deadline of its own (no context.WithTimeout in %s, no deadline middleware)", name, f.name)
 	}
 }
@@ -383,7 +368,7 @@ func hasKey(lit *ast.CompositeLit, key string) bool {
 
 // roundTripName names a call that makes a DB or Redis round trip, directly
 // or through the service's own functions; "" otherwise.
-func (s *service) roundTripName(info *types.Info, call *ast.CallExpr, readOnly bool) string {
+func (ix *index) roundTripName(info *types.Info, call *ast.CallExpr, readOnly bool) string {
 	rt := classify(info, call)
 	switch rt.kind {
 	case kindSQL, kindPgx, kindORM:
@@ -397,18 +382,19 @@ func (s *service) roundTripName(info *types.Info, call *ast.CallExpr, readOnly b
 		}
 		return ""
 	}
-	if c := s.callee(info, call); c != nil {
-		if readOnly && s.readFuncs[c] {
+	if c := callee(info, call); c != nil {
+		rt, ok := ix.rt[c]
+		if readOnly && ok && rt.Read {
 			return c.Name() + " (reads the DB)"
 		}
-		if !readOnly && s.dbFuncs[c] {
+		if !readOnly && ok {
 			return c.Name() + " (makes a DB/Redis round trip)"
 		}
 	}
 	return ""
 }
 
-func (s *service) runBatch(pass *analysis.Pass) {
+func runBatch(pass *analysis.Pass, ix *index) {
 	info := pass.TypesInfo
 	var walk func(n ast.Node, loop ast.Node)
 	walk = func(n ast.Node, loop ast.Node) {
@@ -440,9 +426,9 @@ func (s *service) runBatch(pass *analysis.Pass) {
 				if loop == nil {
 					return true
 				}
-				if name := s.roundTripName(info, m, false); name != "" {
+				if name := ix.roundTripName(info, m, false); name != "" {
 					line := pass.Fset.Position(loop.Pos()).Line
-					s.report(pass.Fset, "batch", m.Pos(), fmt.Sprintf("%s inside the loop at line %d: one round trip per iteration (N+1)", name, line))
+					ix.report(pass, m.Pos(), fmt.Sprintf("%s inside the loop at line %d: one round trip per iteration (N+1)", name, line))
 				}
 			}
 			return true
@@ -457,19 +443,19 @@ func (s *service) runBatch(pass *analysis.Pass) {
 	}
 }
 
-func (s *service) runCache(pass *analysis.Pass) {
-	if s.uses.Cache {
+func runCache(pass *analysis.Pass, ix *index) {
+	if ix.visible.Cache {
 		return
 	}
 	info := pass.TypesInfo
-	for _, f := range s.funcs(pass) {
+	for _, f := range ix.funcs(pass) {
 		if !f.handler {
 			continue
 		}
 		own(f.body, func(n ast.Node) {
 			if call, ok := n.(*ast.CallExpr); ok {
-				if name := s.roundTripName(info, call, true); name != "" {
-					s.report(pass.Fset, "cache", call.Pos(), fmt.Sprintf("handler %s reads the DB on every request (%s) and the service has no cache layer", f.name, name))
+				if name := ix.roundTripName(info, call, true); name != "" {
+					ix.report(pass, call.Pos(), fmt.Sprintf("handler %s reads the DB on every request (%s) and the service has no cache layer", f.name, name))
 				}
 			}
 		})
@@ -480,19 +466,17 @@ func (s *service) runCache(pass *analysis.Pass) {
 // for the pooling check.
 const largeStruct = 256
 
-func (s *service) runPooling(pass *analysis.Pass) {
+func runPooling(pass *analysis.Pass, ix *index) {
 	info := pass.TypesInfo
-	for _, f := range s.funcs(pass) {
+	for _, f := range ix.funcs(pass) {
 		if !f.handler {
 			continue
 		}
-		s.handlers++
-		s.web = true
-		if s.uses.SyncPool {
+		if ix.visible.SyncPool {
 			continue
 		}
 		rep := func(pos token.Pos, what string) {
-			s.report(pass.Fset, "pooling", pos, fmt.Sprintf("%s allocated on every request in handler %s, and the service has no sync.Pool", what, f.name))
+			ix.report(pass, pos, fmt.Sprintf("%s allocated on every request in handler %s, and the service has no sync.Pool", what, f.name))
 		}
 		own(f.body, func(n ast.Node) {
 			switch n := n.(type) {
@@ -541,10 +525,10 @@ func isByteSlice(t types.Type) bool {
 	return ok && b.Kind() == types.Byte
 }
 
-func (s *service) runGoroutines(pass *analysis.Pass) {
+func runGoroutines(pass *analysis.Pass, ix *index) {
 	info := pass.TypesInfo
 	seen := map[token.Pos]bool{}
-	for _, f := range s.funcs(pass) {
+	for _, f := range ix.funcs(pass) {
 		if !f.handler {
 			continue
 		}
@@ -556,7 +540,7 @@ func (s *service) runGoroutines(pass *analysis.Pass) {
 			}
 			seen[g.Pos()] = true
 			if !stoppable(info, g.Call, bg) {
-				s.report(pass.Fset, "goroutines", g.Pos(), fmt.Sprintf("goroutine started in handler %s with no way to stop it (no context, Done channel, WaitGroup or errgroup): it outlives the request and is cut off at shutdown", f.name))
+				ix.report(pass, g.Pos(), fmt.Sprintf("goroutine started in handler %s with no way to stop it (no context, Done channel, WaitGroup or errgroup): it outlives the request and is cut off at shutdown", f.name))
 			}
 			return true
 		})
@@ -601,13 +585,13 @@ var sizeRe = regexp.MustCompile(`has size (\d+).* optimal size is (\d+)`)
 // such structs alone unless --fix-wire.
 var wireTags = []string{"json", "db", "yaml", "xml", "toml", "bson", "msgpack", "protobuf", "boil", "gorm", "mapstructure", "avro", "cbor", "csv", "bun", "pg"}
 
-// alignment records a fieldalignment diagnostic, skipping generated files
-// (their generator owns the layout) and, unless asked, structs whose
-// reordering saves no bytes (fieldalignment's pointer-bytes notes), with
-// the fix for --fix when it is safe to make.
-func (s *service) alignment(p *packages.Package, d analysis.Diagnostic) {
-	pos := p.Fset.Position(d.Pos)
-	if s.generated[pos.Filename] {
+// alignment reports a fieldalignment diagnostic, skipping generated files
+// (their generator owns the layout) and, unless all, structs whose
+// reordering saves no bytes (fieldalignment's pointer-bytes notes), with a
+// suggested fix that keeps the fields' comments when it is safe to make.
+func alignment(pass *analysis.Pass, ix *index, d analysis.Diagnostic, all, fixWire bool) {
+	pos := pass.Fset.Position(d.Pos)
+	if ix.generated[pos.Filename] {
 		return
 	}
 	saved := 0
@@ -616,31 +600,39 @@ func (s *service) alignment(p *packages.Package, d analysis.Diagnostic) {
 		b, _ := strconv.Atoi(m[2])
 		saved = a - b
 	}
-	if saved == 0 && !s.opts.AlignmentAll {
+	if saved == 0 && !all {
 		return
 	}
 	msg := d.Message
 	if saved > 0 {
 		msg += fmt.Sprintf("; reordering saves %d bytes per value", saved)
 	}
-	fd := s.report(p.Fset, "alignment", d.Pos, msg)
-	fd.BytesSaved = saved
-	s.bytesSaved += saved
-	if len(d.SuggestedFixes) == 0 || len(d.SuggestedFixes[0].TextEdits) != 1 || fd.File == "" {
+	fix, note := alignmentFix(pass, d, saved, fixWire)
+	if fix != nil {
+		ix.report(pass, d.Pos, msg, *fix)
 		return
 	}
+	ix.report(pass, d.Pos, msg+note)
+}
+
+// alignmentFix is the reordering of the struct at d.Pos that keeps its
+// comments, or why there is none ("; --fix leaves it alone: ...").
+func alignmentFix(pass *analysis.Pass, d analysis.Diagnostic, saved int, fixWire bool) (*analysis.SuggestedFix, string) {
+	if len(d.SuggestedFixes) == 0 || len(d.SuggestedFixes[0].TextEdits) != 1 {
+		return nil, ""
+	}
 	var file *ast.File
-	for _, f := range p.Syntax {
+	for _, f := range pass.Files {
 		if f.FileStart <= d.Pos && d.Pos < f.FileEnd {
 			file = f
 		}
 	}
 	if file == nil {
-		return
+		return nil, ""
 	}
 	st, parent := structAt(file, d.Pos)
 	if st == nil {
-		return
+		return nil, ""
 	}
 	name := "struct"
 	why := ""
@@ -655,23 +647,21 @@ func (s *service) alignment(p *packages.Package, d analysis.Diagnostic) {
 	default:
 		name = ts.Name.Name
 	}
-	if why != "" && !s.opts.FixWire {
-		fd.Message += "; --fix leaves it alone: " + why + " (--fix-wire reorders it)"
-		return
+	if why != "" && !fixWire {
+		return nil, "; --fix leaves it alone: " + why + " (--fix-wire reorders it)"
 	}
-	src, err := os.ReadFile(pos.Filename)
+	src, err := readFile(pass, pass.Fset.Position(d.Pos).Filename)
 	if err != nil {
-		return
+		return nil, ""
 	}
-	text, ok := reorderKeepingComments(p.Fset, file, st, d.SuggestedFixes[0].TextEdits[0].NewText, src)
+	text, ok := reorderKeepingComments(pass.Fset, file, st, d.SuggestedFixes[0].TextEdits[0].NewText, src)
 	if !ok {
-		fd.Message += "; --fix leaves it alone: it cannot carry every comment of the struct over"
-		return
+		return nil, "; --fix leaves it alone: it cannot carry every comment of the struct over"
 	}
-	fd.Fixable = true
-	start, end := p.Fset.Position(st.Pos()), p.Fset.Position(st.End())
-	s.fixes = append(s.fixes, fileFix{path: start.Filename, start: start.Offset, end: end.Offset, text: text,
-		line: start.Line, desc: fmt.Sprintf("reordered the fields of %s (%d bytes per value saved; comments kept)", name, saved)})
+	return &analysis.SuggestedFix{
+		Message:   fmt.Sprintf("reordered the fields of %s (%d bytes per value saved; comments kept)", name, saved),
+		TextEdits: []analysis.TextEdit{{Pos: st.Pos(), End: st.End(), NewText: text}},
+	}, ""
 }
 
 // structAt finds the struct type at pos and its parent node.
@@ -928,17 +918,14 @@ var poolLimits = []struct{ kind, key, code string }{
 
 // fixPool adds the missing limits: after `db, err := sql.Open(...)` (and
 // its error check), or before `pgxpool.NewWithConfig(ctx, cfg)`.
-func (s *service) fixPool(fset *token.FileSet, kind string, st openStmt, set map[string]bool, fd *Finding) {
-	if fd.File == "" {
-		return
-	}
+func fixPool(kind string, st openStmt, set map[string]bool) []analysis.SuggestedFix {
 	var target string
 	var at token.Pos
 	switch kind {
 	case "sql":
 		id, ok := st.assign.Lhs[0].(*ast.Ident)
 		if !ok || id.Name == "_" {
-			return
+			return nil
 		}
 		target, at = id.Name, st.assign.End()
 		if ifs, ok := st.next.(*ast.IfStmt); ok && ifs.Init == nil {
@@ -947,11 +934,11 @@ func (s *service) fixPool(fset *token.FileSet, kind string, st openStmt, set map
 	case "pgx":
 		call := ast.Unparen(st.assign.Rhs[0]).(*ast.CallExpr)
 		if len(call.Args) != 2 {
-			return
+			return nil
 		}
 		id, ok := ast.Unparen(call.Args[1]).(*ast.Ident)
 		if !ok {
-			return
+			return nil
 		}
 		target, at = id.Name, st.assign.Pos()
 	}
@@ -962,31 +949,24 @@ func (s *service) fixPool(fset *token.FileSet, kind string, st openStmt, set map
 		}
 	}
 	if len(lines) == 0 {
-		return
+		return nil
 	}
 	text := "\n" + strings.Join(lines, "\n")
 	if kind == "pgx" {
 		text = strings.Join(lines, "\n") + "\n"
 	}
-	p := fset.Position(at)
-	fd.Fixable = true
-	s.fixes = append(s.fixes, fileFix{path: p.Filename, start: p.Offset, end: p.Offset, text: []byte(text),
-		line: fset.Position(st.assign.Pos()).Line, desc: "added " + strings.Join(lines, ", ")})
+	return []analysis.SuggestedFix{{Message: "added " + strings.Join(lines, ", "),
+		TextEdits: []analysis.TextEdit{{Pos: at, End: at, NewText: []byte(text)}}}}
 }
 
 // fixServer adds ReadHeaderTimeout: 5 * time.Second to an http.Server
 // literal; the other timeouts depend on the workload (streaming, uploads)
 // and stay advice.
-func (s *service) fixServer(fset *token.FileSet, lit *ast.CompositeLit, fd *Finding) {
-	if fd.File == "" {
-		return
-	}
+func fixServer(lit *ast.CompositeLit) analysis.SuggestedFix {
 	at, text := lit.Rbrace, "ReadHeaderTimeout: 5 * time.Second"
 	if n := len(lit.Elts); n > 0 {
 		at, text = lit.Elts[n-1].End(), ", "+text
 	}
-	p := fset.Position(at)
-	fd.Fixable = true
-	s.fixes = append(s.fixes, fileFix{path: p.Filename, start: p.Offset, end: p.Offset, text: []byte(text),
-		line: fset.Position(lit.Pos()).Line, desc: "added ReadHeaderTimeout: 5 * time.Second to the http.Server"})
+	return analysis.SuggestedFix{Message: "added ReadHeaderTimeout: 5 * time.Second to the http.Server",
+		TextEdits: []analysis.TextEdit{{Pos: at, End: at, NewText: []byte(text)}}}
 }

@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"fmt"
 	"go/ast"
 	"go/token"
 	"go/types"
@@ -11,94 +10,46 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/packages"
-	"golang.org/x/tools/go/types/typeutil"
 )
 
-// service is the audit of one service in progress: the index the
-// analyzers share (computed over all its packages first), then their
-// findings.
+// service is the audit of one service in progress: its packages, then
+// what the analyzers found and what its packages use.
 type service struct {
 	dir  string
 	pkgs []*packages.Package
-	// own holds the service's packages, to tell its functions from
-	// its dependencies'.
-	own map[*types.Package]bool
-	// dbFuncs are the service's functions that make a DB or Redis round
-	// trip, directly or through other functions of the service (static
-	// calls only); readFuncs those that read from the DB.
-	dbFuncs, readFuncs map[*types.Func]bool
-	// ogenHandlers are the Handler interfaces of ogen-generated packages.
-	ogenHandlers []*types.Interface
-	// deadlineMiddleware is true when the service wraps its handlers in a
-	// deadline (http.TimeoutHandler, chi's middleware.Timeout, or its own
-	// middleware that calls context.WithTimeout/WithDeadline).
-	deadlineMiddleware bool
-	// poolSetters are the service's own functions that call *sql.DB's
-	// SetMaxOpenConns, SetMaxIdleConns, SetConnMaxLifetime or
-	// SetConnMaxIdleTime, with the ones each calls (a pool helper such
-	// as svcgen adopt's sqlpool.Configure, called after sql.Open).
-	poolSetters map[*types.Func]map[string]bool
-	handlers    int
 	// generated holds the files with a "Code generated ... DO NOT EDIT."
 	// header: their findings belong to their generator and are not
 	// reported (as golangci-lint does by default).
 	generated map[string]bool
-	// impls maps an interface method of the service to the method of the
-	// interface's only implementation in the module (nil when it has
-	// none or several).
-	impls map[*types.Func]*types.Func
-	// ownTypes are the named non-interface types of the service.
-	ownTypes []*types.TypeName
-	// routerImports are, per router, where the service imports it: one
-	// finding per router, not per import line.
-	routerImports map[string][]routerImport
-	// dbLib is true when the service imports a DB client library;
-	// roundTrips counts the DB and Redis calls recognised; web is true
-	// when it serves HTTP (a router, an http.Server, a handler). They tell
-	// "not applicable" from "not recognised".
-	dbLib, sqlLib, web              bool
-	roundTrips, sqlTrips, httpCalls int
-	opts                            Options
-	uses                            Uses
-	findings                        map[string][]Finding
-	bytesSaved                      int
-	fixes                           []fileFix
-}
-
-type routerImport struct {
-	fset *token.FileSet
-	pos  token.Pos
-	path string
+	// dbLib is true when the service imports a DB client library; web
+	// when it serves HTTP (a router, an http.Server, a handler); st sums
+	// what the packages' Facts counted. They tell "not applicable" from
+	// "not recognised".
+	dbLib, sqlLib, web bool
+	st                 stats
+	opts               Options
+	uses               Uses
+	findings           map[string][]Finding
+	bytesSaved         int
+	fixes              []fileFix
 }
 
 func newService(dir string, pkgs []*packages.Package, opts Options) *service {
 	if abs, err := filepath.Abs(dir); err == nil {
 		dir = abs
 	}
-	s := &service{dir: dir, pkgs: pkgs, own: map[*types.Package]bool{}, opts: opts,
-		dbFuncs: map[*types.Func]bool{}, readFuncs: map[*types.Func]bool{}, findings: map[string][]Finding{},
-		poolSetters: map[*types.Func]map[string]bool{},
-		impls:       map[*types.Func]*types.Func{}, routerImports: map[string][]routerImport{}}
-	s.generated = map[string]bool{}
+	s := &service{dir: dir, pkgs: pkgs, opts: opts, findings: map[string][]Finding{}, generated: map[string]bool{}}
 	for _, p := range pkgs {
-		if p.Types != nil {
-			s.own[p.Types] = true
-			sc := p.Types.Scope()
-			for _, name := range sc.Names() {
-				if tn, ok := sc.Lookup(name).(*types.TypeName); ok && !tn.IsAlias() && !types.IsInterface(tn.Type()) {
-					s.ownTypes = append(s.ownTypes, tn)
-				}
-			}
-		}
 		for _, f := range p.Syntax {
 			if isGenerated(f) {
 				s.generated[p.Fset.Position(f.FileStart).Filename] = true
 			}
 		}
+		for path := range p.Imports {
+			s.noteImport(path)
+		}
 	}
-	s.index()
 	return s
 }
 
@@ -136,44 +87,6 @@ func isGenerated(f *ast.File) bool {
 	return false
 }
 
-// callee is the function a call runs: its static callee, or, for a
-// method of an interface with one implementation in the module, that
-// implementation's method.
-func (s *service) callee(info *types.Info, call *ast.CallExpr) *types.Func {
-	if c := typeutil.StaticCallee(info, call); c != nil {
-		return c
-	}
-	m, ok := typeutil.Callee(info, call).(*types.Func)
-	if !ok || m.Type().(*types.Signature).Recv() == nil || !types.IsInterface(m.Type().(*types.Signature).Recv().Type()) {
-		return nil
-	}
-	if impl, ok := s.impls[m]; ok {
-		return impl
-	}
-	iface, _ := m.Type().(*types.Signature).Recv().Type().Underlying().(*types.Interface)
-	var impl *types.Func
-	n := 0
-	if iface != nil && !iface.Empty() {
-		for _, tn := range s.ownTypes {
-			var t types.Type = tn.Type()
-			if !types.Implements(t, iface) {
-				t = types.NewPointer(t)
-				if !types.Implements(t, iface) {
-					continue
-				}
-			}
-			n++
-			obj, _, _ := types.LookupFieldOrMethod(t, true, m.Pkg(), m.Name())
-			impl, _ = obj.(*types.Func)
-		}
-	}
-	if n != 1 || impl == nil || !s.own[impl.Pkg()] {
-		impl = nil
-	}
-	s.impls[m] = impl
-	return impl
-}
-
 // checkTable is the checks in report order, with their hints.
 var checkTable = []struct {
 	id, title, hint string
@@ -197,7 +110,7 @@ func emptyChecks() []Check {
 	return out
 }
 
-// checks turns the findings into the eight results.
+// checks turns the findings into the nine results.
 func (s *service) checks() []Check {
 	out := emptyChecks()
 	for i := range out {
@@ -221,19 +134,19 @@ func (s *service) checks() []Check {
 		case "dbpool":
 			recognised, present = s.uses.DB, s.sqlLib
 		case "timeouts":
-			recognised = s.roundTrips > 0 || s.handlers > 0 || s.httpCalls > 0
+			recognised = s.st.roundTrips > 0 || s.st.handlers > 0 || s.st.httpCalls > 0
 			present = s.dbLib || s.web || recognised
 		case "batch":
-			recognised, present = s.roundTrips > 0, s.dbLib
+			recognised, present = s.st.roundTrips > 0, s.dbLib
 		case "resources":
-			recognised, present = s.sqlTrips > 0, s.sqlLib
+			recognised, present = s.st.sqlTrips > 0, s.sqlLib
 		case "cache":
 			// A service that serves HTTP and uses a DB; a worker has
 			// nothing to cache for.
 			present = s.dbLib && s.web
-			recognised = present && s.handlers > 0 && (s.roundTrips > 0 || s.uses.Cache)
+			recognised = present && s.st.handlers > 0 && (s.st.roundTrips > 0 || s.uses.Cache)
 		case "pooling", "goroutines":
-			recognised, present = s.handlers > 0, s.web
+			recognised, present = s.st.handlers > 0, s.web
 		case "router":
 			recognised, present = s.web, s.web
 		case "alignment":
@@ -254,9 +167,6 @@ func (s *service) checks() []Check {
 // report records a finding of check id at pos.
 func (s *service) report(fset *token.FileSet, id string, pos token.Pos, msg string) *Finding {
 	p := fset.Position(pos)
-	if s.generated[p.Filename] {
-		return &Finding{}
-	}
 	rel, err := filepath.Rel(s.dir, p.Filename)
 	if err != nil {
 		rel = p.Filename
@@ -271,238 +181,57 @@ func (s *service) report(fset *token.FileSet, id string, pos token.Pos, msg stri
 	return &s.findings[id][len(s.findings[id])-1]
 }
 
-// run runs every analyzer on every package and returns the mechanical
-// fixes found.
+// savedRe reads the bytes a reordering saves from an alignment finding.
+var savedRe = regexp.MustCompile(`; reordering saves (\d+) bytes per value`)
+
+// run runs the analyzers on the service's packages, records their
+// diagnostics as findings, and returns the mechanical fixes they suggest.
 func (s *service) run() []fileFix {
-	as := s.analyzers()
+	// An analyzer that fails (a panic on code its author did not meet)
+	// costs its findings on that package, not the audit.
+	diags, indexes, _ := analyzeService(s.pkgs, analyzersFor(s.opts))
 	for _, p := range s.pkgs {
-		if p.TypesInfo == nil || p.Types == nil {
+		ix := indexes[p]
+		if ix == nil {
 			continue
 		}
-		runAnalyzers(p, as, func(a *analysis.Analyzer, d analysis.Diagnostic) {
-			switch a {
-			case alignmentAnalyzer:
-				s.alignment(p, d)
-			case closeAnalyzer, rowsErrAnalyzer:
-				if m := resourceMessage(a, d.Message); m != "" {
-					s.report(p.Fset, "resources", d.Pos, m)
-				}
-			default:
-				s.report(p.Fset, a.Name, d.Pos, d.Message)
-			}
-		})
+		s.st.roundTrips += ix.stats.roundTrips
+		s.st.sqlTrips += ix.stats.sqlTrips
+		s.st.httpCalls += ix.stats.httpCalls
+		s.st.handlers += ix.stats.handlers
+		s.web = s.web || ix.stats.web
+		s.uses.DB = s.uses.DB || ix.stats.db
+		for _, api := range ix.stats.apis {
+			s.uses.addAPI(api)
+		}
+		s.uses.SyncPool = s.uses.SyncPool || ix.svc.SyncPool
 	}
-	// One router finding per router the service uses, at its first import.
-	var names []string
-	for name := range s.routerImports {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		imps := s.routerImports[name]
-		files := map[string]bool{}
-		first := imps[0]
-		for _, im := range imps {
-			p, f := im.fset.Position(im.pos), first.fset.Position(first.pos)
-			files[p.Filename] = true
-			if p.Filename < f.Filename || (p.Filename == f.Filename && p.Offset < f.Offset) {
-				first = im
+	for _, d := range diags {
+		fd := s.report(d.pkg.Fset, d.analyzer.Name, d.Pos, d.Message)
+		if m := savedRe.FindStringSubmatch(d.Message); m != nil && d.analyzer.Name == "alignment" {
+			n, _ := strconv.Atoi(m[1])
+			if fd.BytesSaved == 0 {
+				fd.BytesSaved = n
+				s.bytesSaved += n
 			}
 		}
-		s.report(first.fset, "router", first.pos, fmt.Sprintf("uses %s (%s, imported in %d file(s)): a third-party router in place of http.ServeMux + ogen", name, first.path, len(files)))
+		if len(d.SuggestedFixes) == 0 || fd.Fixable {
+			continue
+		}
+		fd.Fixable = true
+		line := d.pkg.Fset.Position(d.Pos).Line
+		for _, fix := range d.SuggestedFixes {
+			for _, e := range fix.TextEdits {
+				start, end := d.pkg.Fset.Position(e.Pos), d.pkg.Fset.Position(e.End)
+				if !e.End.IsValid() {
+					end = start
+				}
+				s.fixes = append(s.fixes, fileFix{path: start.Filename, start: start.Offset, end: end.Offset,
+					text: e.NewText, line: line, desc: fix.Message})
+			}
+		}
 	}
 	return s.fixes
-}
-
-// runAnalyzers is a small go/analysis driver: it runs each analyzer and
-// its requirements once on pkg, without facts (none of ours use them).
-func runAnalyzers(pkg *packages.Package, as []*analysis.Analyzer, report func(*analysis.Analyzer, analysis.Diagnostic)) {
-	results := map[*analysis.Analyzer]any{}
-	var run func(a *analysis.Analyzer) any
-	run = func(a *analysis.Analyzer) any {
-		if r, ok := results[a]; ok {
-			return r
-		}
-		resultOf := map[*analysis.Analyzer]any{}
-		for _, req := range a.Requires {
-			resultOf[req] = run(req)
-		}
-		pass := &analysis.Pass{
-			Analyzer:          a,
-			Fset:              pkg.Fset,
-			Files:             pkg.Syntax,
-			OtherFiles:        pkg.OtherFiles,
-			Pkg:               pkg.Types,
-			TypesInfo:         pkg.TypesInfo,
-			TypesSizes:        pkg.TypesSizes,
-			ResultOf:          resultOf,
-			Report:            func(d analysis.Diagnostic) { report(a, d) },
-			ImportObjectFact:  func(types.Object, analysis.Fact) bool { return false },
-			ImportPackageFact: func(*types.Package, analysis.Fact) bool { return false },
-			ExportObjectFact:  func(types.Object, analysis.Fact) {},
-			ExportPackageFact: func(analysis.Fact) {},
-			AllObjectFacts:    func() []analysis.ObjectFact { return nil },
-			AllPackageFacts:   func() []analysis.PackageFact { return nil },
-		}
-		if pass.TypesSizes == nil {
-			pass.TypesSizes = types.SizesFor("gc", "amd64")
-		}
-		r, err := safeRun(a, pass)
-		if err != nil {
-			r = nil
-		}
-		results[a] = r
-		return r
-	}
-	for _, a := range as {
-		run(a)
-	}
-}
-
-// safeRun runs an analyzer; a panic in it (third-party analyzers meet
-// code their authors did not) costs that analyzer's findings, not the
-// audit.
-func safeRun(a *analysis.Analyzer, pass *analysis.Pass) (r any, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			r, err = nil, fmt.Errorf("%s: %v", a.Name, p)
-		}
-	}()
-	return a.Run(pass)
-}
-
-// index computes what the analyzers need to know about the whole service.
-func (s *service) index() {
-	calls := map[*types.Func][]*types.Func{}
-	for _, p := range s.pkgs {
-		if p.TypesInfo == nil {
-			continue
-		}
-		info := p.TypesInfo
-		for path := range p.Imports {
-			s.noteImport(path)
-		}
-		for _, f := range p.Syntax {
-			for _, imp := range f.Imports {
-				path, _ := strconv.Unquote(imp.Path.Value)
-				if r := routerOf(path); r != "" && !s.generated[p.Fset.Position(f.FileStart).Filename] {
-					s.routerImports[r] = append(s.routerImports[r], routerImport{fset: p.Fset, pos: imp.Pos(), path: path})
-				}
-			}
-		}
-		for _, id := range sortedUses(info) {
-			if obj := info.Uses[id]; obj != nil && obj.Pkg() != nil && obj.Pkg().Path() == "sync" && obj.Name() == "Pool" {
-				s.uses.SyncPool = true
-			}
-		}
-		if p.Types != nil && importsPrefix(p, "github.com/ogen-go/ogen") {
-			if obj, ok := p.Types.Scope().Lookup("Handler").(*types.TypeName); ok {
-				if it, ok := obj.Type().Underlying().(*types.Interface); ok {
-					s.ogenHandlers = append(s.ogenHandlers, it)
-				}
-			}
-		}
-		for _, f := range p.Syntax {
-			for _, decl := range f.Decls {
-				fd, ok := decl.(*ast.FuncDecl)
-				if !ok || fd.Body == nil {
-					continue
-				}
-				fn, _ := info.Defs[fd.Name].(*types.Func)
-				if fn == nil {
-					continue
-				}
-				ast.Inspect(fd.Body, func(n ast.Node) bool {
-					call, ok := n.(*ast.CallExpr)
-					if !ok {
-						return true
-					}
-					if calleeIs(info, call, "database/sql", "SetMaxOpenConns", "SetMaxIdleConns", "SetConnMaxLifetime", "SetConnMaxIdleTime") {
-						if s.poolSetters[fn] == nil {
-							s.poolSetters[fn] = map[string]bool{}
-						}
-						s.poolSetters[fn][typeutil.Callee(info, call).Name()] = true
-					}
-					rt := classify(info, call)
-					switch {
-					case isDBKind(rt.kind):
-						switch rt.kind {
-						case kindSQL, kindPgx, kindRedis:
-							s.uses.addAPI(rt.kind)
-						}
-						s.dbFuncs[fn] = true
-						s.roundTrips++
-						if rt.kind != kindRedis {
-							s.sqlTrips++
-						}
-						if rt.read {
-							s.readFuncs[fn] = true
-						}
-					case rt.kind == kindHTTP:
-						s.httpCalls++
-					default:
-						if c := s.callee(info, call); c != nil && s.own[c.Pkg()] {
-							calls[fn] = append(calls[fn], c)
-						}
-					}
-					return true
-				})
-			}
-			ast.Inspect(f, func(n ast.Node) bool {
-				switch n := n.(type) {
-				case *ast.SelectorExpr:
-					if obj := info.Uses[n.Sel]; obj != nil && obj.Pkg() != nil && obj.Pkg().Path() == "net/http" &&
-						oneOf(obj.Name(), "Handle", "HandleFunc", "ServeMux", "NewServeMux") {
-						s.web = true
-					}
-					if isPkgFunc(info.Uses[n.Sel], "net/http", "TimeoutHandler") ||
-						(isPkgFuncPrefix(info.Uses[n.Sel], "github.com/go-chi/chi") && n.Sel.Name == "Timeout") {
-						s.deadlineMiddleware = true
-					}
-				case *ast.FuncDecl:
-					if n.Body != nil && isMiddleware(info, n.Type) && callsDeadline(info, n.Body) {
-						s.deadlineMiddleware = true
-					}
-				case *ast.FuncLit:
-					if isMiddleware(info, n.Type) && callsDeadline(info, n.Body) {
-						s.deadlineMiddleware = true
-					}
-				}
-				return true
-			})
-		}
-	}
-	// Propagate through the service's own static calls to a fixed point.
-	for changed := true; changed; {
-		changed = false
-		for fn, cs := range calls {
-			for _, c := range cs {
-				if s.dbFuncs[c] && !s.dbFuncs[fn] {
-					s.dbFuncs[fn], changed = true, true
-				}
-				if s.readFuncs[c] && !s.readFuncs[fn] {
-					s.readFuncs[fn], changed = true, true
-				}
-			}
-		}
-	}
-}
-
-func sortedUses(info *types.Info) []*ast.Ident {
-	out := make([]*ast.Ident, 0, len(info.Uses))
-	for id := range info.Uses {
-		out = append(out, id)
-	}
-	return out
-}
-
-func importsPrefix(p *packages.Package, prefix string) bool {
-	for path := range p.Imports {
-		if strings.HasPrefix(path, prefix) {
-			return true
-		}
-	}
-	return false
 }
 
 // routers are the third-party routers the router check reports, by
@@ -621,7 +350,7 @@ func frameworkCtx(t types.Type) string {
 // the shape of an echo, gin or fiber handler (func(echo.Context) error,
 // func(*gin.Context), func(*fiber.Ctx) error), or it is a method
 // implementing an ogen Handler.
-func (s *service) isHandler(info *types.Info, recv *ast.FieldList, name string, ft *ast.FuncType) bool {
+func (ix *index) isHandler(info *types.Info, recv *ast.FieldList, name string, ft *ast.FuncType) bool {
 	if ft.Params != nil {
 		for _, f := range ft.Params.List {
 			if isNamed(info.TypeOf(f.Type), "net/http", "ResponseWriter") {
@@ -645,7 +374,7 @@ func (s *service) isHandler(info *types.Info, recv *ast.FieldList, name string, 
 			}
 		}
 	}
-	if recv == nil || len(recv.List) == 0 || len(s.ogenHandlers) == 0 {
+	if recv == nil || len(recv.List) == 0 || len(ix.ogenHandlers) == 0 {
 		return false
 	}
 	t := info.TypeOf(recv.List[0].Type)
@@ -655,7 +384,7 @@ func (s *service) isHandler(info *types.Info, recv *ast.FieldList, name string, 
 	if _, ok := t.(*types.Pointer); !ok {
 		t = types.NewPointer(t)
 	}
-	for _, it := range s.ogenHandlers {
+	for _, it := range ix.ogenHandlers {
 		for i := 0; i < it.NumMethods(); i++ {
 			if it.Method(i).Name() == name && types.Implements(t, it) {
 				return true
