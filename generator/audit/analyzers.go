@@ -318,14 +318,14 @@ func runFacts(pass *analysis.Pass) (any, error) {
 			continue
 		}
 		it, ok := tn.Type().Underlying().(*types.Interface)
-		if !ok || it.Empty() {
+		if !ok || it.Empty() || isGeneric(tn) {
 			continue
 		}
 		var impl types.Type
 		n := 0
 		for _, other := range pass.Pkg.Scope().Names() {
 			on, ok := pass.Pkg.Scope().Lookup(other).(*types.TypeName)
-			if !ok || on.IsAlias() || types.IsInterface(on.Type()) {
+			if !ok || on.IsAlias() || types.IsInterface(on.Type()) || isGeneric(on) {
 				continue
 			}
 			var t types.Type = on.Type()
@@ -433,6 +433,13 @@ func (f *PackageFact) merge(o PackageFact) {
 	f.SyncPool = f.SyncPool || o.SyncPool
 	f.Cache = f.Cache || o.Cache
 	f.Deadline = f.Deadline || o.Deadline
+}
+
+// isGeneric reports whether tn declares type parameters (Implements is
+// undefined on uninstantiated types).
+func isGeneric(tn *types.TypeName) bool {
+	n, ok := tn.Type().(*types.Named)
+	return ok && n.TypeParams().Len() > 0
 }
 
 // ogenHandler is the Handler interface of an ogen API package.

@@ -36,3 +36,10 @@ func (s *pg) Name() string { return "pg" }
 func Load(ctx context.Context, s Store, id int64) (string, error) { // want Load:"roundtrip\\(read\\)"
 	return s.Item(ctx, id)
 }
+
+// Page is generic: the search for the Store's implementation passes over
+// it (Implements is undefined on uninstantiated types).
+type Page[T any] struct{ Items []T }
+
+// Len counts the items.
+func (p Page[T]) Len() int { return len(p.Items) }
