@@ -109,6 +109,10 @@ type Feature struct {
 	// Generated are output globs that stay svcgen's inside a scaffold
 	// glob (internal/handler/errors.go in the team's internal/handler).
 	Generated []string `yaml:"generated" json:"generated,omitempty"`
+	// Files are the folder's templates that are rendered only for some
+	// services, or whose class differs from the globs': a predicate on the
+	// starter, the features and the spec per template.
+	Files []FileRule `yaml:"files,omitempty" json:"files,omitempty"`
 	// Params are the feature's defaults for the parameters its templates
 	// read, in a preset's params shape. A preset's params replace them
 	// field by field; a field is defaulted by one folder only.

@@ -1,7 +1,9 @@
 package generator
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -373,6 +375,9 @@ type Data struct {
 	Client *ClientData
 	// features holds the enabled features.
 	features map[string]bool
+	// known are the names .Feature accepts: every feature of the catalog
+	// and the adopt packages; nil accepts any name (a Data built by hand).
+	known []string
 }
 
 // PreStopSeconds is the deployment's preStop sleep: endpoints drop the pod
@@ -401,7 +406,19 @@ type Module struct {
 }
 
 // Feature reports whether the named feature is enabled.
-func (d *Data) Feature(name string) bool { return d.features[name] }
+//
+// A name that is no feature (nor adopt package) of the catalog is an error,
+// so a typo fails the render at the template's line instead of reading as
+// false.
+func (d *Data) Feature(name string) (bool, error) {
+	if d.known != nil && !slices.Contains(d.known, name) {
+		return false, fmt.Errorf("unknown feature %q%s; known: %s", name, suggest(name, d.known), strings.Join(d.known, ", "))
+	}
+	return d.features[name], nil
+}
+
+// has reports whether a feature is enabled, for Go callers.
+func (d *Data) has(name string) bool { return d.features[name] }
 
 // FeatureList returns the enabled features, sorted.
 func (d *Data) FeatureList() []string {
