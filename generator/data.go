@@ -373,11 +373,30 @@ type Data struct {
 	// Client is the dependency a per-client template renders
 	// ("__client__" in its path); nil elsewhere.
 	Client *ClientData
+	// ConfigParts are the enabled features that bring a settings file of
+	// their own (templates/<feature>/internal/config/<feature>.go.tmpl,
+	// declaring type <feature>Settings with default<Feature>Settings and
+	// a read method), sorted: internal/config/platform.go embeds them.
+	ConfigParts []ConfigPart
 	// features holds the enabled features.
 	features map[string]bool
 	// known are the names .Feature accepts: every feature of the catalog
 	// and the adopt packages; nil accepts any name (a Data built by hand).
 	known []string
+}
+
+// ConfigPart is one feature's part of the generated configuration.
+type ConfigPart struct {
+	// Feature is the feature's name ("cache3").
+	Feature string
+	// Type is its settings struct ("cache3Settings").
+	Type string
+	// Place is where the platform struct embeds it (Feature.ConfigRank):
+	// "first", "last" (after the platform's own fields) or "nopointers"
+	// (with the pointer-free fields at the end).
+	Place string
+	// rank orders the parts of one place.
+	rank int
 }
 
 // PreStopSeconds is the deployment's preStop sleep: endpoints drop the pod

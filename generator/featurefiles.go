@@ -203,3 +203,36 @@ func (c *Catalog) checkFeatureFiles(f *Feature) error {
 	}
 	return nil
 }
+
+// configParts are the folders among dirs that bring their own settings
+// file, internal/config/<name>.go, for the service rendered with d.
+func configParts(fsys fs.FS, dirs []*Feature, d *Data) []ConfigPart {
+	var out []ConfigPart
+	for _, f := range dirs {
+		rel := "internal/config/" + f.Name + ".go.tmpl"
+		if f.Name != goIdent(f.Name) {
+			continue // no Go identifier: no settings type
+		}
+		if _, err := fs.Stat(fsys, path.Join(f.dir, rel)); err != nil {
+			continue
+		}
+		if r := f.rule(rel); r != nil && !r.When.match(d) {
+			continue
+		}
+		place := "first"
+		switch {
+		case f.ConfigRank >= 1000:
+			place = "nopointers"
+		case f.ConfigRank > 0:
+			place = "last"
+		}
+		out = append(out, ConfigPart{Feature: f.Name, Type: f.Name + "Settings", Place: place, rank: f.ConfigRank})
+	}
+	slices.SortFunc(out, func(a, b ConfigPart) int {
+		if a.rank != b.rank {
+			return a.rank - b.rank
+		}
+		return strings.Compare(a.Feature, b.Feature)
+	})
+	return out
+}

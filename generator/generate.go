@@ -160,6 +160,7 @@ func Generate(ctx context.Context, req Request) (Result, error) {
 		dirs = append(dirs, f)
 	}
 	d.Modules = modules(dirs)
+	d.ConfigParts = configParts(c.tmpl, dirs, d)
 	// Requests for the generated API tests and load scenario.
 	d.Probes = Probes(spec, d.Operations)
 	for i := range d.Operations {
