@@ -3,6 +3,7 @@ package generator
 import (
 	"context"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -187,5 +188,62 @@ func TestRealTreeFeatureNames(t *testing.T) {
 		if _, err := Generate(context.Background(), Request{Catalog: c, Options: Options{Name: "svc", Module: "example.com/svc", Preset: p, Explain: true}}); err != nil {
 			t.Errorf("%s: %v", p, err)
 		}
+	}
+}
+
+// TestConfigGoStable: the merged internal/config/config.go is the same
+// whatever the preset and features; each feature's settings are a
+// generated file of their own, embedded through platform.go.
+func TestConfigGoStable(t *testing.T) {
+	c, err := LoadCatalog("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first string
+	for _, o := range []Options{
+		{Preset: "hot-path"},
+		{Preset: "read-heavy"},
+		{Preset: "read-heavy", Features: []string{"-cache3", "+realtime"}},
+		{Preset: "analytics"},
+		{Preset: "realtime", Features: []string{"+cache3", "+batch"}},
+	} {
+		o.Name, o.Module = "svc", "example.com/svc"
+		res := generate(t, c, o, nil)
+		files := byPath(res)
+		cfg := string(files["internal/config/config.go"].Content)
+		if first == "" {
+			first = cfg
+		} else if cfg != first {
+			t.Errorf("%s %v: internal/config/config.go differs from hot-path's:\n%s", o.Preset, o.Features, cfg)
+		}
+		platform := string(files["internal/config/platform.go"].Content)
+		for _, f := range res.Features {
+			if _, ok := files["internal/config/"+f+".go"]; ok && !strings.Contains(platform, "\t"+f+"Settings\n") {
+				t.Errorf("%s %v: platform.go does not embed %sSettings", o.Preset, o.Features, f)
+			}
+		}
+		if _, ok := files["internal/config/cache3.go"]; ok != slices.Contains(res.Features, "cache3") {
+			t.Errorf("%s %v: internal/config/cache3.go present = %v, cache3 on = %v", o.Preset, o.Features, ok, !ok)
+		}
+	}
+}
+
+// TestConfigPartsPlace: the platform struct embeds the pointer-free parts
+// last and the others by rank (fieldalignment).
+func TestConfigPartsPlace(t *testing.T) {
+	c, err := LoadCatalog("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := byPath(generate(t, c, Options{Name: "svc", Module: "example.com/svc", Preset: "realtime", Features: []string{"+cache3", "+batch"}}, nil))
+	platform := string(files["internal/config/platform.go"].Content)
+	order := []string{"\tcompressionSettings\n", "\tServer server.Config\n", "\trealtimeSettings\n", "\tcache3Settings\n", "\tbatchSettings\n", "\tLogLevel slog.Level\n"}
+	at := -1
+	for _, s := range order {
+		i := strings.Index(platform, s)
+		if i < 0 || i < at {
+			t.Fatalf("platform.go does not have %q after %q:\n%s", s, order, platform)
+		}
+		at = i
 	}
 }
