@@ -17,7 +17,7 @@ type matviewSettings struct {
 func defaultMatviewSettings() matviewSettings {
 	return matviewSettings{
 		Matview: matview.Config{
-			Views:        []string{"leaderboard"}, // none: the refresher does not run
+			Views:        materializedViews, // the starter's (internal/config/store.go); none: the refresher does not run
 			RefreshEvery: 5 * time.Minute,
 		},
 	}

@@ -18,7 +18,7 @@ type partitionSettings struct {
 func defaultPartitionSettings() partitionSettings {
 	return partitionSettings{
 		Partition: partition.Config{
-			Table:      "events", // "": no partitioned table, the job does not run
+			Table:      partitionedTable, // the starter's (internal/config/store.go); "": the job does not run
 			Column:     "created_at",
 			Interval:   partition.Month,
 			Premake:    3,
