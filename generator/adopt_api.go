@@ -88,10 +88,10 @@ func renderAdoptAPI(ctx context.Context, c *Catalog, base *Data, specName string
 	if err := renderAll(ctx, r, jobs); err != nil {
 		return nil, "", nil, nil, err
 	}
-	g := &assembly{files: map[string]File{}, dirs: []*Feature{f}}
+	g := &assembly{files: map[string]File{}}
 	for _, j := range jobs {
 		if !j.skip {
-			g.add(File{Path: j.out, Template: "templates/" + j.tmpl, Content: j.content})
+			g.add(File{Path: j.out, Template: "templates/" + j.tmpl, Content: j.content, Class: j.class})
 		}
 	}
 	for name, content := range og.files {

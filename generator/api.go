@@ -114,6 +114,17 @@ type Feature struct {
 	// service's internal/platform/ with their imports rewritten. Class
 	// generated.
 	Packages []string `yaml:"packages" json:"packages,omitempty"`
+	// Files are the folder's templates that are rendered only for some
+	// services, or whose class differs from the globs': a predicate on the
+	// starter, the features and the spec per template.
+	Files []FileRule `yaml:"files,omitempty" json:"files,omitempty"`
+	// ConfigRank places the feature's settings (internal/config/<feature>.go)
+	// in the generated platform struct, so that it passes fieldalignment:
+	// 0 (the default) before the platform's own fields; 1 to 999 after
+	// them, by rank (the settings ending in the most non-pointer bytes get
+	// the highest); 1000 and above for settings without pointers, at the
+	// end.
+	ConfigRank int `yaml:"config_rank,omitempty" json:"config_rank,omitempty"`
 	// Params are the feature's defaults for the parameters its templates
 	// read, in a preset's params shape. A preset's params replace them
 	// field by field; a field is defaulted by one folder only.

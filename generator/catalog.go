@@ -142,6 +142,9 @@ func (c *Catalog) loadFeatures() error {
 			}
 		}
 	}
+	if err := c.checkFiles(); err != nil {
+		return err
+	}
 	return c.checkDefaults()
 }
 

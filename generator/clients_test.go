@@ -168,7 +168,7 @@ func TestGenerateClient(t *testing.T) {
 			t.Errorf("client.go lacks %s:\n%s", want, client)
 		}
 	}
-	cfg := string(files["internal/config/config.go"].Content)
+	cfg := string(files["internal/config/clients.go"].Content)
 	if !strings.Contains(cfg, `r.str("CLIENT_LEDGER_URL", &c.Clients.Ledger.URL)`) {
 		t.Error("config.go does not read CLIENT_LEDGER_URL")
 	}

@@ -1,7 +1,9 @@
 package generator
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -371,8 +373,30 @@ type Data struct {
 	// Client is the dependency a per-client template renders
 	// ("__client__" in its path); nil elsewhere.
 	Client *ClientData
+	// ConfigParts are the enabled features that bring a settings file of
+	// their own (templates/<feature>/internal/config/<feature>.go.tmpl,
+	// declaring type <feature>Settings with default<Feature>Settings and
+	// a read method), sorted: internal/config/platform.go embeds them.
+	ConfigParts []ConfigPart
 	// features holds the enabled features.
 	features map[string]bool
+	// known are the names .Feature accepts: every feature of the catalog
+	// and the adopt packages; nil accepts any name (a Data built by hand).
+	known []string
+}
+
+// ConfigPart is one feature's part of the generated configuration.
+type ConfigPart struct {
+	// Feature is the feature's name ("cache3").
+	Feature string
+	// Type is its settings struct ("cache3Settings").
+	Type string
+	// Place is where the platform struct embeds it (Feature.ConfigRank):
+	// "first", "last" (after the platform's own fields) or "nopointers"
+	// (with the pointer-free fields at the end).
+	Place string
+	// rank orders the parts of one place.
+	rank int
 }
 
 // PreStopSeconds is the deployment's preStop sleep: endpoints drop the pod
@@ -401,7 +425,19 @@ type Module struct {
 }
 
 // Feature reports whether the named feature is enabled.
-func (d *Data) Feature(name string) bool { return d.features[name] }
+//
+// A name that is no feature (nor adopt package) of the catalog is an error,
+// so a typo fails the render at the template's line instead of reading as
+// false.
+func (d *Data) Feature(name string) (bool, error) {
+	if d.known != nil && !slices.Contains(d.known, name) {
+		return false, fmt.Errorf("unknown feature %q%s; known: %s", name, suggest(name, d.known), strings.Join(d.known, ", "))
+	}
+	return d.features[name], nil
+}
+
+// has reports whether a feature is enabled, for Go callers.
+func (d *Data) has(name string) bool { return d.features[name] }
 
 // FeatureList returns the enabled features, sorted.
 func (d *Data) FeatureList() []string {

@@ -140,6 +140,7 @@ func Generate(ctx context.Context, req Request) (Result, error) {
 		Explain:     o.Explain,
 		Clients:     clients,
 		features:    map[string]bool{},
+		known:       slices.Concat(c.featureNames(), c.AdoptPackageNames()),
 	}
 	for _, f := range features {
 		d.features[f] = true
@@ -159,6 +160,7 @@ func Generate(ctx context.Context, req Request) (Result, error) {
 		dirs = append(dirs, f)
 	}
 	d.Modules = modules(dirs)
+	d.ConfigParts = configParts(c.tmpl, dirs, d)
 	// Requests for the generated API tests and load scenario.
 	d.Probes = Probes(spec, d.Operations)
 	for i := range d.Operations {
@@ -169,7 +171,7 @@ func Generate(ctx context.Context, req Request) (Result, error) {
 		}
 	}
 
-	g := &assembly{files: map[string]File{}, dirs: dirs}
+	g := &assembly{files: map[string]File{}}
 	r := &renderer{fsys: c.tmpl, funcs: funcs()}
 	var jobs []renderJob
 	for _, f := range dirs {
@@ -187,14 +189,19 @@ func Generate(ctx context.Context, req Request) (Result, error) {
 	}
 	for _, j := range jobs {
 		if !j.skip {
-			g.add(File{Path: j.out, Template: "templates/" + j.tmpl, Content: j.content})
+			g.add(File{Path: j.out, Template: "templates/" + j.tmpl, Content: j.content, Class: j.class})
 		}
 	}
-	if err := addPlatform(g, c, d); err != nil {
+	if err := addPlatform(g, c, d, dirs); err != nil {
 		return res, err
 	}
-	// The spec itself, and ogen's package.
-	g.add(File{Path: SpecPath, Template: specFile, Content: spec})
+	// The spec itself (the starter's when it is the starter's, else the
+	// base folder's), and ogen's package.
+	specDir := c.base
+	if starterSpec && starter != nil {
+		specDir = starter
+	}
+	g.add(File{Path: SpecPath, Template: specFile, Content: spec, Class: specDir.classOf(SpecPath, SpecPath)})
 	for name, content := range og.files {
 		g.add(File{Path: path.Join(apiDir, name), Template: "ogen " + SpecPath, Content: content, Class: Generated})
 	}
@@ -268,11 +275,11 @@ func starterOp(starter, name string) string {
 	return path.Join(startersDir, starter, "ops", name+".go.tmpl")
 }
 
-// assembly collects the rendered files and their classes.
+// assembly collects the rendered files, each with the class its own
+// folder gave it.
 type assembly struct {
 	err   error
 	files map[string]File
-	dirs  []*Feature
 }
 
 func (g *assembly) add(f File) {
@@ -284,7 +291,8 @@ func (g *assembly) add(f File) {
 		return
 	}
 	if f.Class == "" {
-		f.Class = g.class(f.Path)
+		g.err = fmt.Errorf("%s (from %s) has no class: give it one in its folder's feature.yaml", f.Path, f.Template)
+		return
 	}
 	if f.Mode == 0 {
 		f.Mode = 0o644
@@ -293,32 +301,6 @@ func (g *assembly) add(f File) {
 		}
 	}
 	g.files[f.Path] = f
-}
-
-// class finds a path's ownership class in the feature tables.
-func (g *assembly) class(p string) Class {
-	for _, f := range g.dirs {
-		for _, pat := range f.Generated {
-			if matchGlob(pat, p) {
-				return Generated
-			}
-		}
-	}
-	for _, f := range g.dirs {
-		for _, pat := range f.Scaffold {
-			if matchGlob(pat, p) {
-				return Scaffold
-			}
-		}
-	}
-	for _, f := range g.dirs {
-		for _, pat := range f.Merged {
-			if matchGlob(pat, p) {
-				return Merged
-			}
-		}
-	}
-	return Generated
 }
 
 func (g *assembly) sorted() []File {
@@ -337,12 +319,14 @@ type renderJob struct {
 	tmpl    string
 	out     string
 	content []byte
+	class   Class
 	skip    bool
 }
 
-// featureJobs lists the templates of one feature folder: one job per file,
-// one per operation for __op__ templates (the starter's implementation
-// replacing the stub where it has one).
+// featureJobs lists the templates of one feature folder that the service
+// gets (the folder's files table decides): one job per file, one per
+// operation for __op__ templates (the starter's implementation replacing
+// the stub where it has one). Each output takes its class from this folder.
 func featureJobs(fsys fs.FS, f *Feature, d *Data) ([]renderJob, error) {
 	var jobs []renderJob
 	err := fs.WalkDir(fsys, f.dir, func(p string, e fs.DirEntry, err error) error {
@@ -359,16 +343,23 @@ func featureJobs(fsys fs.FS, f *Feature, d *Data) ([]renderJob, error) {
 		if rel == "feature.yaml" || rel == "explain.md" || rel == SpecPath {
 			return nil
 		}
+		if r := f.rule(rel); r != nil && !r.When.match(d) {
+			return nil
+		}
+		job := func(tmpl string, d *Data) renderJob {
+			out := outputPath(rel, d)
+			return renderJob{tmpl: tmpl, out: out, data: d, class: f.classOf(rel, out)}
+		}
 		if strings.Contains(rel, "__client__") {
 			for i := range d.Clients {
 				cd := *d
 				cd.Client = &d.Clients[i]
-				jobs = append(jobs, renderJob{tmpl: p, out: outputPath(rel, &cd), data: &cd})
+				jobs = append(jobs, job(p, &cd))
 			}
 			return nil
 		}
 		if !strings.Contains(rel, "__op__") {
-			jobs = append(jobs, renderJob{tmpl: p, out: outputPath(rel, d), data: d})
+			jobs = append(jobs, job(p, d))
 			return nil
 		}
 		for i := range d.Operations {
@@ -378,7 +369,7 @@ func featureJobs(fsys fs.FS, f *Feature, d *Data) ([]renderJob, error) {
 			if od.Op.Starter {
 				tmpl = starterOp(d.Starter, od.Op.Name)
 			}
-			jobs = append(jobs, renderJob{tmpl: tmpl, out: outputPath(rel, &od), data: &od})
+			jobs = append(jobs, job(tmpl, &od))
 		}
 		return nil
 	})

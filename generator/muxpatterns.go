@@ -21,7 +21,7 @@ func (d *Data) MuxPatterns() []string {
 	mux := http.NewServeMux()
 	nop := http.NotFoundHandler()
 	fixed := []string{"/", "GET /healthz", "GET /readyz"}
-	if d.Feature("realtime") {
+	if d.has("realtime") {
 		// NewRealtime mounts the hub there after the API: the hub keeps it.
 		fixed = append(fixed, "GET "+d.Params.Realtime.WithDefaults().Path)
 	}

@@ -153,13 +153,13 @@ func copyPlatformGo(name string, src []byte, module, header string) ([]byte, err
 }
 
 // addPlatform adds the copies of the enabled features' platform packages.
-func addPlatform(g *assembly, c *Catalog, d *Data) error {
+func addPlatform(g *assembly, c *Catalog, d *Data, dirs []*Feature) error {
 	known := map[string]bool{}
 	for name := range c.features {
 		known[name] = true
 	}
 	enabled := func(name string) bool { return d.features[name] }
-	for _, f := range g.dirs {
+	for _, f := range dirs {
 		copies, err := platformFiles(c.platform, f, enabled, known)
 		if err != nil {
 			return err

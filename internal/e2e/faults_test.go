@@ -110,7 +110,7 @@ func newFaultService(t *testing.T, ctx context.Context, preset, name string) *fa
 	}
 	t.Logf("%s: generated and built in %v", preset, time.Since(start).Round(time.Millisecond))
 	fs.pg = startPrivatePG(t)
-	cfg, err := os.ReadFile(filepath.Join(dir, "internal", "config", "config.go"))
+	cfg, err := os.ReadFile(filepath.Join(dir, "internal", "config", "platform.go")) // embeds the settings of the features that read REDIS_URL
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func newFaultService(t *testing.T, ctx context.Context, preset, name string) *fa
 		// A budget loose enough that a busy 2-core machine does not turn
 		// ordinary queries into 504s: the faults are what is measured.
 		"TIMEOUT_DB=500ms")
-	if strings.Contains(string(cfg), `"REDIS_URL"`) {
+	if strings.Contains(string(cfg), "\tcache3Settings\n") || strings.Contains(string(cfg), "\trealtimeSettings\n") {
 		fs.redis = startPrivateRedis(t)
 		fs.env = append(fs.env, "REDIS_URL="+fs.redis.URL)
 	}

@@ -10,19 +10,7 @@ package config
 
 // svcgen:begin imports
 import (
-	"errors"
-	"fmt"
-	"log/slog"
 	"os"
-	"slices"
-	"strconv"
-	"strings"
-	"time"
-
-	"example.com/golden-hot-path/internal/platform/dbpool"
-	"example.com/golden-hot-path/internal/platform/profiling"
-	"example.com/golden-hot-path/internal/platform/server"
-	"example.com/golden-hot-path/internal/platform/timeout"
 )
 
 // svcgen:end imports
@@ -30,72 +18,19 @@ import (
 // Config is the service's whole configuration.
 type Config struct {
 	// svcgen:begin fields
-	// Timeout holds the per-operation deadlines (TIMEOUT_DEFAULT, TIMEOUT_OPERATIONS).
-	Timeout timeout.Config
-	// Profiling configures Pyroscope; off while ServerAddress is empty.
-	Profiling profiling.Config
-	// DB configures the Postgres pool (DATABASE_URL, DB_*).
-	DB dbpool.Config
-	// AdminAddr serves /metrics and /debug/pprof/; keep it off the public network.
-	AdminAddr string
-	// Store is "postgres" or "memory" (no database; data lost on restart).
-	Store string
-	// Server configures the public HTTP server (HTTP_ADDR, HTTP_*).
-	Server server.Config
-	// ShutdownTimeout bounds the drain of in-flight requests on SIGTERM.
-	ShutdownTimeout time.Duration
-	// DBTimeout is the budget of one database call.
-	DBTimeout time.Duration
-	// LogLevel is the minimum level logged.
-	LogLevel slog.Level
+	// platform holds svcgen's settings (internal/config/platform.go and
+	// one file per feature, generated): cfg.Server, cfg.DB and the
+	// features' settings are fields of Config through it.
+	platform
 	// svcgen:end fields
 
 	// Your settings go here, below svcgen's.
 }
 
-// svcgen:begin operations
-
-// OperationIDs are the API's operations, the keys of TIMEOUT_OPERATIONS.
-var OperationIDs = []string{"batchGetItems", "createItem", "getItem", "updateItem"}
-
-// svcgen:end operations
-
 // Default returns the configuration used when no variable is set.
 func Default() Config {
 	// svcgen:begin defaults
-	c := Config{
-		Server: server.Config{
-			Addr:              ":8080",
-			ReadTimeout:       2 * time.Second,
-			ReadHeaderTimeout: 1 * time.Second,
-			WriteTimeout:      5 * time.Second,
-			IdleTimeout:       1 * time.Minute,
-			MaxBodyBytes:      1048576,
-			MaxInFlight:       512,
-			MaxConns:          4096,
-		},
-		Timeout: timeout.Config{
-			Default: 100 * time.Millisecond,
-			Operations: map[string]time.Duration{
-				"batchGetItems": 150 * time.Millisecond,
-			},
-		},
-		DB: dbpool.Config{
-			MaxConns:          32,
-			MinConns:          8,
-			MaxConnLifetime:   30 * time.Minute,
-			MaxConnIdleTime:   5 * time.Minute,
-			HealthCheckPeriod: 30 * time.Second,
-		},
-		Profiling: profiling.Config{
-			AppName: "golden-hot-path",
-		},
-		AdminAddr:       "127.0.0.1:9090",
-		Store:           "postgres",
-		ShutdownTimeout: 15 * time.Second,
-		DBTimeout:       50 * time.Millisecond,
-		LogLevel:        slog.LevelInfo,
-	}
+	c := Config{platform: defaultPlatform()}
 	// svcgen:end defaults
 
 	// Your settings' defaults go here: c.Name = value.
@@ -112,45 +47,11 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 	// svcgen:begin env
 	c := Default()
 	r := reader{lookup: lookup}
-
-	r.str("HTTP_ADDR", &c.Server.Addr)
-	r.str("ADMIN_ADDR", &c.AdminAddr)
-	r.str("DATABASE_URL", &c.DB.URL)
-	r.oneOf("STORE", &c.Store, "postgres", "memory")
-	r.level("LOG_LEVEL", &c.LogLevel)
-	r.duration("SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
-
-	r.duration("HTTP_READ_TIMEOUT", &c.Server.ReadTimeout)
-	r.duration("HTTP_READ_HEADER_TIMEOUT", &c.Server.ReadHeaderTimeout)
-	r.duration("HTTP_WRITE_TIMEOUT", &c.Server.WriteTimeout)
-	r.duration("HTTP_IDLE_TIMEOUT", &c.Server.IdleTimeout)
-	r.int64("HTTP_MAX_BODY_BYTES", &c.Server.MaxBodyBytes)
-	r.limit("HTTP_MAX_IN_FLIGHT", &c.Server.MaxInFlight)
-	r.limit("HTTP_MAX_CONNS", &c.Server.MaxConns)
-	r.duration("TIMEOUT_DEFAULT", &c.Timeout.Default)
-	r.operations("TIMEOUT_OPERATIONS", c.Timeout.Operations)
-	r.duration("TIMEOUT_DB", &c.DBTimeout)
-
-	r.int32("DB_MAX_CONNS", &c.DB.MaxConns)
-	r.int32("DB_MIN_CONNS", &c.DB.MinConns)
-	r.duration("DB_MAX_CONN_LIFETIME", &c.DB.MaxConnLifetime)
-	r.duration("DB_MAX_CONN_IDLE_TIME", &c.DB.MaxConnIdleTime)
-	r.duration("DB_HEALTH_CHECK_PERIOD", &c.DB.HealthCheckPeriod)
-
-	r.str("PYROSCOPE_SERVER_ADDRESS", &c.Profiling.ServerAddress)
-	r.str("PYROSCOPE_APP_NAME", &c.Profiling.AppName)
-
-	if c.Store == "postgres" && c.DB.URL == "" {
-		r.errs = append(r.errs, errors.New("DATABASE_URL is not set: want a URL such as "+
-			"postgres://user:pass@host:5432/db?sslmode=disable, or STORE=memory to run without a database"))
-	}
-	if c.DB.MinConns > c.DB.MaxConns {
-		r.errs = append(r.errs, fmt.Errorf("DB_MIN_CONNS=%d is above DB_MAX_CONNS=%d: want min <= max",
-			c.DB.MinConns, c.DB.MaxConns))
-	}
+	c.platform.read(&r)
 	// svcgen:end env
 
-	// Read your own variables here, with the reader's methods below:
+	// Read your own variables here, with the reader's methods
+	// (internal/config/reader.go):
 	// r.str("NAME", &c.Name); r.bad(name, value, want) reports a bad one.
 
 	if err := r.err(); err != nil {
@@ -158,153 +59,3 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 	}
 	return c, nil
 }
-
-// svcgen:begin reader
-
-// reader collects every bad value instead of stopping at the first.
-type reader struct {
-	lookup func(string) (string, bool)
-	errs   []error
-}
-
-// err reports every bad value at once, or nil.
-func (r *reader) err() error {
-	if len(r.errs) == 0 {
-		return nil
-	}
-	msgs := make([]string, len(r.errs))
-	for i, err := range r.errs {
-		msgs[i] = err.Error()
-	}
-	return fmt.Errorf("config: %s", strings.Join(msgs, "; "))
-}
-
-func (r *reader) get(name string) (string, bool) {
-	v, ok := r.lookup(name)
-	if !ok || strings.TrimSpace(v) == "" {
-		return "", false
-	}
-	return strings.TrimSpace(v), true
-}
-
-func (r *reader) bad(name, value, want string) {
-	r.errs = append(r.errs, fmt.Errorf("%s=%q: want %s", name, value, want))
-}
-
-func (r *reader) str(name string, dst *string) {
-	if v, ok := r.get(name); ok {
-		*dst = v
-	}
-}
-
-func (r *reader) oneOf(name string, dst *string, allowed ...string) {
-	v, ok := r.get(name)
-	if !ok {
-		return
-	}
-	if !slices.Contains(allowed, v) {
-		r.bad(name, v, "one of "+strings.Join(allowed, ", "))
-		return
-	}
-	*dst = v
-}
-
-func (r *reader) duration(name string, dst *time.Duration) {
-	v, ok := r.get(name)
-	if !ok {
-		return
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
-		r.bad(name, v, "a non-negative duration such as 250ms, 5s or 1m")
-		return
-	}
-	*dst = d
-}
-
-func (r *reader) int64(name string, dst *int64) {
-	v, ok := r.get(name)
-	if !ok {
-		return
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n <= 0 {
-		r.bad(name, v, "a positive whole number")
-		return
-	}
-	*dst = n
-}
-
-// limit reads a count where 0 means "no limit".
-func (r *reader) limit(name string, dst *int) {
-	v, ok := r.get(name)
-	if !ok {
-		return
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		r.bad(name, v, "a whole number, 0 for no limit")
-		return
-	}
-	*dst = n
-}
-
-func (r *reader) int32(name string, dst *int32) {
-	v, ok := r.get(name)
-	if !ok {
-		return
-	}
-	n, err := strconv.ParseInt(v, 10, 32)
-	if err != nil || n < 0 {
-		r.bad(name, v, "a whole number from 0 to 2147483647")
-		return
-	}
-	*dst = int32(n)
-}
-
-func (r *reader) level(name string, dst *slog.Level) {
-	v, ok := r.get(name)
-	if !ok {
-		return
-	}
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(v)); err != nil {
-		r.bad(name, v, "debug, info, warn or error")
-		return
-	}
-	*dst = l
-}
-
-// operations parses "opA=20ms,opB=50ms" (operationIds) into dst.
-func (r *reader) operations(name string, dst map[string]time.Duration) {
-	v, ok := r.get(name)
-	if !ok {
-		return
-	}
-	const form = "a comma-separated list of operationId=duration such as getItem=20ms,createItem=200ms"
-	for part := range strings.SplitSeq(v, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		i := strings.LastIndex(part, "=") // an operationId may hold spaces or "="
-		if i < 0 {
-			r.bad(name, v, form)
-			return
-		}
-		op, ds := strings.TrimSpace(part[:i]), part[i+1:]
-		if !slices.Contains(OperationIDs, op) {
-			r.bad(name, v, fmt.Sprintf("%s, where %q is not an operation (known: %s)",
-				form, op, strings.Join(OperationIDs, ", ")))
-			return
-		}
-		d, err := time.ParseDuration(strings.TrimSpace(ds))
-		if err != nil || d <= 0 {
-			r.bad(name, v, fmt.Sprintf("%s, where %q is not a positive duration", form, strings.TrimSpace(ds)))
-			return
-		}
-		dst[op] = d
-	}
-}
-
-// svcgen:end reader
