@@ -182,16 +182,23 @@ func Generate(ctx context.Context, req Request) (Result, error) {
 	if err := renderAll(ctx, r, jobs); err != nil {
 		return res, err
 	}
+	pj, err := platformJobs(c, d, dirs)
+	if err != nil {
+		return res, err
+	}
+	jobs = append(jobs, pj...)
 	if err := resolveLines(jobs); err != nil {
 		return res, err
 	}
 	for _, j := range jobs {
-		if !j.skip {
-			g.add(File{Path: j.out, Template: "templates/" + j.tmpl, Content: j.content})
+		if j.skip {
+			continue
 		}
-	}
-	if err := addPlatform(g, c, d); err != nil {
-		return res, err
+		if j.source != "" {
+			g.add(File{Path: j.out, Template: j.source, Content: j.content, Class: Generated})
+			continue
+		}
+		g.add(File{Path: j.out, Template: "templates/" + j.tmpl, Content: j.content})
 	}
 	// The spec itself, and ogen's package.
 	g.add(File{Path: SpecPath, Template: specFile, Content: spec})
@@ -338,6 +345,9 @@ type renderJob struct {
 	out     string
 	content []byte
 	skip    bool
+	// source is set for a copy of a platform file (platform/...), which
+	// has no template: content is final.
+	source string
 }
 
 // featureJobs lists the templates of one feature folder: one job per file,
