@@ -1,6 +1,3 @@
-{{/* gotype: github.com/svcgen/svcgen/generator.Data */}}
-{{.Header}}
-
 // Package httpmw is net/http middleware for a service whose routes are
 // served by chi, echo, gin, gorilla/mux, httprouter or http.ServeMux: one
 // http.Handler around the router gives every route its own deadline (an
@@ -13,11 +10,11 @@
 // {id}, echo's, gin's and httprouter's :id and *rest are all accepted.
 //
 //	mw, err := httpmw.New(httpmw.Config{
-//		Default: {{.Params.Timeouts.HTTP.Go}},
+//		Default: httpmw.DefaultTimeout,
 //		Routes: []httpmw.Route{
 //			{Name: "GetPlayer", Method: "GET", Pattern: "/players/{id}", Timeout: 50 * time.Millisecond},
 //		},
-//		Metrics: metrics.NewHTTP(reg, "{{.Snake}}", httpmw.Names(routes)),
+//		Metrics: metrics.NewHTTP(reg, "my_service", httpmw.Names(routes)),
 //	})
 //	srv := httpmw.NewServer(":8080", mw.Wrap(router), mw.MaxTimeout())
 package httpmw
@@ -34,19 +31,10 @@ import (
 	"sync"
 	"time"
 
-	"{{.Module}}/internal/platform/metrics"
+	"github.com/svcgen/svcgen/platform/metrics"
 )
 
-// DefaultTimeout is the deadline of a route without its own: the
-// preset's timeouts.http.
-const DefaultTimeout = {{.Params.Timeouts.HTTP.Go}}
-
-// DBBudget and CacheBudget are the preset's budgets of one database and
-// one cache call (timeouts.db, timeouts.cache): pass them to Budget.
-const (
-	DBBudget    = {{.Params.Timeouts.DB.Go}}
-	CacheBudget = {{.Params.Timeouts.Cache.Go}}
-)
+// DefaultTimeout, DBBudget and CacheBudget are the preset's (defaults.go).
 
 // Unknown names the requests that match no route.
 const Unknown = metrics.Unknown

@@ -1,6 +1,3 @@
-{{/* gotype: github.com/svcgen/svcgen/generator.Data */}}
-{{.Header}}
-
 // Package sqlpool sizes a database/sql pool and exports its statistics.
 // It works with any driver (lib/pq, pgx's stdlib, go-sql-driver/mysql,
 // SQLite, ...) and with sqlx, whose *sqlx.DB embeds *sql.DB:
@@ -8,7 +5,7 @@
 //	db, err := sql.Open("mysql", dsn)
 //	...
 //	sqlpool.Configure(db, sqlpool.Default())
-//	reg.MustRegister(sqlpool.NewCollector(db, "{{.Snake}}"))
+//	reg.MustRegister(sqlpool.NewCollector(db, "my_service"))
 //
 // database/sql's defaults are an unlimited number of open connections,
 // two idle ones and no lifetime: under load the service opens connections
@@ -37,17 +34,7 @@ type Config struct {
 	ConnMaxIdleTime time.Duration
 }
 
-// Default returns the preset's dbpool params: {{.Params.DBPool.MaxConns}} connections, all
-// kept idle (database/sql has no minimum, so a warm pool is an idle one),
-// recycled after {{.Params.DBPool.MaxConnLifetime}}, closed after {{.Params.DBPool.MaxConnIdleTime}} idle.
-func Default() Config {
-	return Config{
-		MaxOpenConns:    {{.Params.DBPool.MaxConns}},
-		MaxIdleConns:    {{.Params.DBPool.MaxConns}},
-		ConnMaxLifetime: {{.Params.DBPool.MaxConnLifetime.Go}},
-		ConnMaxIdleTime: {{.Params.DBPool.MaxConnIdleTime.Go}},
-	}
-}
+// Default (defaults.go) returns the preset's dbpool params.
 
 // Validate reports a limit that would leave the pool unbounded or unable
 // to keep a connection.
@@ -82,9 +69,9 @@ func Configure(db *sql.DB, cfg Config) error {
 //	<ns>_db_wait_total, <ns>_db_wait_seconds_total  counters (waits for a free connection)
 //	<ns>_db_closed_total{reason="max_idle|max_idle_time|max_lifetime"} counter
 type Collector struct {
-	db                               *sql.DB
+	db                              *sql.DB
 	conns, maxOpen, waits, waitSecs *prometheus.Desc
-	closed                           *prometheus.Desc
+	closed                          *prometheus.Desc
 }
 
 // NewCollector returns the collector of db's pool under namespace.

@@ -1,6 +1,3 @@
-{{/* gotype: github.com/svcgen/svcgen/generator.Data */}}
-{{.Header}}
-
 package sqlpool_test
 
 import (
@@ -14,7 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/goleak"
 
-	"{{.Module}}/internal/platform/sqlpool"
+	"github.com/svcgen/svcgen/platform/sqlpool"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

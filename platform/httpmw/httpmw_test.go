@@ -1,6 +1,3 @@
-{{/* gotype: github.com/svcgen/svcgen/generator.Data */}}
-{{.Header}}
-
 package httpmw_test
 
 import (
@@ -16,8 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/goleak"
 
-	"{{.Module}}/internal/platform/httpmw"
-	"{{.Module}}/internal/platform/metrics"
+	"github.com/svcgen/svcgen/platform/httpmw"
+	"github.com/svcgen/svcgen/platform/metrics"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -139,10 +136,10 @@ func TestBadRoutes(t *testing.T) {
 		want   string
 		routes []httpmw.Route
 	}{
-		{"no Name", []httpmw.Route{ {Method: "GET", Pattern: "/a"}}},
-		{"start it with /", []httpmw.Route{ {Name: "A", Pattern: "a"}}},
-		{"use a positive deadline", []httpmw.Route{ {Name: "A", Pattern: "/a", Timeout: -time.Second}}},
-		{"routes A and B have the same pattern", []httpmw.Route{ {Name: "A", Method: "GET", Pattern: "/a/:id"}, {Name: "B", Method: "GET", Pattern: "/a/{id}"}}},
+		{"no Name", []httpmw.Route{{Method: "GET", Pattern: "/a"}}},
+		{"start it with /", []httpmw.Route{{Name: "A", Pattern: "a"}}},
+		{"use a positive deadline", []httpmw.Route{{Name: "A", Pattern: "/a", Timeout: -time.Second}}},
+		{"routes A and B have the same pattern", []httpmw.Route{{Name: "A", Method: "GET", Pattern: "/a/:id"}, {Name: "B", Method: "GET", Pattern: "/a/{id}"}}},
 	} {
 		if _, err := httpmw.New(httpmw.Config{Routes: tc.routes}); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: %v, want %q", tc.routes, err, tc.want)
