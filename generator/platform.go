@@ -178,7 +178,8 @@ func copyPlatformGo(name string, src []byte, module, header string, explain bool
 }
 
 // platformJobs are the copies of the enabled features' platform packages,
-// as finished render jobs (nothing to execute).
+// as finished render jobs (nothing to execute). A package that several
+// features list (periodic: matview and partition) is copied once.
 func platformJobs(c *Catalog, d *Data, dirs []*Feature) ([]renderJob, error) {
 	known := map[string]bool{}
 	for name := range c.features {
@@ -186,12 +187,17 @@ func platformJobs(c *Catalog, d *Data, dirs []*Feature) ([]renderJob, error) {
 	}
 	enabled := func(name string) bool { return d.features[name] }
 	var jobs []renderJob
+	copied := map[string]bool{} // packages named by several features go once
 	for _, f := range dirs {
 		copies, err := platformFiles(c.platform, f, enabled, known)
 		if err != nil {
 			return nil, err
 		}
 		for _, pc := range copies {
+			if copied[pc.out] {
+				continue
+			}
+			copied[pc.out] = true
 			content, err := fs.ReadFile(c.platform, pc.src)
 			if err != nil {
 				return nil, err

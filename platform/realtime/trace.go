@@ -1,5 +1,4 @@
-{{- if .Feature "tracing"}}
-{{.Header}}
+//go:build !no_tracing
 
 package realtime
 
@@ -21,4 +20,3 @@ func traceRedis(c redis.UniversalClient) {
 	// constructors here build *redis.Client and *redis.ClusterClient.
 	_ = redisotel.InstrumentTracing(c, redisotel.WithDBStatement(false))
 }
-{{- end}}
