@@ -49,9 +49,10 @@ func platformFiles(fsys fs.FS, f *Feature, enabled func(string) bool, known map[
 				return err
 			}
 			if e.IsDir() {
-				// A package is its directory and its testdata; a
+				// A package is its directory, its testdata and the data
+				// folders it embeds (compress/dict: no .go files); a
 				// subpackage is listed on its own (compress/dictbuild).
-				if p != pkg && path.Base(p) != "testdata" && !strings.Contains(p, "/testdata/") {
+				if p != pkg && path.Base(p) != "testdata" && !strings.Contains(p, "/testdata/") && hasGo(fsys, p) {
 					return fs.SkipDir
 				}
 				return nil
@@ -77,6 +78,12 @@ func platformFiles(fsys fs.FS, f *Feature, enabled func(string) bool, known map[
 		}
 	}
 	return out, nil
+}
+
+// hasGo says whether dir holds .go files: a Go package of its own.
+func hasGo(fsys fs.FS, dir string) bool {
+	m, _ := fs.Glob(fsys, dir+"/*.go")
+	return len(m) > 0
 }
 
 // platformWanted evaluates a file's //go:build line against the service's
@@ -171,7 +178,8 @@ func copyPlatformGo(name string, src []byte, module, header string, explain bool
 }
 
 // platformJobs are the copies of the enabled features' platform packages,
-// as finished render jobs (nothing to execute).
+// as finished render jobs (nothing to execute). A package that several
+// features list (periodic: matview and partition) is copied once.
 func platformJobs(c *Catalog, d *Data, dirs []*Feature) ([]renderJob, error) {
 	known := map[string]bool{}
 	for name := range c.features {
@@ -179,12 +187,17 @@ func platformJobs(c *Catalog, d *Data, dirs []*Feature) ([]renderJob, error) {
 	}
 	enabled := func(name string) bool { return d.features[name] }
 	var jobs []renderJob
+	copied := map[string]bool{} // packages named by several features go once
 	for _, f := range dirs {
 		copies, err := platformFiles(c.platform, f, enabled, known)
 		if err != nil {
 			return nil, err
 		}
 		for _, pc := range copies {
+			if copied[pc.out] {
+				continue
+			}
+			copied[pc.out] = true
 			content, err := fs.ReadFile(c.platform, pc.src)
 			if err != nil {
 				return nil, err

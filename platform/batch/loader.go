@@ -10,15 +10,6 @@ import (
 	"fmt"
 	"sync"
 	"time"
-{{- if .Feature "tracing"}}
-
-	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/trace"
-
-	"github.com/svcgen/svcgen/platform/tracing"
-{{- end}}
 )
 
 // Defaults used for zero Config fields.
@@ -103,9 +94,7 @@ type Loader[K comparable, V any] struct {
 	notFound error
 	pending  *pending[K, V]
 	m        loaderMetrics
-{{- if .Feature "tracing"}}
-	name     string // the batch span's batch.name
-{{- end}}
+	tr       loaderTrace // the batch span's batch.name, with tracing
 	cfg      Config
 	running  sync.WaitGroup
 	mu       sync.Mutex
@@ -123,12 +112,8 @@ type pending[K comparable, V any] struct {
 	vals    map[K]V
 	err     error
 	keys    []K
-{{- if .Feature "tracing"}}
-	// links are the sampled callers' spans: the batch's span starts under
-	// the first and links the others.
-	links []trace.Link
-{{- end}}
-	waiters int // callers still waiting; 0 cancels the batch
+	tr      pendingTrace // the sampled callers' spans, with tracing
+	waiters int          // callers still waiting; 0 cancels the batch
 	sent    bool
 }
 
@@ -148,9 +133,7 @@ func New[K comparable, V any](o Options[K, V]) (*Loader[K, V], error) {
 	return &Loader[K, V]{
 		fetch:    o.Fetch,
 		notFound: notFound,
-{{- if .Feature "tracing"}}
-		name:     name,
-{{- end}}
+		tr:       newLoaderTrace(name),
 		cfg:      o.Config.withDefaults(),
 		m:        o.Metrics.forLoader(name),
 	}, nil
@@ -173,7 +156,7 @@ func (l *Loader[K, V]) Load(ctx context.Context, key K) (V, error) {
 		l.mu.Unlock()
 		return zero, ErrClosed
 	}
-	p := l.add({{if .Feature "tracing"}}ctx, {{end}}key)
+	p := l.add(ctx, key)
 	if !p.sent && p.timer == nil {
 		l.start(p) // idle loader: nothing to wait for
 	}
@@ -207,13 +190,13 @@ func (l *Loader[K, V]) LoadMany(ctx context.Context, keys []K) (map[K]V, error) 
 		return nil, ErrClosed
 	}
 	for _, k := range keys {
-		p := l.add({{if .Feature "tracing"}}ctx, {{end}}k)
+		p := l.add(ctx, k)
 		if n := len(batches); n > 0 && batches[n-1] == p {
 			p.waiters-- // one waiter per batch, not per key
 			continue
 		}
 		batches = append(batches, p)
-		}
+	}
 	if p := l.pending; p != nil && p.timer == nil {
 		l.start(p) // opened by this call on an idle loader
 	}
@@ -247,8 +230,8 @@ func (l *Loader[K, V]) LoadMany(ctx context.Context, keys []K) (map[K]V, error) 
 }
 
 // add puts key in the open batch, opening one if needed, and counts the
-// caller as a waiter; l.mu is held.
-func (l *Loader[K, V]) add({{if .Feature "tracing"}}ctx context.Context, {{end}}key K) *pending[K, V] {
+// caller as a waiter; l.mu is held. ctx is the caller's, for its span.
+func (l *Loader[K, V]) add(ctx context.Context, key K) *pending[K, V] {
 	p := l.pending
 	if p == nil {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -268,9 +251,7 @@ func (l *Loader[K, V]) add({{if .Feature "tracing"}}ctx context.Context, {{end}}
 		p.index[key] = struct{}{}
 		p.keys = append(p.keys, key)
 	}
-{{- if .Feature "tracing"}}
-	join(ctx, p) // before start: the batch's goroutine reads p.links
-{{- end}}
+	p.tr.join(ctx) // before start: the batch's goroutine reads it
 	if len(p.keys) >= l.cfg.MaxBatch {
 		l.start(p)
 	}
@@ -336,34 +317,15 @@ func (l *Loader[K, V]) call(p *pending[K, V]) {
 	}
 	ctx, cancel := context.WithTimeout(p.ctx, l.cfg.Timeout)
 	defer cancel()
-{{- if .Feature "tracing"}}
-	var span trace.Span
-	if len(p.links) > 0 {
-		// One span a batch, under the first sampled caller's span, linked
-		// to every sampled caller's; its query spans are its children.
-		ctx = trace.ContextWithSpanContext(ctx, p.links[0].SpanContext)
-		ctx, span = otel.Tracer(tracing.InstrumentationName).Start(ctx, "batch.Load",
-			trace.WithSpanKind(trace.SpanKindInternal),
-			trace.WithLinks(p.links...),
-			trace.WithAttributes(
-				attribute.String("batch.name", l.name),
-				attribute.Int("batch.size", len(p.keys)),
-			))
-		defer span.End()
-	}
-{{- end}}
+	ctx, span := l.tr.start(ctx, &p.tr, len(p.keys))
+	defer span.end()
 
 	began := time.Now()
 	vals, err := l.fetch(ctx, p.keys)
 	l.m.observe(len(p.keys), time.Since(began), err)
 	if err != nil {
 		err = fmt.Errorf("batch of %d keys: %w", len(p.keys), err)
-{{- if .Feature "tracing"}}
-		if span != nil {
-			span.RecordError(err)
-			span.SetStatus(codes.Error, "batch failed")
-		}
-{{- end}}
+		span.fail(err)
 	}
 	p.vals, p.err = vals, err
 	close(p.done)
@@ -416,19 +378,3 @@ func (l *Loader[K, V]) Close() error {
 	l.running.Wait()
 	return nil
 }
-{{- if .Feature "tracing"}}
-
-// join links p to the caller's span when it is recording (sampled);
-// l.mu is held and p is not sent yet.
-func join[K comparable, V any](ctx context.Context, p *pending[K, V]) {
-	span := trace.SpanFromContext(ctx)
-	if !span.IsRecording() {
-		return
-	}
-	sc := span.SpanContext()
-	if n := len(p.links); n > 0 && p.links[n-1].SpanContext.Equal(sc) {
-		return // LoadMany: one link a caller, not a key
-	}
-	p.links = append(p.links, trace.Link{SpanContext: sc})
-}
-{{- end}}

@@ -48,9 +48,6 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/svcgen/svcgen/platform/timeout"
-{{- if .Feature "tracing"}}
-	"github.com/svcgen/svcgen/platform/tracing"
-{{- end}}
 )
 
 // Config tunes a cache. The service's defaults come from the preset
@@ -310,21 +307,12 @@ func (c *Cache[K, V]) Get(ctx context.Context, k K) (V, error) {
 	if err := ctx.Err(); err != nil {
 		return zero, err
 	}
-{{- if .Feature "tracing"}}
-	// A span under a sampled request, saying which tier answered
-	// (cache.tier: l1, l2 or db); nothing otherwise (tracing.StartSpan).
-	ctx, span := tracing.StartSpan(ctx, "cache.Get")
-	defer span.End()
-	if span.IsRecording() {
-		span.SetAttributes(attrCacheName.String(c.opts.Name))
-	}
-{{- end}}
+	ctx, span := startGet(ctx, c.opts.Name)
+	defer span.end()
 	old, cached := c.l1.GetIfPresent(k)
 	if cached && old.gen == c.gen.Load() {
 		c.m.l1.hits.Inc()
-{{- if .Feature "tracing"}}
-		answeredBy(ctx, tierL1, old.found)
-{{- end}}
+		answeredBy(ctx, TierL1, old.found)
 		return c.result(old)
 	}
 	c.m.l1.misses.Inc()
@@ -346,13 +334,9 @@ func (c *Cache[K, V]) Get(ctx context.Context, k K) (V, error) {
 			}
 			return zero, r.Err
 		}
-{{- if .Feature "tracing"}}
-		if r.Shared && span.IsRecording() {
-			// Another caller's fill answered (singleflight): its span has
-			// the tier and the Redis and database spans.
-			span.SetAttributes(attrCacheShared.Bool(true))
+		if r.Shared {
+			span.shared()
 		}
-{{- end}}
 		return c.result(r.Val.(entry[V]))
 	case <-ctx.Done():
 		return zero, ctx.Err()
@@ -411,9 +395,7 @@ func (c *Cache[K, V]) fill(ctx context.Context, k K, key string) (entry[V], erro
 		e, v, hit, answered := c.getL2(ctx, key)
 		if hit {
 			c.setL1(k, key, st, e)
-{{- if .Feature "tracing"}}
-			answeredBy(ctx, tierL2, e.found)
-{{- end}}
+			answeredBy(ctx, TierL2, e.found)
 			return e, nil
 		}
 		// Without an answer there is no version to compare with: load, but
@@ -435,11 +417,9 @@ func (c *Cache[K, V]) fill(ctx context.Context, k K, key string) (entry[V], erro
 		c.m.db.errors.Inc()
 		return e, err
 	}
-{{- if .Feature "tracing"}}
-	answeredBy(ctx, tierDB, e.found)
-{{- end}}
+	answeredBy(ctx, TierDB, e.found)
 	if c.setL1(k, key, st, e) && fillsL2 && c.l2() {
-		c.setL2(ctx, []fillReq[V]{ {key: key, ver: ver, e: e} })
+		c.setL2(ctx, []fillReq[V]{{key: key, ver: ver, e: e}})
 	}
 	return e, nil
 }
@@ -451,13 +431,8 @@ func (c *Cache[K, V]) GetMany(ctx context.Context, ks []K) (map[K]V, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-{{- if .Feature "tracing"}}
-	ctx, span := tracing.StartSpan(ctx, "cache.GetMany")
-	defer span.End()
-	if span.IsRecording() {
-		span.SetAttributes(attrCacheName.String(c.opts.Name), attrCacheKeys.Int(len(ks)))
-	}
-{{- end}}
+	ctx, span := startGetMany(ctx, c.opts.Name, len(ks))
+	defer span.end()
 	out := make(map[K]V, len(ks))
 	var (
 		missing []K

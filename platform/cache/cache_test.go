@@ -261,7 +261,7 @@ func TestStaleFillCannotLand(t *testing.T) {
 	src.set(1, "new")
 	writer.Invalidate(ctx, 1)
 	old := entry[string]{val: "old", found: true, ttl: time.Minute}
-	reader.setL2(ctx, []fillReq[string]{ {key: "1", ver: before, e: old} })
+	reader.setL2(ctx, []fillReq[string]{{key: "1", ver: before, e: old}})
 	if v, ok := inRedis(1); ok {
 		t.Fatalf("a fill that read its version before the invalidation stored %q in Redis", v)
 	}
@@ -269,7 +269,7 @@ func TestStaleFillCannotLand(t *testing.T) {
 	if after == before {
 		t.Fatalf("the invalidation left the version at %q", before)
 	}
-	reader.setL2(ctx, []fillReq[string]{ {key: "1", ver: after, e: entry[string]{val: "new", found: true, ttl: time.Minute}} })
+	reader.setL2(ctx, []fillReq[string]{{key: "1", ver: after, e: entry[string]{val: "new", found: true, ttl: time.Minute}}})
 	if v, ok := inRedis(1); !ok || v != "new" {
 		t.Fatalf("a fill with the current version: Redis holds %q, %v; want new", v, ok)
 	}

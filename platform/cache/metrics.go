@@ -77,8 +77,8 @@ type tierMetrics struct {
 // allocates nothing to record itself.
 type cacheMetrics struct {
 	sent, received, stale prometheus.Counter
-	degraded       prometheus.Gauge
-	l1, l2, db     tierMetrics
+	degraded              prometheus.Gauge
+	l1, l2, db            tierMetrics
 }
 
 func (m *Metrics) forCache(name string) *cacheMetrics {

@@ -31,9 +31,7 @@ func NewRedis(rawURL string) (redis.UniversalClient, error) {
 			opt.DialTimeout = time.Second
 		}
 		c := redis.NewClusterClient(opt)
-{{- if .Feature "tracing"}}
 		traceRedis(c)
-{{- end}}
 		return c, nil
 	}
 	opt, err := redis.ParseURL(rawURL)
@@ -43,8 +41,6 @@ func NewRedis(rawURL string) (redis.UniversalClient, error) {
 	opt.ContextTimeoutEnabled = true
 	opt.DialTimeout = time.Second
 	c := redis.NewClient(opt)
-{{- if .Feature "tracing"}}
 	traceRedis(c)
-{{- end}}
 	return c, nil
 }

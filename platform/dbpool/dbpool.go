@@ -10,13 +10,7 @@ import (
 	"regexp"
 	"time"
 
-{{if .Feature "tracing"}}	"github.com/exaring/otelpgx"
-{{end}}	"github.com/jackc/pgx/v5/pgxpool"
-{{- if .Feature "tracing"}}
-	metricnoop "go.opentelemetry.io/otel/metric/noop"
-
-	"github.com/svcgen/svcgen/platform/tracing"
-{{- end}}
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // PingTimeout bounds the first round trip of New.
@@ -83,15 +77,7 @@ func New(ctx context.Context, cfg Config) (*pgxpool.Pool, error) {
 	if cfg.HealthCheckPeriod > 0 {
 		pc.HealthCheckPeriod = cfg.HealthCheckPeriod
 	}
-
-{{- if .Feature "tracing"}}
-	if tracing.Installed() {
-		// A span per query, acquire and batch under a sampled request
-		// (otelpgx). Not installed without tracing: it would still time
-		// every query for its metrics, which Prometheus has (collector.go).
-		pc.ConnConfig.Tracer = otelpgx.NewTracer(otelpgx.WithMeterProvider(metricnoop.NewMeterProvider()))
-	}
-{{- end}}
+	traceQueries(pc)
 
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {

@@ -217,11 +217,11 @@ func newHub(cfg Config, frame compress.FrameConfig, reg prometheus.Registerer, n
 		metrics:   m,
 		reg:       reg,
 		namespace: namespace,
-		bufs:    pool.NewSlices[byte](4<<10, 2*MaxBatchBytes),
-		rooms:   map[string]map[*Client]struct{}{},
-		clients: map[*Client]struct{}{},
-		stop:    make(chan struct{}),
-		frameCfg: frame,
+		bufs:      pool.NewSlices[byte](4<<10, 2*MaxBatchBytes),
+		rooms:     map[string]map[*Client]struct{}{},
+		clients:   map[*Client]struct{}{},
+		stop:      make(chan struct{}),
+		frameCfg:  frame,
 		accept: websocket.AcceptOptions{
 			OriginPatterns:  cfg.Origins,
 			CompressionMode: websocket.CompressionDisabled, // frames are compressed by the hub, once per batch
@@ -707,4 +707,3 @@ func (h *Hub) writeFrame(c *Client, msgs [][]byte) error {
 }
 
 var errWriteTimeout = errors.New("write timeout")
-

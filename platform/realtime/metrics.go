@@ -12,13 +12,13 @@ import (
 // Reasons a client is disconnected by the hub, the reason label of
 // <ns>_realtime_clients_dropped_total.
 const (
-	ReasonSlow        = "slow"         // its send queue filled up (close 1013)
-	ReasonWriteTimeout= "write_timeout" // a frame could not be written within WriteTimeout
-	ReasonPingTimeout = "ping_timeout" // no pong within PingTimeout
-	ReasonReadLimit   = "read_limit"   // it sent a message above MaxMessageBytes (close 1009)
-	ReasonBadMessage  = "bad_message"  // it sent a message the hub does not understand (close 1008)
-	ReasonReadError   = "read_error"   // the connection broke while reading
-	ReasonUnavailable = "unavailable"  // a hook could not decide, a backend is down (close 1013)
+	ReasonSlow         = "slow"          // its send queue filled up (close 1013)
+	ReasonWriteTimeout = "write_timeout" // a frame could not be written within WriteTimeout
+	ReasonPingTimeout  = "ping_timeout"  // no pong within PingTimeout
+	ReasonReadLimit    = "read_limit"    // it sent a message above MaxMessageBytes (close 1009)
+	ReasonBadMessage   = "bad_message"   // it sent a message the hub does not understand (close 1008)
+	ReasonReadError    = "read_error"    // the connection broke while reading
+	ReasonUnavailable  = "unavailable"   // a hook could not decide, a backend is down (close 1013)
 )
 
 var dropReasons = []string{ReasonSlow, ReasonWriteTimeout, ReasonPingTimeout, ReasonReadLimit, ReasonBadMessage, ReasonReadError, ReasonUnavailable}

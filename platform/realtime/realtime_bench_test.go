@@ -174,10 +174,10 @@ func startClientProcess(tb testing.TB, url string, n, roomSize int) {
 // runBenchClients is the client process: spec is "URL N ROOMSIZE".
 func runBenchClients(spec string) int {
 	var (
-		url      string
-		n, size  int
-		wg       sync.WaitGroup
-		ctx      = context.Background()
+		url     string
+		n, size int
+		wg      sync.WaitGroup
+		ctx     = context.Background()
 	)
 	if _, err := fmt.Sscan(spec, &url, &n, &size); err != nil {
 		fmt.Fprintf(os.Stderr, "%s=%q: %v\n", benchClientsEnv, spec, err)

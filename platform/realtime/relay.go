@@ -81,16 +81,16 @@ type relay struct {
 	log        *slog.Logger
 	m          *relayMetrics
 	cancel     context.CancelFunc
-	ps         *redis.PubSub        // the subscription; nil while Redis is down; guarded by mu
-	subscribed map[string]struct{}  // rooms subscribed on ps; guarded by subMu
-	dirty      map[string]struct{}  // rooms whose local membership changed; guarded by mu
-	presented  map[string]int       // rooms and counts last written to Redis; heartbeat only
-	kick       chan struct{}        // dirty has rooms
-	wake       chan struct{}        // out has messages
+	ps         *redis.PubSub       // the subscription; nil while Redis is down; guarded by mu
+	subscribed map[string]struct{} // rooms subscribed on ps; guarded by subMu
+	dirty      map[string]struct{} // rooms whose local membership changed; guarded by mu
+	presented  map[string]int      // rooms and counts last written to Redis; heartbeat only
+	kick       chan struct{}       // dirty has rooms
+	wake       chan struct{}       // out has messages
 	prefix     string
 	roomPrefix string // prefix + "room:"
 	allChannel string
-	idText     string // id in base 36: the presence hashes' field
+	idText     string      // id in base 36: the presence hashes' field
 	out        []relayItem // guarded by outMu
 	spare      []relayItem
 	wg         sync.WaitGroup
@@ -122,9 +122,7 @@ func NewRedis(rawURL string) (redis.UniversalClient, error) {
 			opt.DialTimeout = time.Second
 		}
 		c := redis.NewClusterClient(opt)
-{{- if .Feature "tracing"}}
 		traceRedis(c)
-{{- end}}
 		return c, nil
 	}
 	opt, err := redis.ParseURL(rawURL)
@@ -134,9 +132,7 @@ func NewRedis(rawURL string) (redis.UniversalClient, error) {
 	opt.ContextTimeoutEnabled = true
 	opt.DialTimeout = time.Second
 	c := redis.NewClient(opt)
-{{- if .Feature "tracing"}}
 	traceRedis(c)
-{{- end}}
 	return c, nil
 }
 

@@ -59,12 +59,12 @@ func benchReplicas(b *testing.B, replicas, window int) {
 	}
 
 	var (
-		mu            sync.Mutex
-		all, crossed  []time.Duration
-		received      atomic.Int64
-		credit        = make(chan struct{}, window*benchReplicaMembers)
-		ctx, cancel   = context.WithCancel(context.Background())
-		readers       sync.WaitGroup
+		mu           sync.Mutex
+		all, crossed []time.Duration
+		received     atomic.Int64
+		credit       = make(chan struct{}, window*benchReplicaMembers)
+		ctx, cancel  = context.WithCancel(context.Background())
+		readers      sync.WaitGroup
 	)
 	defer func() { cancel(); readers.Wait() }()
 	for range cap(credit) {
