@@ -49,9 +49,10 @@ func platformFiles(fsys fs.FS, f *Feature, enabled func(string) bool, known map[
 				return err
 			}
 			if e.IsDir() {
-				// A package is its directory and its testdata; a
+				// A package is its directory, its testdata and the data
+				// folders it embeds (compress/dict: no .go files); a
 				// subpackage is listed on its own (compress/dictbuild).
-				if p != pkg && path.Base(p) != "testdata" && !strings.Contains(p, "/testdata/") {
+				if p != pkg && path.Base(p) != "testdata" && !strings.Contains(p, "/testdata/") && hasGo(fsys, p) {
 					return fs.SkipDir
 				}
 				return nil
@@ -77,6 +78,12 @@ func platformFiles(fsys fs.FS, f *Feature, enabled func(string) bool, known map[
 		}
 	}
 	return out, nil
+}
+
+// hasGo says whether dir holds .go files: a Go package of its own.
+func hasGo(fsys fs.FS, dir string) bool {
+	m, _ := fs.Glob(fsys, dir+"/*.go")
+	return len(m) > 0
 }
 
 // platformWanted evaluates a file's //go:build line against the service's

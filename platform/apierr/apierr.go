@@ -24,10 +24,6 @@ import (
 	ht "github.com/ogen-go/ogen/http"
 	"github.com/ogen-go/ogen/ogenerrors"
 	"github.com/ogen-go/ogen/validate"
-{{- if .Feature "clients"}}
-
-	"github.com/svcgen/svcgen/platform/outbound"
-{{- end}}
 )
 
 // StatusClientClosedRequest is the de-facto status (nginx) for a request
@@ -37,9 +33,7 @@ const StatusClientClosedRequest = 499
 // Status maps an error to an HTTP status:
 //
 //	a request body that did not arrive in time  408
-{{- if .Feature "clients"}}
-//	*outbound.Error (a call to another service) its HTTPStatus: 503, 504
-{{- end}}
+//	a failed call to another service            503, 504 (outboundStatus)
 //	context.DeadlineExceeded                    504
 //	context.Canceled                            499
 //	*http.MaxBytesError                         413
@@ -62,17 +56,13 @@ func Status(err error) int {
 		ctype    *validate.InvalidContentTypeError
 		ogenErr  ogenerrors.Error
 		body     *ogenerrors.DecodeBodyError
-{{- if .Feature "clients"}}
-		dep      *outbound.Error
-{{- end}}
 	)
+	if code, ok := outboundStatus(err); ok {
+		return code
+	}
 	switch {
 	case err == nil:
 		return http.StatusOK
-{{- if .Feature "clients"}}
-	case errors.As(err, &dep): // a call to another service: 503 unavailable or breaker open, 504 out of time
-		return dep.HTTPStatus()
-{{- end}}
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		// The server's ReadTimeout ended the body (net.Conn's deadline),
 		// not the operation's context.
@@ -171,7 +161,9 @@ func PastDeadline(ctx context.Context, err error) error {
 // deadlineError is an error that ended because the deadline passed.
 type deadlineError struct{ err error }
 
-func (e *deadlineError) Error() string { return context.DeadlineExceeded.Error() + ": " + e.err.Error() }
+func (e *deadlineError) Error() string {
+	return context.DeadlineExceeded.Error() + ": " + e.err.Error()
+}
 
 func (e *deadlineError) Unwrap() []error { return []error{context.DeadlineExceeded, e.err} }
 

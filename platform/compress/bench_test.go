@@ -62,7 +62,7 @@ func BenchmarkFrame(b *testing.B) {
 	payloads := []struct {
 		name string
 		data []byte
-	}{ {"single", msgs[0]}, {"batch50", compress.MovementBatch(msgs)} }
+	}{{"single", msgs[0]}, {"batch50", compress.MovementBatch(msgs)}}
 	for _, mode := range []string{compress.ModeLZ4, compress.ModeZstdDict} {
 		// Threshold 1: measure compression even where the default
 		// threshold would send a single message raw.
@@ -112,7 +112,7 @@ func BenchmarkFrameBaseline(b *testing.B) {
 	for _, p := range []struct {
 		name string
 		data []byte
-	}{ {"single", msgs[0]}, {"batch50", compress.MovementBatch(msgs)} } {
+	}{{"single", msgs[0]}, {"batch50", compress.MovementBatch(msgs)}} {
 		b.Run("zstd-nodict/"+p.name+"/encode", func(b *testing.B) {
 			dst := make([]byte, 0, 2*len(p.data)+64)
 			b.SetBytes(int64(len(p.data)))

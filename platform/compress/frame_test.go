@@ -93,7 +93,7 @@ func TestFrameRoundTrips(t *testing.T) {
 		for _, c := range []struct {
 			f     *compress.Framer
 			frame []byte
-		}{ {lz4f, zframe}, {zf, lframe} } {
+		}{{lz4f, zframe}, {zf, lframe}} {
 			got, err := c.f.AppendPayload(nil, c.frame)
 			if err != nil || !bytes.Equal(got, batch) {
 				t.Fatalf("cross-mode decode: %v", err)

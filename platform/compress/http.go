@@ -34,10 +34,8 @@ const (
 
 // HTTPConfig configures the response compression middleware.
 type HTTPConfig struct {
-{{- if .Feature "metrics"}}
 	// Metrics counts compressed responses and bytes; nil counts nothing.
 	Metrics *HTTPMetrics
-{{- end}}
 	// ZstdLevel is fastest (the default), default, better or best.
 	ZstdLevel string
 	// MinSize: responses shorter than this many bytes go uncompressed
@@ -94,9 +92,7 @@ func Middleware(cfg HTTPConfig) (func(http.Handler) http.Handler, error) {
 	cfg = cfg.withDefaults()
 	_, zlevel := zstd.EncoderLevelFromString(cfg.ZstdLevel)
 	m := &middleware{minSize: cfg.MinSize}
-{{- if .Feature "metrics"}}
 	m.metrics = cfg.Metrics
-{{- end}}
 	m.gzips.New = func() any {
 		w, err := gzip.NewWriterLevel(nil, cfg.GzipLevel)
 		if err != nil {
@@ -123,9 +119,7 @@ func Middleware(cfg HTTPConfig) (func(http.Handler) http.Handler, error) {
 }
 
 type middleware struct {
-{{- if .Feature "metrics"}}
 	metrics *HTTPMetrics
-{{- end}}
 	gzips   sync.Pool // *gzip.Writer
 	zstds   sync.Pool // *zstd.Encoder
 	writers sync.Pool // *responseWriter
@@ -159,9 +153,9 @@ type encoder interface {
 
 // Writer states.
 const (
-	undecided = iota // buffering up to minSize bytes
-	identity         // passing the body through
-	compressing      // writing the body through enc
+	undecided   = iota // buffering up to minSize bytes
+	identity           // passing the body through
+	compressing        // writing the body through enc
 )
 
 // responseWriter buffers the start of a body, decides, then passes the
@@ -380,9 +374,7 @@ func (w *responseWriter) finish() {
 		} else {
 			w.m.gzips.Put(w.enc)
 		}
-{{- if .Feature "metrics"}}
 		w.m.metrics.observe(w.coding, w.in, w.out.n)
-{{- end}}
 	}
 }
 

@@ -1,5 +1,4 @@
-{{- if .Feature "metrics"}}
-{{.Header}}
+//go:build !no_metrics
 
 package compress
 
@@ -56,4 +55,3 @@ func (m *HTTPMetrics) observe(coding string, in, out int64) {
 	m.in[i].Add(float64(in))
 	m.out[i].Add(float64(out))
 }
-{{- end}}

@@ -1,6 +1,7 @@
 // Package server builds the service's two HTTP servers: the public one (API
-// under "/", /healthz, /readyz) and the admin one (/metrics{{if .Feature "pprof"}}, /debug/pprof/{{end}}),
-// and runs them until the context ends, then drains them.
+// under "/", /healthz, /readyz) and the admin one (/metrics, and
+// /debug/pprof/ in a service with the pprof feature), and runs them until
+// the context ends, then drains them.
 package server
 
 import (
@@ -10,9 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-{{- if .Feature "pprof"}}
-	"net/http/pprof"
-{{- end}}
 	"sync"
 	"time"
 
@@ -147,24 +145,14 @@ func writeJSON(w http.ResponseWriter, status int, body string) {
 	_, _ = w.Write([]byte(body + "\n"))
 }
 
-{{if .Feature "pprof" -}}
-// NewAdminMux serves /metrics from g and the /debug/pprof/ handlers,
-// registered explicitly (never through http.DefaultServeMux). Bind it to a
-// private address: profiles and metrics are not for the public.
-{{- else -}}
-// NewAdminMux serves /metrics from g. Bind it to a private address: metrics
-// are not for the public.
-{{- end}}
+// NewAdminMux serves /metrics from g and, in a service with the pprof
+// feature, the /debug/pprof/ handlers (handlePprof), registered explicitly
+// (never through http.DefaultServeMux). Bind it to a private address:
+// metrics and profiles are not for the public.
 func NewAdminMux(g prometheus.Gatherer) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
-{{- if .Feature "pprof"}}
-	mux.HandleFunc("/debug/pprof/", pprof.Index) // also serves heap, goroutine, allocs, block, mutex...
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-{{- end}}
+	handlePprof(mux)
 	return mux
 }
 

@@ -185,23 +185,7 @@ func TestAdminMux(t *testing.T) {
 	if code, body := get(t, urls[0]+"/metrics"); code != 200 || !strings.Contains(body, "svc_test_total 0") {
 		t.Errorf("/metrics: %d %s", code, body)
 	}
-{{- if .Feature "pprof"}}
-	for _, p := range []string{"/debug/pprof/", "/debug/pprof/cmdline", "/debug/pprof/symbol", "/debug/pprof/heap?debug=1", "/debug/pprof/goroutine?debug=1"} {
-		if code, _ := get(t, urls[0]+p); code != 200 {
-			t.Errorf("%s: %d", p, code)
-		}
-	}
-	if code, _ := get(t, urls[0]+"/debug/pprof/profile?seconds=1"); code != 200 {
-		t.Errorf("profile: %d", code)
-	}
-	if code, _ := get(t, urls[0]+"/debug/pprof/trace?seconds=0.1"); code != 200 {
-		t.Errorf("trace: %d", code)
-	}
-{{- else}}
-	if code, _ := get(t, urls[0]+"/debug/pprof/"); code != 404 {
-		t.Errorf("/debug/pprof/ without the pprof feature: %d, want 404", code)
-	}
-{{- end}}
+	checkPprof(t, urls[0])
 }
 
 func TestGracefulDrain(t *testing.T) {

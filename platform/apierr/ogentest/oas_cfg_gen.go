@@ -24,6 +24,7 @@ type serverConfig struct {
 	Prefix             string
 	Middleware         Middleware
 	MaxMultipartMemory int64
+	Operations         OperationHook // svcgen: WithOperationHook
 }
 
 // ServerOption is server config option.

@@ -32,9 +32,13 @@ func recordError(string, error) {}
 //
 // POST /things
 func (s *Server) handleCreateThingRequest(args [0]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
-	statusWriter := &codeRecorder{ResponseWriter: w}
-	w = statusWriter
 	ctx := r.Context()
+	// svcgen: the server's OperationHook (WithOperationHook) starts the
+	// operation: its deadline and its metrics label.
+	if h := s.cfg.Operations; h != nil {
+		ctx = h.StartOperation(ctx, w, CreateThingOperation, "createThing")
+		defer h.EndOperation(ctx)
+	}
 
 	var (
 		err          error
@@ -125,9 +129,13 @@ func (s *Server) handleCreateThingRequest(args [0]string, argsEscaped bool, w ht
 //
 // GET /things/{id}
 func (s *Server) handleGetThingRequest(args [1]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
-	statusWriter := &codeRecorder{ResponseWriter: w}
-	w = statusWriter
 	ctx := r.Context()
+	// svcgen: the server's OperationHook (WithOperationHook) starts the
+	// operation: its deadline and its metrics label.
+	if h := s.cfg.Operations; h != nil {
+		ctx = h.StartOperation(ctx, w, GetThingOperation, "getThing")
+		defer h.EndOperation(ctx)
+	}
 
 	var (
 		err          error

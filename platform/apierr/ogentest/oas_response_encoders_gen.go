@@ -6,7 +6,7 @@ import (
 	"net/http"
 
 	"github.com/go-faster/errors"
-	"github.com/go-faster/jx"
+
 	ht "github.com/ogen-go/ogen/http"
 )
 
@@ -14,7 +14,8 @@ func encodeCreateThingResponse(response *Thing, w http.ResponseWriter) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(201)
 
-	e := new(jx.Encoder)
+	e := getEncoder()
+	defer putEncoder(e)
 	response.Encode(e)
 	if _, err := e.WriteTo(w); err != nil {
 		return errors.Wrap(err, "write")
@@ -27,7 +28,8 @@ func encodeGetThingResponse(response *Thing, w http.ResponseWriter) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(200)
 
-	e := new(jx.Encoder)
+	e := getEncoder()
+	defer putEncoder(e)
 	response.Encode(e)
 	if _, err := e.WriteTo(w); err != nil {
 		return errors.Wrap(err, "write")
@@ -43,9 +45,11 @@ func encodeErrorResponse(response *ErrorStatusCode, w http.ResponseWriter) error
 		// Set default status code.
 		code = http.StatusOK
 	}
+	setRetryAfter(w, code) // svcgen
 	w.WriteHeader(code)
 
-	e := new(jx.Encoder)
+	e := getEncoder()
+	defer putEncoder(e)
 	response.Response.Encode(e)
 	if _, err := e.WriteTo(w); err != nil {
 		return errors.Wrap(err, "write")
