@@ -22,18 +22,44 @@ const (
 	attrCacheKeys   = attribute.Key("cache.keys")
 )
 
-// The tiers, as cache.tier says them.
-const (
-	tierL1 = "l1"
-	tierL2 = "l2"
-	tierDB = "db" // a miss in both caches: the loader answered
-)
+// span is the span of one cache read.
+type span struct{ s trace.Span }
+
+func (s span) end() { s.s.End() }
+
+// shared records that another caller's fill answered (singleflight): its
+// span has the tier and the Redis and database spans.
+func (s span) shared() {
+	if s.s.IsRecording() {
+		s.s.SetAttributes(attrCacheShared.Bool(true))
+	}
+}
+
+// startGet starts the cache.Get span under a sampled request, saying which
+// tier answered (cache.tier: l1, l2 or db); nothing otherwise
+// (tracing.StartSpan).
+func startGet(ctx context.Context, name string) (context.Context, span) {
+	ctx, s := tracing.StartSpan(ctx, "cache.Get")
+	if s.IsRecording() {
+		s.SetAttributes(attrCacheName.String(name))
+	}
+	return ctx, span{s}
+}
+
+// startGetMany starts the cache.GetMany span of n keys.
+func startGetMany(ctx context.Context, name string, n int) (context.Context, span) {
+	ctx, s := tracing.StartSpan(ctx, "cache.GetMany")
+	if s.IsRecording() {
+		s.SetAttributes(attrCacheName.String(name), attrCacheKeys.Int(n))
+	}
+	return ctx, span{s}
+}
 
 // answeredBy records on ctx's span (the cache.Get span, when recording)
 // which tier answered.
 func answeredBy(ctx context.Context, tier string, found bool) {
-	if span := trace.SpanFromContext(ctx); span.IsRecording() {
-		span.SetAttributes(attrCacheTier.String(tier), attrCacheFound.Bool(found))
+	if s := trace.SpanFromContext(ctx); s.IsRecording() {
+		s.SetAttributes(attrCacheTier.String(tier), attrCacheFound.Bool(found))
 	}
 }
 
