@@ -2,6 +2,7 @@ package generator
 
 import (
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"slices"
@@ -106,7 +107,7 @@ func TestPlatformPackagesListed(t *testing.T) {
 		t.Fatal(err)
 	}
 	listed := map[string]bool{}
-	for _, f := range c.all() {
+	for _, f := range append(c.all(), slices.Collect(maps.Values(c.adopt))...) {
 		for _, p := range f.Packages {
 			listed[p] = true
 		}
