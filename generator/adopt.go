@@ -264,10 +264,8 @@ func AdoptResult(res Result, prev Manifest) (Result, []Module, error) {
 }
 
 // dropUnkeptImports leaves out the test files that import a platform
-// package adopt does not add (metrics' tests run the ogen test server of
-// apierr, which a service without ogen does not get; httpmw's tests cover
-// metrics there). A non-test file importing one is an error: the package
-// would not build.
+// package adopt does not add. A non-test file importing one is an error:
+// the package would not build.
 func dropUnkeptImports(files []File, module string, manage []string) ([]File, error) {
 	keptPkg := map[string]bool{}
 	for _, g := range manage {

@@ -184,16 +184,23 @@ func Generate(ctx context.Context, req Request) (Result, error) {
 	if err := renderAll(ctx, r, jobs); err != nil {
 		return res, err
 	}
+	pj, err := platformJobs(c, d, dirs)
+	if err != nil {
+		return res, err
+	}
+	jobs = append(jobs, pj...)
 	if err := resolveLines(jobs); err != nil {
 		return res, err
 	}
 	for _, j := range jobs {
-		if !j.skip {
-			g.add(File{Path: j.out, Template: "templates/" + j.tmpl, Content: j.content, Class: j.class})
+		if j.skip {
+			continue
 		}
-	}
-	if err := addPlatform(g, c, d, dirs); err != nil {
-		return res, err
+		if j.source != "" {
+			g.add(File{Path: j.out, Template: j.source, Content: j.content, Class: Generated})
+			continue
+		}
+		g.add(File{Path: j.out, Template: "templates/" + j.tmpl, Content: j.content, Class: j.class})
 	}
 	// The spec itself (the starter's when it is the starter's, else the
 	// base folder's), and ogen's package.
@@ -321,6 +328,9 @@ type renderJob struct {
 	content []byte
 	class   Class
 	skip    bool
+	// source is set for a copy of a platform file (platform/...), which
+	// has no template: content is final.
+	source string
 }
 
 // featureJobs lists the templates of one feature folder that the service

@@ -8,6 +8,7 @@ import (
 	"go/token"
 	"io/fs"
 	"path"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -25,6 +26,11 @@ const platformDir = "internal/platform/"
 // only when tracing is off, `//go:build !no_tracing` only when it is on.
 const withoutTag = "no_"
 
+// serviceTag is true in every copy and false in svcgen's own tree:
+// `//go:build !service` keeps a file (a test of svcgen's against ogen output
+// it keeps for the purpose) out of every service.
+const serviceTag = "service"
+
 // platformCopy is one platform file as a service gets it.
 type platformCopy struct {
 	src string // path in the platform tree, e.g. cache/cache.go
@@ -32,9 +38,9 @@ type platformCopy struct {
 }
 
 // platformFiles lists the files of a feature's platform packages that a
-// service with the given features gets (its build constraints hold), every
-// file of each package's tree. known are the names a constraint may use
-// after no_: every feature of the catalog.
+// service with the given features gets (its build constraints hold): the
+// files of each package's directory and its testdata. known are the names
+// a constraint may use after no_: every feature of the catalog.
 func platformFiles(fsys fs.FS, f *Feature, enabled func(string) bool, known map[string]bool) ([]platformCopy, error) {
 	var out []platformCopy
 	for _, pkg := range f.Packages {
@@ -43,6 +49,12 @@ func platformFiles(fsys fs.FS, f *Feature, enabled func(string) bool, known map[
 				return err
 			}
 			if e.IsDir() {
+				// A package is its directory, its testdata and the data
+				// folders it embeds (compress/dict: no .go files); a
+				// subpackage is listed on its own (compress/dictbuild).
+				if p != pkg && path.Base(p) != "testdata" && !strings.Contains(p, "/testdata/") && hasGo(fsys, p) {
+					return fs.SkipDir
+				}
 				return nil
 			}
 			if strings.HasSuffix(p, ".go") {
@@ -68,6 +80,12 @@ func platformFiles(fsys fs.FS, f *Feature, enabled func(string) bool, known map[
 	return out, nil
 }
 
+// hasGo says whether dir holds .go files: a Go package of its own.
+func hasGo(fsys fs.FS, dir string) bool {
+	m, _ := fs.Glob(fsys, dir+"/*.go")
+	return len(m) > 0
+}
+
 // platformWanted evaluates a file's //go:build line against the service's
 // features. A file without one is always copied.
 func platformWanted(name string, src []byte, enabled func(string) bool, known map[string]bool) (bool, error) {
@@ -77,10 +95,13 @@ func platformWanted(name string, src []byte, enabled func(string) bool, known ma
 	}
 	var bad error
 	ok := expr.Eval(func(tag string) bool {
+		if tag == serviceTag {
+			return true
+		}
 		feature, isWithout := strings.CutPrefix(tag, withoutTag)
 		if !isWithout || !known[feature] {
 			if bad == nil {
-				bad = fmt.Errorf("%s: build tag %q is not no_<feature> of a known feature: a platform file's constraint may only name the features it needs (//go:build !no_tracing)", name, tag)
+				bad = fmt.Errorf("%s: build tag %q is not no_<feature> of a known feature: a platform file's constraint may only name the features it needs (//go:build !no_tracing) or service (//go:build !service: never copied)", name, tag)
 			}
 			return false
 		}
@@ -115,13 +136,17 @@ func buildLine(src []byte) (constraint.Expr, int, error) {
 }
 
 // copyPlatformGo turns a platform file into the service's copy: the build
-// constraint dropped, imports of other platform packages pointed at the
+// constraint dropped, the explain paragraphs dropped unless the service was
+// made with --explain, imports of other platform packages pointed at the
 // service's module, svcgen's header on top.
-func copyPlatformGo(name string, src []byte, module, header string) ([]byte, error) {
+func copyPlatformGo(name string, src []byte, module, header string, explain bool) ([]byte, error) {
 	if expr, next, err := buildLine(src); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	} else if expr != nil {
 		src = bytes.TrimLeft(src[next:], "\n")
+	}
+	if !explain {
+		src = dropExplain(src)
 	}
 	f, err := parser.ParseFile(token.NewFileSet(), name, src, parser.ImportsOnly|parser.ParseComments)
 	if err != nil {
@@ -152,37 +177,45 @@ func copyPlatformGo(name string, src []byte, module, header string) ([]byte, err
 	return b.Bytes(), nil
 }
 
-// addPlatform adds the copies of the enabled features' platform packages.
-func addPlatform(g *assembly, c *Catalog, d *Data, dirs []*Feature) error {
+// platformJobs are the copies of the enabled features' platform packages,
+// as finished render jobs (nothing to execute). A package that several
+// features list (periodic: matview and partition) is copied once.
+func platformJobs(c *Catalog, d *Data, dirs []*Feature) ([]renderJob, error) {
 	known := map[string]bool{}
 	for name := range c.features {
 		known[name] = true
 	}
 	enabled := func(name string) bool { return d.features[name] }
+	var jobs []renderJob
+	copied := map[string]bool{} // packages named by several features go once
 	for _, f := range dirs {
 		copies, err := platformFiles(c.platform, f, enabled, known)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, pc := range copies {
+			if copied[pc.out] {
+				continue
+			}
+			copied[pc.out] = true
 			content, err := fs.ReadFile(c.platform, pc.src)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			tmpl := "platform/" + pc.src
+			src := "platform/" + pc.src
 			if strings.HasSuffix(pc.src, ".go") {
-				raw, err := copyPlatformGo(tmpl, content, d.Module, d.Header)
+				raw, err := copyPlatformGo(src, content, d.Module, d.Header, d.Explain)
 				if err != nil {
-					return err
+					return nil, err
 				}
 				if content, err = formatGo(pc.out, raw, nil); err != nil {
-					return &FormatError{Err: err, Path: pc.out, Template: tmpl, Source: raw}
+					return nil, &FormatError{Err: err, Path: pc.out, Template: src, Source: raw}
 				}
 			}
-			g.add(File{Path: pc.out, Template: tmpl, Content: content, Class: Generated})
+			jobs = append(jobs, renderJob{out: pc.out, source: src, content: content, data: d})
 		}
 	}
-	return nil
+	return jobs, nil
 }
 
 // checkPackages refuses a feature.yaml naming a platform package that is
@@ -198,3 +231,33 @@ func checkPackages(fsys fs.FS, file string, data []byte, f *Feature) error {
 	}
 	return nil
 }
+
+// dropExplain removes the explain paragraphs of a platform file: a comment
+// paragraph whose first line is "// Explain NAME: ..." (the anchor that
+// `svcgen new --explain` services keep, and the README links to), with the
+// empty comment line before it. A template writes the same with
+// {{if .Explain}}.
+func dropExplain(src []byte) []byte {
+	lines := bytes.SplitAfter(src, []byte("\n"))
+	out := make([][]byte, 0, len(lines))
+	for i := 0; i < len(lines); i++ {
+		t := bytes.TrimSpace(lines[i])
+		if !explainLine.Match(t) {
+			out = append(out, lines[i])
+			continue
+		}
+		if n := len(out); n > 0 && string(bytes.TrimSpace(out[n-1])) == "//" {
+			out = out[:n-1]
+		}
+		for i+1 < len(lines) {
+			next := bytes.TrimSpace(lines[i+1])
+			if !bytes.HasPrefix(next, []byte("//")) || string(next) == "//" {
+				break
+			}
+			i++
+		}
+	}
+	return bytes.Join(out, nil)
+}
+
+var explainLine = regexp.MustCompile(`^// Explain [a-z0-9-]+: `)

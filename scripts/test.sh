@@ -35,6 +35,22 @@ for arg in "$@"; do
 done
 if ((${#named[@]} == 0)); then
 	go vet ./...
+	# The platform packages (platform/) reach each service with the files
+	# of the features it has (//go:build no_<feature>, see platform/embed.go):
+	# vet, lint and test them with every optional feature off as well, and
+	# lint them with fieldalignment as the services' `make lint` does.
+	without="$(grep -rh '^//go:build' platform --include='*.go' | grep -oE 'no_[a-z0-9]+' | sort -u | paste -sd, -)"
+	tools="$(mktemp -d)"
+	trap 'rm -rf "$tools"' EXIT
+	go build -o "$tools/fieldalignment" ./internal/tools/fieldalignment
+	# ogen's output in apierr/ogentest is no svcgen code: its structs are ogen's.
+	mapfile -t lint < <(go list ./platform/... | grep -v '/ogentest$')
+	go vet -vettool="$tools/fieldalignment" "${lint[@]}"
+	if [[ -n $without ]]; then
+		go vet -tags "$without" ./platform/...
+		go vet -tags "$without" -vettool="$tools/fieldalignment" "${lint[@]}"
+		go test -count=1 -timeout 20m -tags "$without" "$@" ./platform/...
+	fi
 	go test -count=1 -timeout 60m "$@" ./...
 else
 	go vet "${named[@]}"

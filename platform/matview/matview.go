@@ -20,6 +20,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/svcgen/svcgen/platform/periodic"
 )
 
 // Config configures the refresher.
@@ -111,29 +113,7 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C, errp *erro
 // done or stop is called; stop returns once the refresher has ended.
 // Errors are logged and counted; the next round retries.
 func (r *Refresher) Start(ctx context.Context) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		r.refreshLogged(ctx)
-		if r.cfg.RefreshEvery <= 0 {
-			return
-		}
-		t := time.NewTicker(r.cfg.RefreshEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				r.refreshLogged(ctx)
-			}
-		}
-	}()
-	return func() {
-		cancel()
-		<-done
-	}
+	return periodic.Start(ctx, r.cfg.RefreshEvery, r.refreshLogged)
 }
 
 func (r *Refresher) refreshLogged(ctx context.Context) {

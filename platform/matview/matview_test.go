@@ -3,80 +3,33 @@ package matview
 import (
 	"context"
 	"errors"
-	"fmt"
 	"hash/fnv"
 	"io"
 	"log/slog"
-	"os"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/goleak"
+
+	"github.com/svcgen/svcgen/platform/pgtest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // testPool returns a pool on a new database, dropped when the test ends,
-// with a scores table and a populated materialized view "totals" over it.
-// The server comes from SVCGEN_TEST_PG_URL, else DATABASE_URL, else the
-// local default.
+// with a scores table and a populated materialized view "totals" over it
+// (pgtest: SVCGEN_TEST_PG_URL, else DATABASE_URL, else the local server).
 func testPool(t *testing.T) *pgxpool.Pool {
 	t.Helper()
-	url := "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	for _, env := range []string{"SVCGEN_TEST_PG_URL", "DATABASE_URL"} {
-		if v := os.Getenv(env); v != "" {
-			url = v
-			break
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	admin, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatalf("cannot reach PostgreSQL at %s: %v\n"+
-			"start one with `docker compose up -d postgres` (or point SVCGEN_TEST_PG_URL or DATABASE_URL at a server you may create databases on)", url, err)
-	}
-	defer admin.Close(context.Background())
-	name := fmt.Sprintf("test_matview_%d", time.Now().UnixNano())
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create test database: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, url)
-		if err != nil {
-			t.Errorf("drop test database %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop test database %s: %v", name, err)
-		}
-	})
-	cfg, err := pgxpool.ParseConfig(url)
-	if err != nil {
-		t.Fatalf("parse %s: %v", url, err)
-	}
-	cfg.ConnConfig.Database = name
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatalf("connect to test database: %v", err)
-	}
-	t.Cleanup(pool.Close)
-	if _, err := pool.Exec(ctx, `
+	return pgtest.NewDB(t, pgtest.Schema(`
 		CREATE TABLE scores (player_id bigint NOT NULL, score bigint NOT NULL);
 		INSERT INTO scores SELECT i % 1000, i FROM generate_series(1, 10000) i;
 		CREATE MATERIALIZED VIEW totals AS SELECT player_id, sum(score) AS score FROM scores GROUP BY player_id;
-		CREATE UNIQUE INDEX totals_player_id_idx ON totals (player_id);`); err != nil {
-		t.Fatalf("create view: %v", err)
-	}
-	return pool
+		CREATE UNIQUE INDEX totals_player_id_idx ON totals (player_id);`))
 }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -25,7 +26,6 @@ import (
 	"go.uber.org/goleak"
 
 	"example.com/golden-analytics/internal/platform/apierr"
-	"example.com/golden-analytics/internal/platform/apierr/ogentest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -152,45 +152,80 @@ func FuzzWrite(f *testing.F) {
 	})
 }
 
-// TestErrorHandler drives a real ogen server into its error paths.
+// TestErrorHandler answers the errors ogen's server hands its error
+// handler (ogen's own error values, as its decoders return them) in
+// svcgen's default shape, over HTTP.
 func TestErrorHandler(t *testing.T) {
-	srv, err := ogentest.NewServer(ogentest.UnimplementedHandler{}, ogentest.WithErrorHandler(apierr.ErrorHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(http.MaxBytesHandler(srv, 64))
-	defer ts.Close()
-
-	cases := []struct {
-		method, path, ctype, body string
-		want                      int
-	}{
-		{"GET", "/things/abc", "", "", 400},
-		{"POST", "/things", "application/json", `{"id":`, 400},
-		{"POST", "/things", "application/json", `{"name":"no id"}`, 400},
-		{"POST", "/things", "text/plain", `hi`, 415},
-		{"POST", "/things", "application/json", `{"id":1,"pad":"` + strings.Repeat("x", 100) + `"}`, 413},
-		{"GET", "/things/1", "", "", 501},
-	}
-	for _, c := range cases {
-		req, _ := http.NewRequest(c.method, ts.URL+c.path, strings.NewReader(c.body))
-		if c.ctype != "" {
-			req.Header.Set("Content-Type", c.ctype)
-		}
-		resp, err := ts.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var body struct {
+	for _, c := range ogenErrors() {
+		code, body, _ := serveError(t, c.err, apierr.ErrorHandler)
+		var got struct {
 			Message string `json:"message"`
 			Code    int    `json:"code"`
 		}
-		derr := json.NewDecoder(resp.Body).Decode(&body)
-		_ = resp.Body.Close()
-		if resp.StatusCode != c.want || derr != nil || body.Code != c.want || body.Message == "" {
-			t.Errorf("%s %s %q: got %d %+v (decode: %v), want %d", c.method, c.path, c.body, resp.StatusCode, body, derr, c.want)
+		derr := json.Unmarshal(body, &got)
+		if code != c.want || derr != nil || got.Code != c.want || got.Message == "" {
+			t.Errorf("%s: got %d %s (decode: %v), want %d", c.name, code, body, derr, c.want)
 		}
 	}
+}
+
+// ogenErrorCase is an error ogen's server meets and the status it answers.
+type ogenErrorCase struct {
+	err  error
+	name string
+	want int
+}
+
+// ogenErrors are the errors ogen's generated server passes its error
+// handler, built from ogen's runtime types the way its decoders wrap them.
+func ogenErrors() []ogenErrorCase {
+	op := ogenerrors.OperationContext{Name: "GetThing", ID: "getThing"}
+	_, notInt := strconv.ParseInt("abc", 10, 64)
+	return []ogenErrorCase{
+		{&ogenerrors.DecodeParamsError{OperationContext: op, Err: &ogenerrors.DecodeParamError{Name: "id", In: "path", Err: notInt}}, "bad path parameter", 400},
+		{&ogenerrors.DecodeRequestError{OperationContext: op, Err: fmt.Errorf("decode application/json: %w", io.ErrUnexpectedEOF)}, "truncated body", 400},
+		{&ogenerrors.DecodeRequestError{OperationContext: op, Err: &validate.Error{Fields: []validate.FieldError{{Name: "id", Error: validate.ErrFieldRequired}}}}, "missing field", 400},
+		{&ogenerrors.DecodeRequestError{OperationContext: op, Err: &validate.InvalidContentTypeError{ContentType: "text/plain"}}, "content type", 415},
+		{&ogenerrors.DecodeRequestError{OperationContext: op, Err: readLimited(64, 100)}, "body too large", 413},
+		{ht.ErrNotImplemented, "not implemented", 501},
+	}
+}
+
+// readLimited is the error of reading an n-byte body through
+// http.MaxBytesHandler's reader of limit bytes, as ogen's decoder meets it.
+func readLimited(limit, n int) error {
+	rec := httptest.NewRecorder()
+	r := httptest.NewRequest(http.MethodPost, "/things", strings.NewReader(strings.Repeat("x", n)))
+	_, err := io.ReadAll(http.MaxBytesReader(rec, r.Body, int64(limit)))
+	return err
+}
+
+// serveError serves one request through httptest whose handler answers
+// err with handle, and returns what the client got.
+func serveError(t *testing.T, err error, handle func(context.Context, http.ResponseWriter, *http.Request, error)) (int, []byte, http.Header) {
+	t.Helper()
+	return serve(t, http.MethodGet, func(w http.ResponseWriter, r *http.Request) { handle(r.Context(), w, r, err) })
+}
+
+// serve makes one request of method through a real HTTP server running h.
+func serve(t *testing.T, method string, h http.HandlerFunc) (int, []byte, http.Header) {
+	t.Helper()
+	ts := httptest.NewServer(h)
+	defer ts.Close()
+	req, err := http.NewRequest(method, ts.URL+"/things/1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := ts.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, body, resp.Header
 }
 
 // TestErrorHandlerClientGone: when the client has hung up there is nobody
@@ -282,48 +317,44 @@ func TestCustomShape(t *testing.T) {
 	write := func(w http.ResponseWriter, code int, msg string) {
 		apierr.WriteBody(w, code, "application/problem+json", []byte(fmt.Sprintf(`{"status":%d,"detail":%q}`, code, msg)))
 	}
-	srv, err := ogentest.NewServer(ogentest.UnimplementedHandler{},
-		ogentest.WithErrorHandler(apierr.NewErrorHandler(status, write)),
-		ogentest.WithNotFound(apierr.NotFound(write)),
-		ogentest.WithMethodNotAllowed(apierr.MethodNotAllowed(write)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []struct {
-		method, path, allow string
-		want                int
-	}{
-		{"GET", "/things/abc", "", 400},
-		{"GET", "/things/1", "", 501},
-		{"GET", "/nothing/here", "", 404},
-		{"DELETE", "/things/1", "GET", 405},
-		{"OPTIONS", "/things/1", "", 204},
-	} {
-		rec := httptest.NewRecorder()
-		srv.ServeHTTP(rec, httptest.NewRequest(c.method, c.path, nil))
-		if rec.Code != c.want {
-			t.Errorf("%s %s: %d, want %d", c.method, c.path, rec.Code, c.want)
-			continue
+	check := func(name string, want int, allow string, code int, body []byte, h http.Header) {
+		t.Helper()
+		if code != want {
+			t.Errorf("%s: %d, want %d", name, code, want)
+			return
 		}
-		if c.want == 204 {
-			continue
+		if want == http.StatusNoContent {
+			return
 		}
-		var body struct {
+		var got struct {
 			Detail string `json:"detail"`
 			Status int    `json:"status"`
 		}
-		if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body.Status != c.want || body.Detail == "" ||
-			rec.Header().Get("Content-Type") != "application/problem+json" {
-			t.Errorf("%s %s: body %q (%v), content type %q", c.method, c.path, rec.Body, err, rec.Header().Get("Content-Type"))
+		if err := json.Unmarshal(body, &got); err != nil || got.Status != want || got.Detail == "" ||
+			h.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s: body %q (%v), content type %q", name, body, err, h.Get("Content-Type"))
 		}
-		if c.allow != "" && rec.Header().Get("Allow") != c.allow {
-			t.Errorf("%s %s: Allow %q, want %q", c.method, c.path, rec.Header().Get("Allow"), c.allow)
+		if h.Get("Allow") != allow {
+			t.Errorf("%s: Allow %q, want %q", name, h.Get("Allow"), allow)
 		}
 	}
-	rec := httptest.NewRecorder()
-	apierr.NewErrorHandler(status, write)(context.Background(), rec, httptest.NewRequest("GET", "/things/1", nil), fmt.Errorf("lookup: %w", errDomain))
-	if rec.Code != http.StatusNotFound {
-		t.Errorf("domain error: %d, want 404", rec.Code)
+	handle := apierr.NewErrorHandler(status, write)
+	for _, c := range ogenErrors() {
+		code, body, h := serveError(t, c.err, handle)
+		check(c.name, c.want, "", code, body, h)
+	}
+	code, body, h := serveError(t, fmt.Errorf("lookup: %w", errDomain), handle)
+	check("domain error", http.StatusNotFound, "", code, body, h)
+	code, body, h = serve(t, http.MethodGet, apierr.NotFound(write))
+	check("unknown path", http.StatusNotFound, "", code, body, h)
+	notAllowed := apierr.MethodNotAllowed(write)
+	for _, method := range []string{http.MethodDelete, http.MethodOptions} {
+		code, body, h = serve(t, method, func(w http.ResponseWriter, r *http.Request) { notAllowed(w, r, "GET") })
+		want, allow := http.StatusMethodNotAllowed, "GET"
+		if method == http.MethodOptions {
+			want, allow = http.StatusNoContent, ""
+		}
+		check(method+" not served", want, allow, code, body, h)
 	}
 }
 

@@ -27,6 +27,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"example.com/golden-analytics/internal/platform/periodic"
 )
 
 // Interval is the time range of one partition.
@@ -163,29 +165,7 @@ func (m *Maintainer) Name(start time.Time) string {
 // is called; stop returns once the job has ended. Errors are logged and
 // counted; the next check retries.
 func (m *Maintainer) Start(ctx context.Context) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		m.runLogged(ctx)
-		if m.cfg.CheckEvery <= 0 {
-			return
-		}
-		t := time.NewTicker(m.cfg.CheckEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				m.runLogged(ctx)
-			}
-		}
-	}()
-	return func() {
-		cancel()
-		<-done
-	}
+	return periodic.Start(ctx, m.cfg.CheckEvery, m.runLogged)
 }
 
 func (m *Maintainer) runLogged(ctx context.Context) {

@@ -4,10 +4,8 @@ package partition
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -19,58 +17,18 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/goleak"
+
+	"example.com/golden-analytics/internal/platform/pgtest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // testPool returns a pool on a new database, dropped when the test ends,
-// holding a table partitioned like the service's events table. The server
-// comes from SVCGEN_TEST_PG_URL, else DATABASE_URL, else the local default.
+// holding a table partitioned like the service's events table (pgtest:
+// SVCGEN_TEST_PG_URL, else DATABASE_URL, else the local server).
 func testPool(t *testing.T) *pgxpool.Pool {
 	t.Helper()
-	url := "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	for _, env := range []string{"SVCGEN_TEST_PG_URL", "DATABASE_URL"} {
-		if v := os.Getenv(env); v != "" {
-			url = v
-			break
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	admin, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatalf("cannot reach PostgreSQL at %s: %v\n"+
-			"start one with `docker compose up -d postgres` (or point SVCGEN_TEST_PG_URL or DATABASE_URL at a server you may create databases on)", url, err)
-	}
-	defer admin.Close(context.Background())
-	name := fmt.Sprintf("test_partition_%d", time.Now().UnixNano())
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create test database: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, url)
-		if err != nil {
-			t.Errorf("drop test database %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop test database %s: %v", name, err)
-		}
-	})
-	cfg, err := pgxpool.ParseConfig(url)
-	if err != nil {
-		t.Fatalf("parse %s: %v", url, err)
-	}
-	cfg.ConnConfig.Database = name
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatalf("connect to test database: %v", err)
-	}
-	t.Cleanup(pool.Close)
-	if _, err := pool.Exec(ctx, `
+	return pgtest.NewDB(t, pgtest.Schema(`
 		CREATE TABLE events (
 			id         bigint GENERATED ALWAYS AS IDENTITY,
 			player_id  bigint      NOT NULL,
@@ -79,10 +37,7 @@ func testPool(t *testing.T) *pgxpool.Pool {
 			PRIMARY KEY (id, created_at)
 		) PARTITION BY RANGE (created_at);
 		CREATE TABLE events_default PARTITION OF events DEFAULT;
-		CREATE INDEX events_created_at_idx ON events (created_at);`); err != nil {
-		t.Fatalf("create table: %v", err)
-	}
-	return pool
+		CREATE INDEX events_created_at_idx ON events (created_at);`))
 }
 
 // clock is a clock the test moves.

@@ -35,6 +35,7 @@ const StatusClientClosedRequest = 499
 // Status maps an error to an HTTP status:
 //
 //	a request body that did not arrive in time  408
+//	a failed call to another service            503, 504 (outboundStatus)
 //	context.DeadlineExceeded                    504
 //	context.Canceled                            499
 //	*http.MaxBytesError                         413
@@ -58,6 +59,9 @@ func Status(err error) int {
 		ogenErr  ogenerrors.Error
 		body     *ogenerrors.DecodeBodyError
 	)
+	if code, ok := outboundStatus(err); ok {
+		return code
+	}
 	switch {
 	case err == nil:
 		return http.StatusOK

@@ -52,6 +52,14 @@ func (p *Pool[T]) Put(v T) {
 	p.p.Put(v)
 }
 
+// The pool feature's default buffer sizes (params.pool in svcgen's presets;
+// make bench passes the preset's own as POOL_BUFFER_SIZE and
+// POOL_MAX_BUFFER_SIZE).
+const (
+	DefaultBufferSize    = 4096  // initial capacity of a pooled buffer, bytes
+	DefaultMaxBufferSize = 65536 // buffers grown past it are dropped on Put
+)
+
 // NewBuffers returns a pool of *bytes.Buffer that start with initial bytes
 // of capacity; buffers grown past max are dropped on Put.
 func NewBuffers(initial, max int) *Pool[*bytes.Buffer] {

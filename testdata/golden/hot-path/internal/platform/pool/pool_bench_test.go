@@ -5,6 +5,7 @@ package pool_test
 import (
 	"bytes"
 	"io"
+	"os"
 	"slices"
 	"strconv"
 	"testing"
@@ -59,7 +60,7 @@ func BenchmarkBuffer(b *testing.B) {
 		}
 	})
 	b.Run("pooled", func(b *testing.B) {
-		bufs := pool.NewBuffers(4096, 65536) // the preset's pool.buffer_size, pool.max_buffer_size
+		bufs := pool.NewBuffers(envSize(b, "POOL_BUFFER_SIZE", pool.DefaultBufferSize), envSize(b, "POOL_MAX_BUFFER_SIZE", pool.DefaultMaxBufferSize))
 		b.ReportAllocs()
 		for b.Loop() {
 			buf := bufs.Get()
@@ -67,6 +68,21 @@ func BenchmarkBuffer(b *testing.B) {
 			bufs.Put(buf)
 		}
 	})
+}
+
+// envSize is the buffer size the environment names (make bench exports the
+// preset's params.pool.buffer_size and max_buffer_size), else def.
+func envSize(b *testing.B, name string, def int) int {
+	b.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		b.Fatalf("%s=%q: want a positive number of bytes (default %d)", name, v, def)
+	}
+	return n
 }
 
 var ids = func() []int64 {

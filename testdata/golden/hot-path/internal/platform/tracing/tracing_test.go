@@ -10,12 +10,16 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
+	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -164,5 +168,34 @@ func TestExtractWithoutHeader(t *testing.T) {
 	}
 	if got != req || trace.SpanContextFromContext(got.Context()).IsValid() {
 		t.Error("Extract changed a request without traceparent")
+	}
+}
+
+// TestInstrumentationName: the service's own spans name this package's
+// import path as their instrumentation scope (the service's, in a copy).
+func TestInstrumentationName(t *testing.T) {
+	// The package's path as the runtime names its functions: <path>.Start.
+	pkg := strings.TrimSuffix(runtime.FuncForPC(reflect.ValueOf(Start).Pointer()).Name(), ".Start")
+	if InstrumentationName != pkg || !strings.HasSuffix(pkg, "/platform/tracing") {
+		t.Fatalf("InstrumentationName = %q, want this package's import path %q", InstrumentationName, pkg)
+	}
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	defer func() { _ = tp.Shutdown(context.Background()) }()
+	ctx, parent := tp.Tracer("t").Start(context.Background(), "op")
+	prev := otel.GetTracerProvider()
+	otel.SetTracerProvider(tp)
+	defer otel.SetTracerProvider(prev)
+	_, child := StartSpan(ctx, "cache.Get")
+	child.End()
+	parent.End()
+	var got []string
+	for _, s := range rec.Ended() {
+		if s.Name() == "cache.Get" {
+			got = append(got, s.InstrumentationScope().Name)
+		}
+	}
+	if len(got) != 1 || got[0] != InstrumentationName {
+		t.Fatalf("cache.Get spans' scopes = %q, want [%q]", got, InstrumentationName)
 	}
 }

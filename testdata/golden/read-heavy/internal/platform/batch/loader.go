@@ -12,13 +12,6 @@ import (
 	"fmt"
 	"sync"
 	"time"
-
-	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/trace"
-
-	"example.com/golden-read-heavy/internal/platform/tracing"
 )
 
 // Defaults used for zero Config fields.
@@ -103,7 +96,7 @@ type Loader[K comparable, V any] struct {
 	notFound error
 	pending  *pending[K, V]
 	m        loaderMetrics
-	name     string // the batch span's batch.name
+	tr       loaderTrace // the batch span's batch.name, with tracing
 	cfg      Config
 	running  sync.WaitGroup
 	mu       sync.Mutex
@@ -113,18 +106,16 @@ type Loader[K comparable, V any] struct {
 
 // pending is one batch: open while keys join it, then sent.
 type pending[K comparable, V any] struct {
-	ctx    context.Context
-	cancel context.CancelFunc
-	timer  *time.Timer
-	index  map[K]struct{}
-	done   chan struct{} // closed when vals and err are set
-	vals   map[K]V
-	err    error
-	keys   []K
-	// links are the sampled callers' spans: the batch's span starts under
-	// the first and links the others.
-	links   []trace.Link
-	waiters int // callers still waiting; 0 cancels the batch
+	ctx     context.Context
+	cancel  context.CancelFunc
+	timer   *time.Timer
+	index   map[K]struct{}
+	done    chan struct{} // closed when vals and err are set
+	vals    map[K]V
+	err     error
+	keys    []K
+	tr      pendingTrace // the sampled callers' spans, with tracing
+	waiters int          // callers still waiting; 0 cancels the batch
 	sent    bool
 }
 
@@ -144,7 +135,7 @@ func New[K comparable, V any](o Options[K, V]) (*Loader[K, V], error) {
 	return &Loader[K, V]{
 		fetch:    o.Fetch,
 		notFound: notFound,
-		name:     name,
+		tr:       newLoaderTrace(name),
 		cfg:      o.Config.withDefaults(),
 		m:        o.Metrics.forLoader(name),
 	}, nil
@@ -241,7 +232,7 @@ func (l *Loader[K, V]) LoadMany(ctx context.Context, keys []K) (map[K]V, error) 
 }
 
 // add puts key in the open batch, opening one if needed, and counts the
-// caller as a waiter; l.mu is held.
+// caller as a waiter; l.mu is held. ctx is the caller's, for its span.
 func (l *Loader[K, V]) add(ctx context.Context, key K) *pending[K, V] {
 	p := l.pending
 	if p == nil {
@@ -262,7 +253,7 @@ func (l *Loader[K, V]) add(ctx context.Context, key K) *pending[K, V] {
 		p.index[key] = struct{}{}
 		p.keys = append(p.keys, key)
 	}
-	join(ctx, p) // before start: the batch's goroutine reads p.links
+	p.tr.join(ctx) // before start: the batch's goroutine reads it
 	if len(p.keys) >= l.cfg.MaxBatch {
 		l.start(p)
 	}
@@ -328,30 +319,15 @@ func (l *Loader[K, V]) call(p *pending[K, V]) {
 	}
 	ctx, cancel := context.WithTimeout(p.ctx, l.cfg.Timeout)
 	defer cancel()
-	var span trace.Span
-	if len(p.links) > 0 {
-		// One span a batch, under the first sampled caller's span, linked
-		// to every sampled caller's; its query spans are its children.
-		ctx = trace.ContextWithSpanContext(ctx, p.links[0].SpanContext)
-		ctx, span = otel.Tracer(tracing.InstrumentationName).Start(ctx, "batch.Load",
-			trace.WithSpanKind(trace.SpanKindInternal),
-			trace.WithLinks(p.links...),
-			trace.WithAttributes(
-				attribute.String("batch.name", l.name),
-				attribute.Int("batch.size", len(p.keys)),
-			))
-		defer span.End()
-	}
+	ctx, span := l.tr.start(ctx, &p.tr, len(p.keys))
+	defer span.end()
 
 	began := time.Now()
 	vals, err := l.fetch(ctx, p.keys)
 	l.m.observe(len(p.keys), time.Since(began), err)
 	if err != nil {
 		err = fmt.Errorf("batch of %d keys: %w", len(p.keys), err)
-		if span != nil {
-			span.RecordError(err)
-			span.SetStatus(codes.Error, "batch failed")
-		}
+		span.fail(err)
 	}
 	p.vals, p.err = vals, err
 	close(p.done)
@@ -403,18 +379,4 @@ func (l *Loader[K, V]) Close() error {
 	}
 	l.running.Wait()
 	return nil
-}
-
-// join links p to the caller's span when it is recording (sampled);
-// l.mu is held and p is not sent yet.
-func join[K comparable, V any](ctx context.Context, p *pending[K, V]) {
-	span := trace.SpanFromContext(ctx)
-	if !span.IsRecording() {
-		return
-	}
-	sc := span.SpanContext()
-	if n := len(p.links); n > 0 && p.links[n-1].SpanContext.Equal(sc) {
-		return // LoadMany: one link a caller, not a key
-	}
-	p.links = append(p.links, trace.Link{SpanContext: sc})
 }

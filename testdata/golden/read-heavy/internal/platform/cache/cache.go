@@ -50,7 +50,6 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"example.com/golden-read-heavy/internal/platform/timeout"
-	"example.com/golden-read-heavy/internal/platform/tracing"
 )
 
 // Config tunes a cache. The service's defaults come from the preset
@@ -310,17 +309,12 @@ func (c *Cache[K, V]) Get(ctx context.Context, k K) (V, error) {
 	if err := ctx.Err(); err != nil {
 		return zero, err
 	}
-	// A span under a sampled request, saying which tier answered
-	// (cache.tier: l1, l2 or db); nothing otherwise (tracing.StartSpan).
-	ctx, span := tracing.StartSpan(ctx, "cache.Get")
-	defer span.End()
-	if span.IsRecording() {
-		span.SetAttributes(attrCacheName.String(c.opts.Name))
-	}
+	ctx, span := startGet(ctx, c.opts.Name)
+	defer span.end()
 	old, cached := c.l1.GetIfPresent(k)
 	if cached && old.gen == c.gen.Load() {
 		c.m.l1.hits.Inc()
-		answeredBy(ctx, tierL1, old.found)
+		answeredBy(ctx, TierL1, old.found)
 		return c.result(old)
 	}
 	c.m.l1.misses.Inc()
@@ -342,10 +336,8 @@ func (c *Cache[K, V]) Get(ctx context.Context, k K) (V, error) {
 			}
 			return zero, r.Err
 		}
-		if r.Shared && span.IsRecording() {
-			// Another caller's fill answered (singleflight): its span has
-			// the tier and the Redis and database spans.
-			span.SetAttributes(attrCacheShared.Bool(true))
+		if r.Shared {
+			span.shared()
 		}
 		return c.result(r.Val.(entry[V]))
 	case <-ctx.Done():
@@ -405,7 +397,7 @@ func (c *Cache[K, V]) fill(ctx context.Context, k K, key string) (entry[V], erro
 		e, v, hit, answered := c.getL2(ctx, key)
 		if hit {
 			c.setL1(k, key, st, e)
-			answeredBy(ctx, tierL2, e.found)
+			answeredBy(ctx, TierL2, e.found)
 			return e, nil
 		}
 		// Without an answer there is no version to compare with: load, but
@@ -427,7 +419,7 @@ func (c *Cache[K, V]) fill(ctx context.Context, k K, key string) (entry[V], erro
 		c.m.db.errors.Inc()
 		return e, err
 	}
-	answeredBy(ctx, tierDB, e.found)
+	answeredBy(ctx, TierDB, e.found)
 	if c.setL1(k, key, st, e) && fillsL2 && c.l2() {
 		c.setL2(ctx, []fillReq[V]{{key: key, ver: ver, e: e}})
 	}
@@ -441,11 +433,8 @@ func (c *Cache[K, V]) GetMany(ctx context.Context, ks []K) (map[K]V, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	ctx, span := tracing.StartSpan(ctx, "cache.GetMany")
-	defer span.End()
-	if span.IsRecording() {
-		span.SetAttributes(attrCacheName.String(c.opts.Name), attrCacheKeys.Int(len(ks)))
-	}
+	ctx, span := startGetMany(ctx, c.opts.Name, len(ks))
+	defer span.end()
 	out := make(map[K]V, len(ks))
 	var (
 		missing []K

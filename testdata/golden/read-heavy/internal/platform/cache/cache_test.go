@@ -66,6 +66,21 @@ func memoryOnly(t *testing.T, loads *int) *Cache[int, string] {
 	return c
 }
 
+// TestL1HitAllocatesNothing: a Get answered by L1 allocates nothing, with
+// tracing (no sampled request: the span helpers start nothing) and
+// without it (the helpers are empty).
+func TestL1HitAllocatesNothing(t *testing.T) {
+	var loads int
+	c := memoryOnly(t, &loads)
+	ctx := context.Background()
+	if _, err := c.Get(ctx, 21); err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(100, func() { _, _ = c.Get(ctx, 21) }); n != 0 {
+		t.Errorf("Get of an L1 hit: %v allocations, want 0", n)
+	}
+}
+
 func TestMemoryOnly(t *testing.T) {
 	var loads int
 	c := memoryOnly(t, &loads)

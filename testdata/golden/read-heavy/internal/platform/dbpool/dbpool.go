@@ -12,11 +12,7 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/exaring/otelpgx"
 	"github.com/jackc/pgx/v5/pgxpool"
-	metricnoop "go.opentelemetry.io/otel/metric/noop"
-
-	"example.com/golden-read-heavy/internal/platform/tracing"
 )
 
 // PingTimeout bounds the first round trip of New.
@@ -83,12 +79,7 @@ func New(ctx context.Context, cfg Config) (*pgxpool.Pool, error) {
 	if cfg.HealthCheckPeriod > 0 {
 		pc.HealthCheckPeriod = cfg.HealthCheckPeriod
 	}
-	if tracing.Installed() {
-		// A span per query, acquire and batch under a sampled request
-		// (otelpgx). Not installed without tracing: it would still time
-		// every query for its metrics, which Prometheus has (collector.go).
-		pc.ConnConfig.Tracer = otelpgx.NewTracer(otelpgx.WithMeterProvider(metricnoop.NewMeterProvider()))
-	}
+	traceQueries(pc)
 
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {

@@ -22,7 +22,6 @@ import (
 	"go.uber.org/goleak"
 
 	"example.com/golden-read-heavy/internal/platform/apierr"
-	"example.com/golden-read-heavy/internal/platform/apierr/ogentest"
 	"example.com/golden-read-heavy/internal/platform/server"
 )
 
@@ -68,17 +67,8 @@ func get(t *testing.T, url string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-type thingHandler struct{ ogentest.UnimplementedHandler }
-
-func (thingHandler) CreateThing(_ context.Context, t *ogentest.Thing) (*ogentest.Thing, error) {
-	return t, nil
-}
-
 func TestPublicMux(t *testing.T) {
-	api, err := ogentest.NewServer(thingHandler{}, ogentest.WithErrorHandler(apierr.ErrorHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	api := newAPI(t)
 	var notReady atomic.Pointer[error]
 	mux := server.NewMux(api, func(ctx context.Context) error {
 		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > server.ReadyTimeout {
@@ -187,17 +177,7 @@ func TestAdminMux(t *testing.T) {
 	if code, body := get(t, urls[0]+"/metrics"); code != 200 || !strings.Contains(body, "svc_test_total 0") {
 		t.Errorf("/metrics: %d %s", code, body)
 	}
-	for _, p := range []string{"/debug/pprof/", "/debug/pprof/cmdline", "/debug/pprof/symbol", "/debug/pprof/heap?debug=1", "/debug/pprof/goroutine?debug=1"} {
-		if code, _ := get(t, urls[0]+p); code != 200 {
-			t.Errorf("%s: %d", p, code)
-		}
-	}
-	if code, _ := get(t, urls[0]+"/debug/pprof/profile?seconds=1"); code != 200 {
-		t.Errorf("profile: %d", code)
-	}
-	if code, _ := get(t, urls[0]+"/debug/pprof/trace?seconds=0.1"); code != 200 {
-		t.Errorf("trace: %d", code)
-	}
+	checkPprof(t, urls[0])
 }
 
 func TestGracefulDrain(t *testing.T) {
@@ -405,13 +385,10 @@ func TestGuard(t *testing.T) {
 // TestBodyTimeout408: a body that does not arrive within ReadTimeout is
 // answered 408 in the error shape, not an empty 200.
 func TestBodyTimeout408(t *testing.T) {
-	api, err := ogentest.NewServer(thingHandler{}, ogentest.WithErrorHandler(apierr.ErrorHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Guard reads the body itself; without it ogen does, and its error
-	// handler answers.
-	for name, h := range map[string]http.Handler{"guarded": server.Guard(api, apierr.Write), "ogen alone": api} {
+	api := newAPI(t)
+	// Guard reads the body itself; without it the API (ogen) does, and its
+	// error handler answers.
+	for name, h := range map[string]http.Handler{"guarded": server.Guard(api, apierr.Write), "api alone": api} {
 		srv := server.New(server.Config{Addr: "unused", ReadTimeout: 200 * time.Millisecond, ReadHeaderTimeout: time.Second}, h)
 		urls, stop := run(t, 5*time.Second, srv)
 		conn, err := net.Dial("tcp", strings.TrimPrefix(urls[0], "http://"))
@@ -435,10 +412,7 @@ func TestBodyTimeout408(t *testing.T) {
 // client's fault, answered 400 in the error shape, not counted as a
 // client that went away (499).
 func TestMalformedChunks400(t *testing.T) {
-	api, err := ogentest.NewServer(thingHandler{}, ogentest.WithErrorHandler(apierr.ErrorHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	api := newAPI(t)
 	srv := server.New(server.Config{Addr: "unused", ReadTimeout: 5 * time.Second, ReadHeaderTimeout: time.Second}, server.Guard(api, apierr.Write))
 	urls, stop := run(t, 5*time.Second, srv)
 	conn, err := net.Dial("tcp", strings.TrimPrefix(urls[0], "http://"))

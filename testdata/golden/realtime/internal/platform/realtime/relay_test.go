@@ -26,11 +26,15 @@ import (
 	"example.com/golden-realtime/internal/platform/compress"
 )
 
-// testRedisURL is REDIS_URL; the tests of rooms across replicas skip
-// without it (start one with `docker compose up -d redis`).
+// testRedisURL is REDIS_URL, else SVCGEN_TEST_REDIS_URL (svcgen's own
+// tests); the tests of rooms across replicas skip without either (start
+// one with `docker compose up -d redis`).
 func testRedisURL(tb testing.TB) string {
 	tb.Helper()
 	u := os.Getenv("REDIS_URL")
+	if u == "" {
+		u = os.Getenv("SVCGEN_TEST_REDIS_URL")
+	}
 	if u == "" {
 		tb.Skip("REDIS_URL is not set: the tests of rooms across replicas need a Redis server " +
 			"(docker compose up -d redis, then REDIS_URL=redis://127.0.0.1:6379/0)")

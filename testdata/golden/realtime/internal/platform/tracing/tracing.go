@@ -28,6 +28,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"reflect"
 	"strings"
 	"sync/atomic"
 
@@ -45,8 +46,12 @@ import (
 )
 
 // InstrumentationName names the tracer of the service's own spans (cache
-// tiers, batch loader).
-const InstrumentationName = "example.com/golden-realtime/internal/platform/tracing"
+// tiers, batch loader): this package's import path,
+// <module>/internal/platform/tracing in a service.
+var InstrumentationName = reflect.TypeFor[instrumentation]().PkgPath()
+
+// instrumentation is a type of this package, for its import path.
+type instrumentation struct{}
 
 // installed is set once Start has installed an SDK TracerProvider.
 var installed atomic.Bool
