@@ -204,16 +204,35 @@ func platformJobs(c *Catalog, d *Data, dirs []*Feature) ([]renderJob, error) {
 			}
 			src := "platform/" + pc.src
 			if strings.HasSuffix(pc.src, ".go") {
-				raw, err := copyPlatformGo(src, content, d.Module, d.Header, d.Explain)
-				if err != nil {
+				if content, err = copyPlatformGo(src, content, d.Module, d.Header, d.Explain); err != nil {
 					return nil, err
-				}
-				if content, err = formatGo(pc.out, raw, nil); err != nil {
-					return nil, &FormatError{Err: err, Path: pc.out, Template: src, Source: raw}
 				}
 			}
 			jobs = append(jobs, renderJob{out: pc.out, source: src, content: content, data: d})
 		}
+	}
+	// Format each copy knowing what its package's other files declare, as
+	// renderAll does for templates: a name of a sibling file is no import.
+	decls := map[string]map[string]bool{}
+	for _, j := range jobs {
+		if strings.HasSuffix(j.out, ".go") {
+			dir := path.Dir(j.out)
+			if decls[dir] == nil {
+				decls[dir] = map[string]bool{}
+			}
+			topLevelNames(j.content, decls[dir])
+		}
+	}
+	for i := range jobs {
+		j := &jobs[i]
+		if !strings.HasSuffix(j.out, ".go") {
+			continue
+		}
+		formatted, err := formatGo(j.out, j.content, decls[path.Dir(j.out)])
+		if err != nil {
+			return nil, &FormatError{Err: err, Path: j.out, Template: j.source, Source: j.content}
+		}
+		j.content = formatted
 	}
 	return jobs, nil
 }
