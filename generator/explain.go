@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"path"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -36,8 +37,60 @@ func (c *Catalog) FeatureFiles(name string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("templates/%s: %w", f.dir, err)
 	}
+	pf, err := c.packageFiles(f)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, pf...)
 	slices.Sort(out)
 	return out, nil
+}
+
+// packageFiles are the output paths of a feature's platform packages; a
+// file its build constraint keeps for some services only says which
+// ("internal/platform/cache/notrace.go (without tracing)").
+func (c *Catalog) packageFiles(f *Feature) ([]string, error) {
+	var out []string
+	for _, pkg := range f.Packages {
+		entries, err := fs.ReadDir(c.platform, pkg)
+		if err != nil {
+			return nil, fmt.Errorf("platform/%s: %w", pkg, err)
+		}
+		for _, e := range entries {
+			if e.IsDir() {
+				continue
+			}
+			p := platformDir + pkg + "/" + e.Name()
+			if strings.HasSuffix(e.Name(), ".go") {
+				src, err := fs.ReadFile(c.platform, pkg+"/"+e.Name())
+				if err != nil {
+					return nil, err
+				}
+				expr, _, err := buildLine(src)
+				if err != nil {
+					return nil, fmt.Errorf("platform/%s/%s: %w", pkg, e.Name(), err)
+				}
+				if expr != nil {
+					in := func(without bool) func(string) bool {
+						return func(tag string) bool { return tag == serviceTag || without }
+					}
+					if !expr.Eval(in(false)) && !expr.Eval(in(true)) {
+						continue // !service: svcgen's own tests only
+					}
+					p += " (" + constraintWords(expr.String()) + ")"
+				}
+			}
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// constraintWords says a platform file's constraint in words:
+// "!no_tracing" is "with tracing", "no_tracing" is "without tracing".
+func constraintWords(expr string) string {
+	r := strings.NewReplacer("!"+withoutTag, "with ", withoutTag, "without ", "&&", "and", "||", "or", "!"+serviceTag, "svcgen's tree only")
+	return r.Replace(expr)
 }
 
 // FilesMentioning lists the output paths, sorted and each once, of the
@@ -82,6 +135,30 @@ func (c *Catalog) FilesMentioning(name string) ([]string, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
+	}
+	// Templates of other folders their files table selects by the feature.
+	for _, other := range c.all() {
+		for _, r := range other.Files {
+			if other != f && r.When != nil && (slices.Contains(r.When.Features, f.Name) || slices.Contains(r.When.Without, f.Name)) {
+				rel := strings.TrimPrefix(r.Path, "ops/")
+				out = append(out, outputPath(rel, placeholders))
+			}
+		}
+	}
+	// Platform files of other features' packages kept or left out by it.
+	for _, other := range c.all() {
+		if other == f {
+			continue
+		}
+		pf, err := c.packageFiles(other)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range pf {
+			if regexp.MustCompile(`\bwith(out)? ` + regexp.QuoteMeta(f.Name) + `\b`).MatchString(p) {
+				out = append(out, p)
+			}
+		}
 	}
 	slices.Sort(out)
 	return slices.Compact(out), nil

@@ -79,7 +79,11 @@ func explainFeature(e *env, cat *generator.Catalog, f *generator.Feature) error 
 		return err
 	}
 	if len(own) > 0 {
-		fmt.Fprintf(w, "Files (templates/%s):\n", f.Name)
+		from := "templates/" + f.Name
+		for _, pkg := range f.Packages {
+			from += ", platform/" + pkg
+		}
+		fmt.Fprintf(w, "Files (%s):\n", from)
 		for _, p := range own {
 			fmt.Fprintf(w, "  %s\n", p)
 		}
