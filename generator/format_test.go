@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"golang.org/x/tools/imports"
+
+	"github.com/svcgen/svcgen/internal/golden"
 )
 
 // TestFormatGoFastPath: every Go file of every preset must be exactly what
@@ -58,7 +60,7 @@ func TestFormatGoFastPath(t *testing.T) {
 				t.Fatalf("%s: %v", f.Path, err)
 			}
 			if string(want) != string(f.Content) {
-				t.Errorf("%s %v: %s is not what goimports makes of it:\n%s", o.Preset, o.Features, f.Path, firstDiff(string(want), string(f.Content)))
+				t.Errorf("%s %v: %s is not what goimports makes of it:\n%s", o.Preset, o.Features, f.Path, golden.Diff(f.Path, want, f.Content))
 			}
 		}
 	}

@@ -2,16 +2,13 @@ package generator
 
 import (
 	"context"
-	"flag"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden trees under testdata/golden")
+	"github.com/svcgen/svcgen/internal/golden"
+)
 
 // goldenRoot holds one folder per preset with the full expected tree.
 const goldenRoot = "../testdata/golden"
@@ -36,7 +33,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			dir := filepath.Join(goldenRoot, p.Name)
-			if *update {
+			if golden.Update() {
 				if err := os.RemoveAll(dir); err != nil {
 					t.Fatal(err)
 				}
@@ -70,7 +67,7 @@ func TestGolden(t *testing.T) {
 				case !ok:
 					t.Errorf("unexpected file %s (not in %s)", f.Path, dir)
 				case string(w) != string(f.Content):
-					t.Errorf("%s differs from the golden file:\n%s", f.Path, firstDiff(string(w), string(f.Content)))
+					t.Errorf("%s differs from the golden file:\n%s", f.Path, golden.Diff(f.Path, w, f.Content))
 				}
 				delete(want, f.Path)
 			}
@@ -79,22 +76,4 @@ func TestGolden(t *testing.T) {
 			}
 		})
 	}
-}
-
-// firstDiff shows the first differing line of two texts.
-func firstDiff(want, got string) string {
-	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < len(wl) || i < len(gl); i++ {
-		var w, g string
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if w != g {
-			return fmt.Sprintf("line %d:\n  golden: %s\n  now:    %s", i+1, w, g)
-		}
-	}
-	return "(same lines, different line endings)"
 }

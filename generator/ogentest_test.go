@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	udiff "github.com/aymanbagabas/go-udiff"
+
+	"github.com/svcgen/svcgen/internal/golden"
 )
 
 // ogentestDir is the ogen server that platform/apierr's own tests (never a
@@ -49,7 +51,7 @@ func TestOgentest(t *testing.T) {
 		if _, ok := want[name]; ok || e.IsDir() || slices.Contains(ogentestOwn, name) {
 			continue
 		}
-		if *update {
+		if golden.Update() {
 			if err := os.Remove(filepath.Join(ogentestDir, name)); err != nil {
 				t.Fatal(err)
 			}
@@ -64,7 +66,7 @@ func TestOgentest(t *testing.T) {
 	slices.Sort(names)
 	for _, name := range names {
 		file := filepath.Join(ogentestDir, name)
-		if *update {
+		if golden.Update() {
 			if err := os.WriteFile(file, want[name], 0o644); err != nil {
 				t.Fatal(err)
 			}

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/svcgen/svcgen/internal/golden"
 )
 
 // TestSchemas keeps the published JSON Schemas under schema/ in step with
@@ -30,7 +32,7 @@ func TestSchemas(t *testing.T) {
 			t.Fatalf("%s is not JSON: %v", name, err)
 		}
 		path := filepath.Join("..", "schema", name)
-		if *update {
+		if golden.Update() {
 			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 				t.Fatal(err)
 			}

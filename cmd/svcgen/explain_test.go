@@ -2,17 +2,15 @@ package main
 
 import (
 	"bytes"
-	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/svcgen/svcgen/generator"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/explain")
+	"github.com/svcgen/svcgen/internal/golden"
+)
 
 // explainGolden holds one file per feature: the output of `svcgen explain FEATURE`.
 const explainGolden = "../../testdata/explain"
@@ -25,7 +23,7 @@ func TestExplainGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *update {
+	if golden.Update() {
 		if err := os.RemoveAll(explainGolden); err != nil {
 			t.Fatal(err)
 		}
@@ -35,7 +33,7 @@ func TestExplainGolden(t *testing.T) {
 	}
 	want := map[string]bool{}
 	entries, err := os.ReadDir(explainGolden)
-	if err != nil && !*update {
+	if err != nil && !golden.Update() {
 		t.Fatalf("%v (run `go test ./cmd/svcgen -run TestExplainGolden -update` to create the golden files)", err)
 	}
 	for _, e := range entries {
@@ -48,23 +46,23 @@ func TestExplainGolden(t *testing.T) {
 				t.Fatalf("exit %d: %s", code, stderr.String())
 			}
 			file := filepath.Join(explainGolden, f.Name+".txt")
-			if *update {
+			if golden.Update() {
 				if err := os.WriteFile(file, stdout.Bytes(), 0o644); err != nil {
 					t.Fatal(err)
 				}
 				return
 			}
-			golden, err := os.ReadFile(file)
+			want, err := os.ReadFile(file)
 			if err != nil {
 				t.Fatalf("%v (run `go test ./cmd/svcgen -run TestExplainGolden -update`)", err)
 			}
-			if got := stdout.String(); got != string(golden) {
-				t.Errorf("svcgen explain %s differs from %s (review, then rewrite with -update):\n%s", f.Name, file, firstLineDiff(string(golden), got))
+			if got := stdout.String(); got != string(want) {
+				t.Errorf("svcgen explain %s differs from %s (review, then rewrite with -update):\n%s", f.Name, file, golden.Diff(f.Name+".txt", want, stdout.Bytes()))
 			}
 		})
 		delete(want, f.Name+".txt")
 	}
-	if !*update {
+	if !golden.Update() {
 		for name := range want {
 			t.Errorf("unexpected golden file %s: no feature %q", filepath.Join(explainGolden, name), strings.TrimSuffix(name, ".txt"))
 		}
@@ -82,22 +80,4 @@ func TestEveryFeatureExplained(t *testing.T) {
 			t.Errorf("templates/%s/explain.md is missing or empty: write what the feature solves, the parameters that tune it and how to see it working", f.Name)
 		}
 	}
-}
-
-// firstLineDiff shows the first line that differs.
-func firstLineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := range max(len(w), len(g)) {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			return fmt.Sprintf("line %d:\n  want: %s\n  got:  %s", i+1, wl, gl)
-		}
-	}
-	return ""
 }

@@ -3,7 +3,6 @@ package audit
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"go/parser"
 	"go/token"
@@ -14,9 +13,9 @@ import (
 	"sort"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite schema/audit.schema.json")
+	"github.com/svcgen/svcgen/internal/golden"
+)
 
 const fixtures = "../../testdata/audit"
 
@@ -438,7 +437,7 @@ func TestSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join("..", "..", "schema", "audit.schema.json")
-	if *update {
+	if golden.Update() {
 		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
 		}

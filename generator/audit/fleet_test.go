@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/svcgen/svcgen/internal/golden"
 )
 
 const fleetGolden = "testdata/fleet.md"
@@ -84,7 +86,7 @@ func TestFleetFigures(t *testing.T) {
 	if err := r.WriteMarkdown(&md); err != nil {
 		t.Fatal(err)
 	}
-	if *update {
+	if golden.Update() {
 		if err := os.MkdirAll(filepath.Dir(fleetGolden), 0o755); err != nil {
 			t.Fatal(err)
 		}
