@@ -94,9 +94,10 @@ func TestFleetUpgrade(t *testing.T) {
 		{name: "leaderboard", preset: "analytics", features: "+cache3", wantCheck: generator.StatusDrift, wantUpgrade: generator.UpgradeUpgraded},
 		{name: "voice", preset: "realtime", features: "-observability", edit: teamTarget, wantCheck: generator.StatusDrift, wantUpgrade: generator.UpgradeUpgraded},
 		{name: "quest", preset: "hot-path", oldPresets: true, edit: func(t *testing.T, dir string) {
-			// The team raised the pool in svcgen's own region; the new
-			// svcgen changes that very line (40 -> 32).
-			replaceInFile(t, filepath.Join(dir, "internal/config/config.go"), "MaxConns:          40,", "MaxConns:          64, // team: quest's load needs more")
+			// The team wrote its pool size into svcgen's own region of
+			// the README's settings table; the new svcgen changes that
+			// very row (40 -> 32).
+			replaceInFile(t, filepath.Join(dir, "README.md"), "| `DB_MAX_CONNS` | `40` |", "| `DB_MAX_CONNS` | `64` (team: quest's load needs more) |")
 		}, wantCheck: generator.StatusConflictRisk, wantUpgrade: generator.UpgradeConflict},
 		{name: "guild", preset: "hot-path", edit: func(t *testing.T, dir string) {
 			replaceInFile(t, filepath.Join(dir, "internal/handler/errors.go"), "package handler\n", "package handler\n\n// Team edit in a generated file.\n")
@@ -172,8 +173,8 @@ func TestFleetUpgrade(t *testing.T) {
 			t.Errorf("check: %s records %s, preset %s, features %v; want %s, %s", s.name, sc.Recorded, sc.Preset, sc.Features, wantRecorded, s.preset)
 		}
 	}
-	if c := checked["quest"].Conflicts; len(c) != 1 || c[0].Path != "internal/config/config.go" || c[0].Hunks != 1 {
-		t.Errorf("check: quest's predicted conflicts are %+v, want one hunk in internal/config/config.go", c)
+	if c := checked["quest"].Conflicts; len(c) != 1 || c[0].Path != "README.md" || c[0].Hunks != 1 {
+		t.Errorf("check: quest's predicted conflicts are %+v, want one hunk in README.md", c)
 	}
 	if h := checked["guild"].HandEdited; !slices.Equal(h, []string{"internal/handler/errors.go"}) {
 		t.Errorf("check: guild's hand-edited files are %v, want internal/handler/errors.go", h)
@@ -275,11 +276,11 @@ func TestFleetUpgrade(t *testing.T) {
 				t.Errorf("%s: action %s, body:\n%s", s.name, action, body)
 			}
 		case generator.UpgradeConflict:
-			branchConfig := gitT(t, dir, "show", "svcgen/upgrade:internal/config/config.go")
-			if !strings.Contains(branchConfig, "<<<<<<< yours") || !strings.Contains(branchConfig, ">>>>>>> svcgen "+newVersion) {
-				t.Errorf("%s: the branch's config.go lacks the conflict markers", s.name)
+			branchReadme := gitT(t, dir, "show", "svcgen/upgrade:README.md")
+			if !strings.Contains(branchReadme, "<<<<<<< yours") || !strings.Contains(branchReadme, ">>>>>>> svcgen "+newVersion) {
+				t.Errorf("%s: the branch's README.md lacks the conflict markers", s.name)
 			}
-			if action != "issue" || !strings.Contains(body, "| `internal/config/config.go` | 1 |") || u.Tests != nil {
+			if action != "issue" || !strings.Contains(body, "| `README.md` | 1 |") || u.Tests != nil {
 				t.Errorf("%s: action %s, tests %v, body:\n%s", s.name, action, u.Tests, body)
 			}
 		case generator.UpgradeFailed:
@@ -347,7 +348,7 @@ func TestFleetUpgrade(t *testing.T) {
 	for _, want := range []string{
 		"pr create --head svcgen/upgrade --base main --title svcgen: upgrade matchmaking to " + newVersion + " --body-file " + filepath.Join(out, "matchmaking", "body.md"),
 		"label create svcgen-upgrade",
-		"issue create --label svcgen-upgrade --title svcgen: the upgrade of quest to " + newVersion + " conflicts in internal/config/config.go --body-file " + filepath.Join(out, "quest", "body.md"),
+		"issue create --label svcgen-upgrade --title svcgen: the upgrade of quest to " + newVersion + " conflicts in README.md --body-file " + filepath.Join(out, "quest", "body.md"),
 	} {
 		if !strings.Contains(calls, want) {
 			t.Errorf("the workflow step never ran gh %s", want)
