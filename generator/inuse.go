@@ -13,12 +13,15 @@ import (
 	"strings"
 )
 
-// PackageFeature names the feature whose templates produce the package
-// folder pkgDir (slash-separated, relative to the service root, such as
+// PackageFeature names the feature whose platform package or templates
+// produce the package folder pkgDir (slash-separated, relative to the service root, such as
 // "internal/platform/batch"), or "" when no feature does.
 func (c *Catalog) PackageFeature(pkgDir string) string {
 	for _, n := range c.featureNames() {
 		f := c.features[n]
+		if pkg, ok := strings.CutPrefix(pkgDir, platformDir); ok && slices.Contains(f.Packages, pkg) {
+			return n
+		}
 		if st, err := fs.Stat(c.tmpl, path.Join(f.dir, pkgDir)); err == nil && st.IsDir() {
 			return n
 		}
