@@ -156,3 +156,24 @@ func TestPlatformModuleVersions(t *testing.T) {
 		}
 	}
 }
+
+// TestPackageFeature: a package folder of a service names the feature that
+// ships it, from a platform package or from a template folder.
+func TestPackageFeature(t *testing.T) {
+	c, err := LoadCatalog("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for dir, want := range map[string]string{
+		"internal/platform/batch":    "batch",
+		"internal/platform/cache":    "cache3",
+		"internal/platform/periodic": "matview", // matview and partition both ship it; the first by name
+		"internal/platform/load":     "pgo",     // a template folder
+		"internal/platform/pgtest":   "",        // the base's, no feature's
+		"internal/api":               "",
+	} {
+		if got := c.PackageFeature(dir); got != want {
+			t.Errorf("PackageFeature(%q) = %q, want %q", dir, got, want)
+		}
+	}
+}
