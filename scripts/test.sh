@@ -51,8 +51,8 @@ if ((${#named[@]} == 0)); then
 		go vet -tags "$without" -vettool="$tools/fieldalignment" "${lint[@]}"
 		go test -count=1 -timeout 20m -tags "$without" "$@" ./platform/...
 	fi
-	go test -count=1 -timeout 60m "$@" ./...
+	go test -count=1 -timeout 80m "$@" ./...
 else
 	go vet "${named[@]}"
-	go test -count=1 -timeout 60m "$@"
+	go test -count=1 -timeout 80m "$@"
 fi
