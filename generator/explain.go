@@ -146,6 +146,7 @@ func (c *Catalog) FilesMentioning(name string) ([]string, error) {
 		}
 	}
 	// Platform files of other features' packages kept or left out by it.
+	byName := regexp.MustCompile(`\bwith(out)? ` + regexp.QuoteMeta(f.Name) + `\b`)
 	for _, other := range c.all() {
 		if other == f {
 			continue
@@ -155,7 +156,7 @@ func (c *Catalog) FilesMentioning(name string) ([]string, error) {
 			return nil, err
 		}
 		for _, p := range pf {
-			if regexp.MustCompile(`\bwith(out)? ` + regexp.QuoteMeta(f.Name) + `\b`).MatchString(p) {
+			if byName.MatchString(p) {
 				out = append(out, p)
 			}
 		}

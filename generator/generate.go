@@ -181,14 +181,14 @@ func Generate(ctx context.Context, req Request) (Result, error) {
 		}
 		jobs = append(jobs, fj...)
 	}
-	if err := renderAll(ctx, r, jobs); err != nil {
-		return res, err
-	}
 	pj, err := platformJobs(c, d, dirs)
 	if err != nil {
 		return res, err
 	}
 	jobs = append(jobs, pj...)
+	if err := renderAll(ctx, r, jobs); err != nil {
+		return res, err
+	}
 	if err := resolveLines(jobs); err != nil {
 		return res, err
 	}
@@ -386,14 +386,17 @@ func featureJobs(fsys fs.FS, f *Feature, d *Data) ([]renderJob, error) {
 	return jobs, err
 }
 
-// renderAll renders the jobs on every CPU: first every template, then the
-// Go outputs are formatted, each knowing the top-level names its package
-// declares in its other files (so a reference to one is not taken for a
+// renderAll renders the jobs on every CPU: first every template (a platform
+// copy has its content already), then the Go outputs are formatted, each
+// knowing the top-level names its package declares in its other files,
+// templates and copies alike (so a reference to one is not taken for a
 // missing import). The first error in job order is returned.
 func renderAll(ctx context.Context, r *renderer, jobs []renderJob) error {
 	if err := parallel(ctx, len(jobs), func(i int) {
 		j := &jobs[i]
-		j.content, j.skip, j.err = r.execute(j.tmpl, j.data)
+		if j.source == "" {
+			j.content, j.skip, j.err = r.execute(j.tmpl, j.data)
+		}
 	}); err != nil {
 		return err
 	}
@@ -417,7 +420,11 @@ func renderAll(ctx context.Context, r *renderer, jobs []renderJob) error {
 		}
 		formatted, err := formatGo(j.out, j.content, decls[path.Dir(j.out)])
 		if err != nil {
-			j.err = &FormatError{Err: err, Path: j.out, Template: "templates/" + j.tmpl, Source: j.content}
+			from := "templates/" + j.tmpl
+			if j.source != "" {
+				from = j.source
+			}
+			j.err = &FormatError{Err: err, Path: j.out, Template: from, Source: j.content}
 			return
 		}
 		j.content = formatted

@@ -178,8 +178,9 @@ func copyPlatformGo(name string, src []byte, module, header string, explain bool
 }
 
 // platformJobs are the copies of the enabled features' platform packages,
-// as finished render jobs (nothing to execute). A package that several
-// features list (periodic: matview and partition) is copied once.
+// as render jobs with nothing to execute; renderAll formats them with the
+// templates. A package that several features list (periodic: matview and
+// partition) is copied once.
 func platformJobs(c *Catalog, d *Data, dirs []*Feature) ([]renderJob, error) {
 	known := map[string]bool{}
 	for name := range c.features {
@@ -210,29 +211,6 @@ func platformJobs(c *Catalog, d *Data, dirs []*Feature) ([]renderJob, error) {
 			}
 			jobs = append(jobs, renderJob{out: pc.out, source: src, content: content, data: d})
 		}
-	}
-	// Format each copy knowing what its package's other files declare, as
-	// renderAll does for templates: a name of a sibling file is no import.
-	decls := map[string]map[string]bool{}
-	for _, j := range jobs {
-		if strings.HasSuffix(j.out, ".go") {
-			dir := path.Dir(j.out)
-			if decls[dir] == nil {
-				decls[dir] = map[string]bool{}
-			}
-			topLevelNames(j.content, decls[dir])
-		}
-	}
-	for i := range jobs {
-		j := &jobs[i]
-		if !strings.HasSuffix(j.out, ".go") {
-			continue
-		}
-		formatted, err := formatGo(j.out, j.content, decls[path.Dir(j.out)])
-		if err != nil {
-			return nil, &FormatError{Err: err, Path: j.out, Template: j.source, Source: j.content}
-		}
-		j.content = formatted
 	}
 	return jobs, nil
 }
