@@ -17,7 +17,7 @@ const ogenHooksFile = "svcgen_hooks.go"
 
 // ogenPostVersion changes whenever postProcessOgen writes something else:
 // it is part of apiKey, so regen rewrites the package.
-const ogenPostVersion = 3
+const ogenPostVersion = 4
 
 // postProcessOgen rewrites ogen's server package for the hot path, in
 // place. Each rewrite finds ogen's code by its syntax tree and splices text
@@ -36,7 +36,9 @@ const ogenPostVersion = 3
 //     unavailable backend) gets Retry-After where it is written, so no
 //     middleware wraps every ResponseWriter to add it.
 //   - with OpenTelemetry on, the per-request instrumentation runs only
-//     when a provider is not OpenTelemetry's no-op (guardOtel).
+//     when a provider is not OpenTelemetry's no-op (guardOtel);
+//   - a constant Content-Type is one shared header value, not a new one
+//     per answer (shareContentTypes).
 //
 // When ogen's output no longer has the shape a rewrite expects, that
 // rewrite is skipped and its file left as ogen wrote it: the encoders stay
@@ -75,6 +77,9 @@ func postProcessOgen(files map[string][]byte) error {
 		}
 		if out, ok := addRetryAfter(src); ok {
 			src, retry = out, true
+		}
+		if out, n := shareContentTypes(src); n > 0 {
+			src = out
 		}
 		files["oas_response_encoders_gen.go"] = src
 	}
@@ -573,6 +578,97 @@ func addRetryAfter(src []byte) (out []byte, ok bool) {
 		}
 	}
 	return src, false
+}
+
+// shareContentTypes makes every `w.Header().Set("Content-Type", "...")`
+// with a constant value an assignment of one slice per value, declared
+// once in the file: `w.Header()["Content-Type"] = svcgenContentType0`.
+// Set allocates a one-string slice and canonicalizes the key on every
+// answer; the shared slice is safe because net/http copies the handler's
+// header before it writes it (Header.Clone in WriteHeader), Set and Del
+// replace a value rather than write into it, and Add appends to a full
+// slice, so into a new one. It returns src unchanged, and 0, when there is
+// no such call or the result would not parse.
+func shareContentTypes(src []byte) ([]byte, int) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "oas_response_encoders_gen.go", src, parser.ParseComments)
+	if err != nil {
+		return src, 0
+	}
+	var (
+		sp     []splice
+		values []string              // the Go literals, in order of first use
+		vars   = map[string]string{} // literal -> variable
+	)
+	ast.Inspect(f, func(n ast.Node) bool {
+		es, ok := n.(*ast.ExprStmt)
+		if !ok {
+			return true
+		}
+		w, lit, ok := setContentType(es)
+		if !ok {
+			return true
+		}
+		v, seen := vars[lit]
+		if !seen {
+			v = fmt.Sprintf("svcgenContentType%d", len(values))
+			vars[lit] = v
+			values = append(values, lit)
+		}
+		sp = append(sp, splice{
+			start: fset.Position(es.Pos()).Offset, end: fset.Position(es.End()).Offset,
+			text: fmt.Sprintf("%s.Header()[\"Content-Type\"] = %s", w, v),
+		})
+		return false
+	})
+	if len(sp) == 0 {
+		return src, 0
+	}
+	for _, v := range values {
+		if f.Scope.Lookup(vars[v]) != nil {
+			return src, 0 // ogen declared the name itself
+		}
+	}
+	var decl strings.Builder
+	decl.WriteString("\n// svcgen: the constant Content-Type values the encoders set, one shared\n// slice each (shareContentTypes in svcgen's generator).\nvar (\n")
+	for _, v := range values {
+		fmt.Fprintf(&decl, "\t%s = []string{%s}\n", vars[v], v)
+	}
+	decl.WriteString(")\n")
+	sp = append(sp, splice{start: len(src), end: len(src), text: decl.String()})
+	out, err := applySplices(src, sp)
+	if err != nil {
+		return src, 0
+	}
+	return out, len(sp) - 1
+}
+
+// setContentType matches `w.Header().Set("Content-Type", "literal")` and
+// returns the writer's name and the value's Go literal.
+func setContentType(es *ast.ExprStmt) (w, lit string, ok bool) {
+	call, isCall := es.X.(*ast.CallExpr)
+	if !isCall || len(call.Args) != 2 {
+		return "", "", false
+	}
+	set, isSel := call.Fun.(*ast.SelectorExpr)
+	if !isSel || set.Sel.Name != "Set" {
+		return "", "", false
+	}
+	hdr, isCall := set.X.(*ast.CallExpr)
+	if !isCall || len(hdr.Args) != 0 {
+		return "", "", false
+	}
+	hsel, isSel := hdr.Fun.(*ast.SelectorExpr)
+	if !isSel || hsel.Sel.Name != "Header" {
+		return "", "", false
+	}
+	recv, isIdent := hsel.X.(*ast.Ident)
+	key, isKey := call.Args[0].(*ast.BasicLit)
+	val, isVal := call.Args[1].(*ast.BasicLit)
+	if !isIdent || !isKey || !isVal || key.Kind != token.STRING || val.Kind != token.STRING || key.Value != `"Content-Type"` {
+		return "", "", false
+	}
+	return recv.Name, val.Value, true
 }
 
 // hooksSource is the file svcgen adds to ogen's package: the operation

@@ -70,6 +70,10 @@ func TestPostProcessOgen(t *testing.T) {
 	if !strings.Contains(enc, "setRetryAfter(w, code) // svcgen\n\tw.WriteHeader(code)") {
 		t.Error("encodeErrorResponse does not set Retry-After before writing the status")
 	}
+	if strings.Contains(enc, `w.Header().Set("Content-Type", "`) || !strings.Contains(enc, `w.Header()["Content-Type"] = svcgenContentType0`) ||
+		!strings.Contains(enc, `svcgenContentType0 = []string{"application/json; charset=utf-8"}`) {
+		t.Errorf("response encoders do not share their Content-Type values:\n%s", enc)
+	}
 	if !bytes.Contains(files["oas_cfg_gen.go"], []byte("Operations         OperationHook")) {
 		t.Errorf("serverConfig has no Operations field:\n%s", files["oas_cfg_gen.go"])
 	}
@@ -112,5 +116,41 @@ func TestPostProcessOgenOtel(t *testing.T) {
 	hooks := string(out.files[ogenHooksFile])
 	if !strings.Contains(hooks, "func (cfg *otelConfig) instrumented() bool") {
 		t.Errorf("%s has no instrumented method:\n%s", ogenHooksFile, hooks)
+	}
+}
+
+// TestShareContentTypes: each constant Content-Type gets one variable,
+// used wherever that value is set; a value computed at run time, another
+// header and another key stay as they are.
+func TestShareContentTypes(t *testing.T) {
+	src := []byte(`package api
+
+import "net/http"
+
+func a(w http.ResponseWriter) { w.Header().Set("Content-Type", "application/json; charset=utf-8") }
+func b(w http.ResponseWriter) { w.Header().Set("Content-Type", "text/plain") }
+func c(rw http.ResponseWriter) { rw.Header().Set("Content-Type", "application/json; charset=utf-8") }
+func d(w http.ResponseWriter, ct string) { w.Header().Set("Content-Type", ct) }
+func e(w http.ResponseWriter) { w.Header().Set("Access-Control-Expose-Headers", "X-Rate") }
+`)
+	out, n := shareContentTypes(src)
+	if n != 3 {
+		t.Fatalf("%d rewrites, want 3:\n%s", n, out)
+	}
+	for _, want := range []string{
+		`w.Header()["Content-Type"] = svcgenContentType0`,
+		`w.Header()["Content-Type"] = svcgenContentType1`,
+		`rw.Header()["Content-Type"] = svcgenContentType0`,
+		`svcgenContentType0 = []string{"application/json; charset=utf-8"}`,
+		`svcgenContentType1 = []string{"text/plain"}`,
+		`w.Header().Set("Content-Type", ct)`,
+		`w.Header().Set("Access-Control-Expose-Headers", "X-Rate")`,
+	} {
+		if !bytes.Contains(out, []byte(want)) {
+			t.Errorf("no %q in:\n%s", want, out)
+		}
+	}
+	if out, n := shareContentTypes([]byte("package api\n\nvar svcgenContentType0 = 1\n\nfunc a(w interface{ Header() map[string][]string }) { w.Header().Set(\"Content-Type\", \"x\") }\n")); n != 0 || bytes.Contains(out, []byte(`["Content-Type"]`)) {
+		t.Errorf("a package that declares the name itself was rewritten (%d):\n%s", n, out)
 	}
 }

@@ -38,11 +38,20 @@ func NewDeadlines(cfg Config) *Deadlines {
 // ogen's operation name, then Default; none when it is <= 0). Call End
 // with the returned context once the operation is over.
 func (d *Deadlines) Start(ctx context.Context, operationID, operationName string) context.Context {
+	return d.StartAt(ctx, time.Time{}, operationID, operationName)
+}
+
+// StartAt is Start for an operation whose request arrived at start (zero:
+// now), so a clock already read for the request is not read again.
+func (d *Deadlines) StartAt(ctx context.Context, start time.Time, operationID, operationName string) context.Context {
 	dur := d.cfg.For(operationID, operationName)
 	if dur <= 0 {
 		return ctx
 	}
-	dl := time.Now().Add(dur)
+	if start.IsZero() {
+		start = time.Now()
+	}
+	dl := start.Add(dur)
 	if cur, ok := ctx.Deadline(); ok && cur.Before(dl) {
 		dl = cur // the sooner deadline wins, as with WithTimeout
 	}
@@ -95,7 +104,7 @@ func (c *deadlineCtx) Err() error {
 	var err error
 	if c.made.Load() {
 		err = c.real.Err()
-	} else if err = c.parent.Err(); err == nil && !time.Now().Before(c.deadline) {
+	} else if err = c.parent.Err(); err == nil && time.Until(c.deadline) <= 0 {
 		err = context.DeadlineExceeded
 	}
 	return c.latch(err)
@@ -146,7 +155,7 @@ func (c *deadlineCtx) materialize() context.Context {
 }
 
 func (c *deadlineCtx) end() {
-	if !time.Now().Before(c.deadline) {
+	if time.Until(c.deadline) <= 0 {
 		c.latch(context.DeadlineExceeded)
 	} else {
 		c.latch(context.Canceled)

@@ -645,3 +645,35 @@ func BenchmarkOverload(b *testing.B) {
 		})
 	}
 }
+
+// TestBodyLimitOnlyWrapsBodies: a request without a body reaches the
+// handler as it came, without allocating; one with a body gets its own
+// copy of the request, its body limited to MaxBodyBytes.
+func TestBodyLimitOnlyWrapsBodies(t *testing.T) {
+	var got *http.Request
+	var readErr error
+	h := server.New(server.Config{Addr: "unused", MaxBodyBytes: 8}, http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		got = r
+		if r.Body != http.NoBody {
+			_, readErr = io.ReadAll(r.Body)
+		}
+	})).Handler
+	w := httptest.NewRecorder()
+
+	get := httptest.NewRequest(http.MethodGet, "/things/1", nil)
+	get.Body = http.NoBody // as net/http's server gives a request without one
+	h.ServeHTTP(w, get)
+	if got != get {
+		t.Error("GET: the handler got a copy of the request")
+	}
+	if n := testing.AllocsPerRun(1000, func() { h.ServeHTTP(w, get) }); n != 0 {
+		t.Errorf("a GET through the limits allocates %v times, want 0", n)
+	}
+
+	post := httptest.NewRequest(http.MethodPost, "/things", strings.NewReader(`{"id":1234567}`))
+	h.ServeHTTP(w, post)
+	var tooLarge *http.MaxBytesError
+	if got == post || !errors.As(readErr, &tooLarge) {
+		t.Errorf("POST past MaxBodyBytes: copy %v, read error %v; want a copy whose body stops at 8 bytes", got != post, readErr)
+	}
+}
