@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -20,30 +19,6 @@ import (
 	"github.com/svcgen/svcgen/generator"
 	"github.com/svcgen/svcgen/internal/loadbench"
 )
-
-// seedItems creates items 1..n through the generated service's own API, so
-// that GET /items/{id} answers like the baseline does.
-func seedItems(n int) func(ctx context.Context, base string) error {
-	return func(ctx context.Context, base string) error {
-		for i := 1; i <= n; i++ {
-			body := fmt.Sprintf(`{"name":"item-%d","quantity":5,"price":1999}`, i)
-			req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/items", bytes.NewBufferString(body))
-			if err != nil {
-				return err
-			}
-			req.Header.Set("Content-Type", "application/json")
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				return err
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusCreated {
-				return fmt.Errorf("seeding item %d: status %d", i, resp.StatusCode)
-			}
-		}
-		return nil
-	}
-}
 
 // BenchmarkLoadHotPath runs the generated hot-path service (all of the
 // preset's middleware on, the in-memory store so only the HTTP stack is
@@ -97,7 +72,7 @@ func BenchmarkLoadHotPath(b *testing.B) {
 			addr2, _ := loadbench.FreeAddr()
 			load := loadAvg()
 			cand, bl, err := loadbench.RunPaired(ctx,
-				loadbench.Target{Name: "generated hot-path", Cmd: cmd, URL: "http://" + addr, Setup: seedItems(items)},
+				loadbench.Target{Name: "generated hot-path", Cmd: cmd, URL: "http://" + addr, Setup: loadbench.SeedItems(items)},
 				loadbench.Target{Name: "stdlib baseline", Cmd: exec.Command(base, "-addr", addr2, "-items", fmt.Sprint(items)), URL: "http://" + addr2},
 				opts, slices)
 			if err != nil {

@@ -96,7 +96,7 @@ func BenchmarkLoadHotPathTracing(b *testing.B) {
 				cmd := exec.Command(v.bin)
 				cmd.Env = append(os.Environ(), "STORE=memory", "HTTP_ADDR="+addr, "ADMIN_ADDR="+admin, "LOG_LEVEL=warn", "OTEL_BSP_SCHEDULE_DELAY=1000")
 				cmd.Env = append(cmd.Env, v.env...)
-				r, err := loadbench.Run(ctx, loadbench.Target{Name: v.name, Cmd: cmd, URL: "http://" + addr, Setup: seedItems(items)}, opts)
+				r, err := loadbench.Run(ctx, loadbench.Target{Name: v.name, Cmd: cmd, URL: "http://" + addr, Setup: loadbench.SeedItems(items)}, opts)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -1,9 +1,12 @@
 package loadbench
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -66,4 +69,29 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(code)
 	_, _ = w.Write(b)
+}
+
+// SeedItems returns a Target.Setup that creates items 1..n through a
+// generated service's own API (POST /items, as SeedItem names them), so
+// that its GET /items/{id} answers what the baseline's does.
+func SeedItems(n int) func(ctx context.Context, base string) error {
+	return func(ctx context.Context, base string) error {
+		for i := 1; i <= n; i++ {
+			body := fmt.Sprintf(`{"name":"item-%d","quantity":5,"price":1999}`, i)
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/items", strings.NewReader(body))
+			if err != nil {
+				return err
+			}
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return err
+			}
+			_ = resp.Body.Close()
+			if resp.StatusCode != http.StatusCreated {
+				return fmt.Errorf("seeding item %d: status %d", i, resp.StatusCode)
+			}
+		}
+		return nil
+	}
 }
