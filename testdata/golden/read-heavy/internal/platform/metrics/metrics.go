@@ -122,7 +122,7 @@ func NewHTTP(reg prometheus.Registerer, namespace string, operations []string) *
 	if len(DurationBuckets)+1 > maxBuckets {
 		panic("metrics: more than 23 DurationBuckets")
 	}
-	n := min(max(4*runtime.GOMAXPROCS(0), 4), 64)
+	n := min(max(4*runtime.GOMAXPROCS(0), 4), 32) // 512 bytes per operation per shard
 	m := &HTTP{
 		ops:      make(map[string]*opMetrics, len(operations)+1),
 		inFlight: make([]inFlightShard, n),
