@@ -164,8 +164,8 @@ func TestSecondRegistration(t *testing.T) {
 	defer func(b []float64) { DurationBuckets = b }(DurationBuckets)
 	DurationBuckets = []float64{1}
 	defer func() {
-		if recover() == nil {
-			t.Error("a second HTTP with other buckets on the same registry did not panic")
+		if p, _ := recover().(string); !strings.Contains(p, "svc_http metrics are already registered with the buckets") {
+			t.Errorf("a second HTTP with other buckets on the same registry: panic %q, want one naming the buckets", p)
 		}
 	}()
 	NewHTTP(reg, "svc", nil)

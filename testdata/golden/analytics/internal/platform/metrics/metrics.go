@@ -12,6 +12,7 @@ package metrics
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"net/http"
 	"regexp"
@@ -159,8 +160,11 @@ func NewHTTP(reg prometheus.Registerer, namespace string, operations []string) *
 		if errors.As(err, &are) {
 			existing, ok = are.ExistingCollector.(*family)
 		}
-		if !ok || !slices.Equal(existing.buckets, fam.buckets) {
+		if !ok {
 			panic(err)
+		}
+		if !slices.Equal(existing.buckets, fam.buckets) {
+			panic(fmt.Sprintf("metrics: the %s_http metrics are already registered with the buckets %v, not DurationBuckets %v", namespace, existing.buckets, fam.buckets))
 		}
 		fam = existing
 	}
