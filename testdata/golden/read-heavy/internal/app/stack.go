@@ -74,14 +74,12 @@ type operations struct {
 
 // StartOperation implements api.OperationHook.
 func (o *operations) StartOperation(ctx context.Context, w http.ResponseWriter, name api.OperationName, id string) context.Context {
-	op := id
-	if op == "" {
-		op = name
+	if id != "" {
+		o.red.SetOperation(w, id)
+	} else {
+		o.red.SetOperation(w, name)
 	}
-	start := o.red.SetOperation(w, op)
-	// The deadline counts from the request's arrival, on the clock the
-	// metrics already read for it.
-	return o.deadlines.StartAt(ctx, start, id, name)
+	return o.deadlines.Start(ctx, id, name)
 }
 
 // EndOperation implements api.OperationHook.

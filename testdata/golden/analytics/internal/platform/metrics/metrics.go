@@ -341,24 +341,20 @@ func (m *HTTP) Middleware(next http.Handler, route func(r *http.Request) (operat
 }
 
 // SetOperation names the operation of the request that w answers: w is
-// the writer Middleware passed on, or one wrapping it (Unwrap). It
-// returns when Middleware started the request, so that the operation's
-// deadline (timeout.Deadlines.StartAt) counts from the same clock reading
-// instead of reading the clock again. A writer from elsewhere is left
-// alone, and the start is zero.
-func (m *HTTP) SetOperation(w http.ResponseWriter, operation string) (start time.Time) {
+// the writer Middleware passed on, or one wrapping it (Unwrap). A writer
+// from elsewhere is left alone.
+func (m *HTTP) SetOperation(w http.ResponseWriter, operation string) {
 	for w != nil {
 		if sw, ok := w.(*statusWriter); ok {
 			sw.om = m.op(operation)
-			return sw.start
+			return
 		}
 		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
 		if !ok {
-			return time.Time{}
+			return
 		}
 		w = u.Unwrap()
 	}
-	return time.Time{}
 }
 
 // op returns the metrics of an operation, Unknown's for a name NewHTTP

@@ -38,20 +38,11 @@ func NewDeadlines(cfg Config) *Deadlines {
 // ogen's operation name, then Default; none when it is <= 0). Call End
 // with the returned context once the operation is over.
 func (d *Deadlines) Start(ctx context.Context, operationID, operationName string) context.Context {
-	return d.StartAt(ctx, time.Time{}, operationID, operationName)
-}
-
-// StartAt is Start for an operation whose request arrived at start (zero:
-// now), so a clock already read for the request is not read again.
-func (d *Deadlines) StartAt(ctx context.Context, start time.Time, operationID, operationName string) context.Context {
 	dur := d.cfg.For(operationID, operationName)
 	if dur <= 0 {
 		return ctx
 	}
-	if start.IsZero() {
-		start = time.Now()
-	}
-	dl := start.Add(dur)
+	dl := time.Now().Add(dur)
 	if cur, ok := ctx.Deadline(); ok && cur.Before(dl) {
 		dl = cur // the sooner deadline wins, as with WithTimeout
 	}

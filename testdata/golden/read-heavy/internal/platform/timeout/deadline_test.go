@@ -141,26 +141,3 @@ func BenchmarkDeadlines(b *testing.B) {
 		}
 	})
 }
-
-func TestDeadlinesStartAt(t *testing.T) {
-	d := timeout.NewDeadlines(timeout.Config{Default: time.Second})
-	// The deadline counts from the request's start, not from the call.
-	start := time.Now().Add(-400 * time.Millisecond)
-	ctx := d.StartAt(context.Background(), start, "op", "Op")
-	defer d.End(ctx)
-	if dl, _ := ctx.Deadline(); !dl.Equal(start.Add(time.Second)) {
-		t.Errorf("Deadline() = %v, want start + 1s = %v", dl, start.Add(time.Second))
-	}
-	// A start already past the deadline: expired at once.
-	late := d.StartAt(context.Background(), time.Now().Add(-2*time.Second), "op", "Op")
-	if !errors.Is(late.Err(), context.DeadlineExceeded) {
-		t.Errorf("start 2s ago with a 1s deadline: Err %v, want DeadlineExceeded", late.Err())
-	}
-	d.End(late)
-	// A zero start is now.
-	now := d.StartAt(context.Background(), time.Time{}, "op", "Op")
-	defer d.End(now)
-	if dl, _ := now.Deadline(); time.Until(dl) < 900*time.Millisecond {
-		t.Errorf("zero start: Deadline() %v, want about 1s from now", dl)
-	}
-}
