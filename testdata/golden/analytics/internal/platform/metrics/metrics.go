@@ -334,8 +334,8 @@ func (m *HTTP) Middleware(next http.Handler, route func(r *http.Request) (operat
 			}
 		}
 		m.inFlight[sw.shard].n.Add(1)
-		sw.start = time.Now()
-		defer m.done(sw)
+		start := time.Now()
+		defer m.done(sw, start)
 		next.ServeHTTP(sw, r)
 	})
 }
@@ -368,7 +368,7 @@ func (m *HTTP) op(name string) *opMetrics {
 
 // done records one request on its writer's shard. A panicking handler is
 // counted as a 500 and the panic goes on to net/http.
-func (m *HTTP) done(sw *statusWriter) {
+func (m *HTTP) done(sw *statusWriter, start time.Time) {
 	status, om := sw.status, sw.om
 	p := recover()
 	if p != nil {
@@ -376,7 +376,7 @@ func (m *HTTP) done(sw *statusWriter) {
 	} else if status == 0 {
 		status = http.StatusOK // the handler wrote nothing
 	}
-	m.record(om, sw.shard, status, time.Since(sw.start))
+	m.record(om, sw.shard, status, time.Since(start))
 	m.inFlight[sw.shard].n.Add(-1)
 	sw.ResponseWriter, sw.om = nil, nil
 	m.writers.Put(sw)
@@ -407,7 +407,6 @@ func (m *HTTP) record(om *opMetrics, shard, status int, d time.Duration) {
 // statusWriter records the status code. Flush passes through, and Unwrap
 // lets http.ResponseController reach the connection's other features.
 type statusWriter struct {
-	start time.Time
 	http.ResponseWriter
 	om     *opMetrics // the operation, Unknown until named
 	status int
