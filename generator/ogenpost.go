@@ -78,9 +78,7 @@ func postProcessOgen(files map[string][]byte) error {
 		if out, ok := addRetryAfter(src); ok {
 			src, retry = out, true
 		}
-		if out, n := shareContentTypes(src); n > 0 {
-			src = out
-		}
+		src, _ = shareContentTypes(src)
 		files["oas_response_encoders_gen.go"] = src
 	}
 	if mode == noHook && !pooled && !retry {
