@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -87,19 +86,14 @@ func BenchmarkLoadHotPath(b *testing.B) {
 			cands, bases = append(cands, cand), append(bases, bl)
 		}
 	}
-	med := medianOf
+	med := loadbench.MedianOf
 	cpu := func(r loadbench.Report) float64 { return float64(r.CPUPerReq) }
 	p50 := func(r loadbench.Report) float64 { return float64(r.P50) }
 	p99 := func(r loadbench.Report) float64 { return float64(r.P99) }
 	rps := func(r loadbench.Report) float64 { return r.ReqPerSec }
 	// The rounds are pairs: the ratio of each round, then their median.
 	ratio := func(f func(loadbench.Report) float64) float64 {
-		v := make([]float64, len(cands))
-		for i := range cands {
-			v[i] = f(cands[i]) / f(bases[i])
-		}
-		sort.Float64s(v)
-		return v[len(v)/2]
+		return loadbench.Median(loadbench.RoundRatios(bases, cands, f))
 	}
 	b.ReportMetric(ratio(cpu), "cpu/req-ratio")
 	b.ReportMetric(ratio(p50), "p50-ratio")
@@ -145,14 +139,4 @@ func stackAllocs(b *testing.B, dir string) (allocs, ns float64) {
 	ns, _ = strconv.ParseFloat(string(m[1]), 64)
 	allocs, _ = strconv.ParseFloat(string(m[2]), 64)
 	return allocs, ns
-}
-
-// medianOf is the median of f over the reports of the rounds.
-func medianOf(rs []loadbench.Report, f func(loadbench.Report) float64) float64 {
-	v := make([]float64, len(rs))
-	for i, r := range rs {
-		v[i] = f(r)
-	}
-	sort.Float64s(v)
-	return v[len(v)/2]
 }

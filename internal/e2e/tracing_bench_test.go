@@ -113,7 +113,7 @@ func BenchmarkLoadHotPathTracing(b *testing.B) {
 		b.Fatal("the sampled variant exported no span to the collector")
 	}
 
-	med := medianOf
+	med := loadbench.MedianOf
 	cpu := func(r loadbench.Report) float64 { return float64(r.CPUPerReq) }
 	p50 := func(r loadbench.Report) float64 { return float64(r.P50) }
 	p99 := func(r loadbench.Report) float64 { return float64(r.P99) }

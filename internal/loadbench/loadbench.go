@@ -26,6 +26,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -582,6 +583,34 @@ func procCPU(pid int) (time.Duration, error) {
 		return 0, fmt.Errorf("read server CPU time: %w", err)
 	}
 	return time.Duration(utime+stime) * time.Second / time.Duration(clockTicks()), nil
+}
+
+// Median is the median of v (of an even count, the upper of the two
+// middle values); v is left as it is.
+func Median(v []float64) float64 {
+	s := slices.Sorted(slices.Values(v))
+	return s[len(s)/2]
+}
+
+// MedianOf is the median of f over the reports of the rounds.
+func MedianOf(rs []Report, f func(Report) float64) float64 {
+	v := make([]float64, len(rs))
+	for i, r := range rs {
+		v[i] = f(r)
+	}
+	return Median(v)
+}
+
+// RoundRatios are f(b[i]) / f(a[i]) for each round's pair of reports
+// (RunPaired's, a the baseline), in round order: take their Median rather
+// than the ratio of medians, since the machine's load falls on a round's
+// two servers alike.
+func RoundRatios(a, b []Report, f func(Report) float64) []float64 {
+	v := make([]float64, len(a))
+	for i := range a {
+		v[i] = f(b[i]) / f(a[i])
+	}
+	return v
 }
 
 // Compare formats a table of cand against base, with cand/base ratios: below

@@ -2,10 +2,12 @@ package loadbench
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -173,5 +175,23 @@ func BenchmarkBaselineGetItem(b *testing.B) {
 		if rec.Code != http.StatusOK {
 			b.Fatalf("status %d", rec.Code)
 		}
+	}
+}
+
+// TestRoundRatios: each round's B/A in order, their median the upper
+// middle one, the input left unsorted.
+func TestRoundRatios(t *testing.T) {
+	a := []Report{{CPUPerReq: 10}, {CPUPerReq: 20}, {CPUPerReq: 40}, {CPUPerReq: 10}}
+	b := []Report{{CPUPerReq: 11}, {CPUPerReq: 18}, {CPUPerReq: 44}, {CPUPerReq: 13}}
+	cpu := func(r Report) float64 { return float64(r.CPUPerReq) }
+	v := RoundRatios(a, b, cpu)
+	if want := []float64{1.1, 0.9, 1.1, 1.3}; !slices.EqualFunc(v, want, func(x, y float64) bool { return math.Abs(x-y) < 1e-9 }) {
+		t.Errorf("RoundRatios = %v, want %v", v, want)
+	}
+	if m := Median(v); math.Abs(m-1.1) > 1e-9 || v[1] != 0.9 {
+		t.Errorf("Median = %v (want 1.1), input now %v (want it unsorted)", m, v)
+	}
+	if m := MedianOf(a, cpu); m != 20 {
+		t.Errorf("MedianOf(a) = %v, want 20", m)
 	}
 }

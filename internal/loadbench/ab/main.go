@@ -26,7 +26,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"runtime"
-	"slices"
 	"strings"
 	"time"
 
@@ -68,7 +67,7 @@ func run(a, b side, rounds, nslices int, d time.Duration, items int) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	opts := loadbench.Options{Workers: 2 * runtime.GOMAXPROCS(0), Duration: d, Warmup: time.Second, MinID: 1, MaxID: items}
-	ratios := map[string][]float64{}
+	var as, bs []loadbench.Report
 	for r := 0; r < rounds; r++ {
 		ta, err := target("A", a, items)
 		if err != nil {
@@ -88,14 +87,20 @@ func run(a, b side, rounds, nslices int, d time.Duration, items int) error {
 			}
 		}
 		fmt.Printf("round %d of %d:\n%s\n", r+1, rounds, loadbench.Compare(ra, rb))
-		ratios["CPU/req"] = append(ratios["CPU/req"], float64(rb.CPUPerReq)/float64(ra.CPUPerReq))
-		ratios["p50"] = append(ratios["p50"], float64(rb.P50)/float64(ra.P50))
-		ratios["p99"] = append(ratios["p99"], float64(rb.P99)/float64(ra.P99))
-		ratios["req/s"] = append(ratios["req/s"], rb.ReqPerSec/ra.ReqPerSec)
+		as, bs = append(as, ra), append(bs, rb)
 	}
 	fmt.Printf("B/A over %d rounds (median, then each round):\n", rounds)
-	for _, k := range []string{"CPU/req", "p50", "p99", "req/s"} {
-		fmt.Printf("  %-8s %.3f  %s\n", k, median(ratios[k]), format(ratios[k]))
+	for _, m := range []struct {
+		name string
+		f    func(loadbench.Report) float64
+	}{
+		{"CPU/req", func(r loadbench.Report) float64 { return float64(r.CPUPerReq) }},
+		{"p50", func(r loadbench.Report) float64 { return float64(r.P50) }},
+		{"p99", func(r loadbench.Report) float64 { return float64(r.P99) }},
+		{"req/s", func(r loadbench.Report) float64 { return r.ReqPerSec }},
+	} {
+		v := loadbench.RoundRatios(as, bs, m.f)
+		fmt.Printf("  %-8s %.3f  %s\n", m.name, loadbench.Median(v), format(v))
 	}
 	return nil
 }
@@ -125,11 +130,6 @@ func target(name string, s side, items int) (loadbench.Target, error) {
 	}
 	t.Cmd.Env = env
 	return t, nil
-}
-
-func median(v []float64) float64 {
-	s := slices.Sorted(slices.Values(v))
-	return s[len(s)/2]
 }
 
 func format(v []float64) string {
