@@ -39,6 +39,27 @@ type Params struct {
 	// Observability holds the alert thresholds of the observability
 	// feature (Prometheus rules and the Grafana dashboard).
 	Observability ObservabilityParams `yaml:"observability,omitempty" json:"observability,omitempty"`
+	// Runtime tunes the Go runtime the service starts with.
+	Runtime RuntimeParams `yaml:"runtime,omitempty" json:"runtime,omitempty"`
+}
+
+// RuntimeParams tune the Go runtime of every service.
+type RuntimeParams struct {
+	// GOGC is the service's default GC target (GOGC), used when the
+	// environment sets none: the heap may grow by this percentage of the
+	// live heap before the next collection, so a higher value spends
+	// less CPU on the GC for more memory, within GOMEMLIMIT. 0: the Go
+	// runtime's default, 100.
+	GOGC int `yaml:"gogc,omitempty" json:"gogc,omitempty"`
+}
+
+// GCPercent is the GOGC a service starts with when its environment sets
+// none.
+func (r RuntimeParams) GCPercent() int {
+	if r.GOGC == 0 {
+		return 100
+	}
+	return r.GOGC
 }
 
 // BatchParams tune the batch feature.

@@ -260,6 +260,7 @@ func TestPresetErrors(t *testing.T) {
 		"name mismatch":   {"name: q\nstarter: pets\n", `presets/p.yaml:1: name "q" does not match the file name`},
 		"pool bounds":     {"starter: pets\nparams:\n  dbpool: {max_conns: 2, min_conns: 5}\n", "presets/p.yaml:3: params.dbpool.min_conns (5) is above max_conns (2): lower min_conns or raise max_conns"},
 		"pool negative":   {"starter: pets\nparams:\n  pool:\n    buffer_size: 1\n    max_buffer_size: -4\n", "presets/p.yaml:5: params.pool.max_buffer_size is -4: it cannot be negative"},
+		"gogc":            {"starter: pets\nparams:\n  runtime: {gogc: -1}\n", "presets/p.yaml:3: params.runtime.gogc is -1: want a percentage from 1 to 10000"},
 		"interval":        {"starter: pets\nparams:\n  partition:\n    interval: dya\n", `presets/p.yaml:4: params.partition.interval "dya": want day, week or month (did you mean "day"?)`},
 		"twice":           {"starter: pets\nfeatures:\n  - cache3\n  - cache3\n", `presets/p.yaml:4: feature "cache3" is listed twice (also at line 3); remove one`},
 		"self":            {"extends: p\nstarter: pets\n", `presets/p.yaml:1: preset "p" extends itself (p -> p)`},

@@ -78,6 +78,9 @@ func (p *Params) validate() error {
 	if err := p.Realtime.validate(); err != nil {
 		return err
 	}
+	if g := p.Runtime.GOGC; g < 0 || g > 10000 {
+		return perr("params.runtime.gogc", "is %d: want a percentage from 1 to 10000 (100 is the Go default), or 0 for the Go default; GOGC=off is for the environment, not a preset", g)
+	}
 	if err := negative("params.batch", nv[Duration]{"wait", p.Batch.Wait}); err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -43,7 +44,7 @@ func TestDeadline504ThroughHook(t *testing.T) {
 		t.Fatal(err)
 	}
 	dbURL := createDatabase(t, "deadline")
-	env := append(os.Environ(), "STORE=postgres", "DATABASE_URL="+dbURL, "LOG_LEVEL=warn",
+	env := append(withoutEnv(os.Environ(), "GOGC"), "STORE=postgres", "DATABASE_URL="+dbURL, "LOG_LEVEL=warn",
 		"TIMEOUT_DB=10s", fmt.Sprintf("TIMEOUT_OPERATIONS=getItem=%s", deadline))
 	mig := exec.CommandContext(ctx, bin, "-migrate", "up")
 	mig.Env = env
@@ -118,6 +119,11 @@ func TestDeadline504ThroughHook(t *testing.T) {
 	if hasSeries(series, `_http_requests_total{code="504",operation="unknown"} 1`) {
 		t.Error("the 504 was counted for operation unknown: the hook did not name it")
 	}
+	// The preset's GC target (params.runtime.gogc) without GOGC in the
+	// environment; GOGC wins over it (below).
+	if !hasSeries(series, "go_gc_gogc_percent 400") {
+		t.Errorf("the hot-path service runs with %q, want go_gc_gogc_percent 400", grepLines(series, "go_gc_gogc_percent"))
+	}
 
 	<-lockDone
 	if lockErr != nil {
@@ -126,6 +132,16 @@ func TestDeadline504ThroughHook(t *testing.T) {
 	if code, _, body, _ := get(); code != http.StatusOK {
 		t.Errorf("GET after the lock is gone: %d %s, want 200", code, body)
 	}
+
+	mem := startSvc(t, ctx, bin, append(withoutEnv(os.Environ(), "GOGC"), "STORE=memory", "LOG_LEVEL=warn", "GOGC=150"), filepath.Join(tmp, "svc-gogc.log"))
+	if got := grepLines(scrape(t, ctx, mem.Admin+"/metrics"), "go_gc_gogc_percent "); len(got) != 1 || got[0] != "go_gc_gogc_percent 150" {
+		t.Errorf("with GOGC=150 the service runs with %q, want go_gc_gogc_percent 150", got)
+	}
+}
+
+// withoutEnv is env without the variable name.
+func withoutEnv(env []string, name string) []string {
+	return slices.DeleteFunc(slices.Clone(env), func(kv string) bool { return strings.HasPrefix(kv, name+"=") })
 }
 
 // scrape returns the lines of a Prometheus text exposition.

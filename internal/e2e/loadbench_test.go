@@ -91,6 +91,7 @@ func BenchmarkLoadHotPath(b *testing.B) {
 	p50 := func(r loadbench.Report) float64 { return float64(r.P50) }
 	p99 := func(r loadbench.Report) float64 { return float64(r.P99) }
 	rps := func(r loadbench.Report) float64 { return r.ReqPerSec }
+	rss := func(r loadbench.Report) float64 { return float64(r.MaxRSS) }
 	// The rounds are pairs: the ratio of each round, then their median.
 	ratio := func(f func(loadbench.Report) float64) float64 {
 		return loadbench.Median(loadbench.RoundRatios(bases, cands, f))
@@ -99,6 +100,7 @@ func BenchmarkLoadHotPath(b *testing.B) {
 	b.ReportMetric(ratio(p50), "p50-ratio")
 	b.ReportMetric(ratio(p99), "p99-ratio")
 	b.ReportMetric(ratio(rps), "req/s-ratio")
+	b.ReportMetric(ratio(rss), "max-rss-ratio")
 	b.ReportMetric(med(cands, cpu)/1e3, "svc-cpu-µs/req")
 	b.ReportMetric(med(bases, cpu)/1e3, "base-cpu-µs/req")
 	b.ReportMetric(med(cands, p50)/1e3, "svc-p50-µs")

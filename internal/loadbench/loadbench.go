@@ -629,6 +629,10 @@ func Compare(base, cand Report) string {
 	row("p99", float64(base.P99), float64(cand.P99), dur)
 	row("req/s", base.ReqPerSec, cand.ReqPerSec, num)
 	row("requests", float64(base.Requests), float64(cand.Requests), num)
+	if base.MaxRSS > 0 && cand.MaxRSS > 0 {
+		mib := func(v float64) string { return strconv.FormatFloat(v/1024, 'f', 1, 64) + "MiB" }
+		row("max RSS", float64(base.MaxRSS), float64(cand.MaxRSS), mib)
+	}
 	fmt.Fprintf(tw, "errors\t%d\t%d\t\t\n", base.Failed, cand.Failed)
 	tw.Flush()
 	return sb.String()

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -60,6 +61,9 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// The GC target: GOGC from the environment, else the preset's
+	// (params.runtime.gogc); GOMEMLIMIT caps the heap either way.
+	debug.SetGCPercent(cfg.GOGC)
 	// JSON lines; a line logged with a request's context carries its
 	// trace_id and span_id (internal/platform/tracing).
 	log := slog.New(tracing.LogHandler(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel})))
@@ -189,7 +193,7 @@ func run() error {
 		MaxBodyBytes:      1 << 20,
 	}, admin)
 
-	log.Info("starting", "http", cfg.Server.Addr, "admin", cfg.AdminAddr, "store", cfg.Store)
+	log.Info("starting", "http", cfg.Server.Addr, "admin", cfg.AdminAddr, "store", cfg.Store, "gogc", cfg.GOGC)
 	err = server.Serve(ctx, cfg.ShutdownTimeout, public, adminServer)
 
 	// Run the shutdown hooks (last registered first), then the deferred

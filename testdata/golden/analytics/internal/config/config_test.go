@@ -29,7 +29,8 @@ func TestDefaults(t *testing.T) {
 	if c.Server.Addr != want.Server.Addr || c.AdminAddr != want.AdminAddr || c.Store != "postgres" ||
 		c.Timeout.Default != want.Timeout.Default ||
 		c.DBTimeout != want.DBTimeout ||
-		c.DB.MaxConns != want.DB.MaxConns || c.LogLevel != slog.LevelInfo {
+		c.DB.MaxConns != want.DB.MaxConns || c.LogLevel != slog.LevelInfo ||
+		c.GOGC != 100 {
 		t.Fatalf("defaults not applied: %+v", c)
 	}
 	if c.DB.URL != "postgres://localhost/db" {
@@ -46,16 +47,21 @@ func TestOverrides(t *testing.T) {
 		"TIMEOUT_OPERATIONS":  " getLeaderboard=20ms, ",
 		"DB_MAX_CONNS":        "50",
 		"HTTP_MAX_BODY_BYTES": "2048",
+		"GOGC":                "150",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Store != "memory" || c.Server.Addr != ":9999" || c.LogLevel != slog.LevelDebug ||
-		c.DB.MaxConns != 50 || c.Server.MaxBodyBytes != 2048 {
+		c.DB.MaxConns != 50 || c.Server.MaxBodyBytes != 2048 || c.GOGC != 150 {
 		t.Fatalf("overrides not applied: %+v", c)
 	}
 	if c.Timeout.Default != 3*time.Second || c.Timeout.Operations["getLeaderboard"] != 20*time.Millisecond {
 		t.Fatalf("timeouts not applied: %+v", c.Timeout)
+	}
+	// GOGC=off as the Go runtime reads it: no collection below GOMEMLIMIT.
+	if c, err := FromEnv(env(map[string]string{"STORE": "memory", "GOGC": "off"})); err != nil || c.GOGC != -1 {
+		t.Fatalf("GOGC=off: GOGC %d, error %v; want -1", c.GOGC, err)
 	}
 }
 
@@ -68,6 +74,8 @@ func TestBadValues(t *testing.T) {
 		{map[string]string{"STORE": "mongo"}, []string{"STORE", `"mongo"`, "postgres, memory"}},
 		{map[string]string{"STORE": "memory", "DB_MAX_CONNS": "-1"}, []string{"DB_MAX_CONNS", `"-1"`, "whole number"}},
 		{map[string]string{"STORE": "memory", "LOG_LEVEL": "loud"}, []string{"LOG_LEVEL", `"loud"`, "debug, info"}},
+		{map[string]string{"STORE": "memory", "GOGC": "fast"}, []string{"GOGC", `"fast"`, "percentage", "off"}},
+		{map[string]string{"STORE": "memory", "GOGC": "0"}, []string{"GOGC", `"0"`, "percentage"}},
 		{map[string]string{"STORE": "memory", "TIMEOUT_OPERATIONS": "noSuchOperation=1s"}, []string{"TIMEOUT_OPERATIONS", `"noSuchOperation"`, "getLeaderboard"}},
 		{map[string]string{"STORE": "memory", "TIMEOUT_OPERATIONS": "noDuration"}, []string{"TIMEOUT_OPERATIONS", "operationId=duration"}},
 		{map[string]string{"STORE": "memory", "DB_MIN_CONNS": "90"}, []string{"DB_MIN_CONNS", "DB_MAX_CONNS"}},

@@ -37,6 +37,10 @@ type platform struct {
 	DBTimeout time.Duration
 	// LogLevel is the minimum level logged.
 	LogLevel slog.Level
+	// GOGC is the GC target main sets (debug.SetGCPercent): the heap may
+	// grow by this percentage of the live heap before the next collection
+	// (-1: GOGC=off, no collection below GOMEMLIMIT).
+	GOGC int
 }
 
 // OperationIDs are the API's operations, the keys of TIMEOUT_OPERATIONS.
@@ -69,6 +73,7 @@ func defaultPlatform() platform {
 		ShutdownTimeout: 15 * time.Second,
 		DBTimeout:       50 * time.Millisecond,
 		LogLevel:        slog.LevelInfo,
+		GOGC:            400,
 	}
 }
 
@@ -81,6 +86,7 @@ func (c *platform) read(r *reader) {
 	r.oneOf("STORE", &c.Store, "postgres", "memory")
 	r.level("LOG_LEVEL", &c.LogLevel)
 	r.duration("SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
+	r.gogc("GOGC", &c.GOGC)
 
 	r.duration("HTTP_READ_TIMEOUT", &c.Server.ReadTimeout)
 	r.duration("HTTP_READ_HEADER_TIMEOUT", &c.Server.ReadHeaderTimeout)

@@ -99,6 +99,26 @@ func (r *reader) limit(name string, dst *int) {
 	*dst = n
 }
 
+// gogc reads a GC target as the Go runtime does: a percentage, or off
+// (-1). The runtime ignores a value it cannot parse; the service refuses
+// it.
+func (r *reader) gogc(name string, dst *int) {
+	v, ok := r.get(name)
+	if !ok {
+		return
+	}
+	if v == "off" {
+		*dst = -1
+		return
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		r.bad(name, v, "a percentage such as 100 (the Go default) or 400, or off")
+		return
+	}
+	*dst = n
+}
+
 func (r *reader) int32(name string, dst *int32) {
 	v, ok := r.get(name)
 	if !ok {
