@@ -108,7 +108,10 @@ type Report struct {
 	// ProcessCPU is the server's user+system CPU over its whole life
 	// (start, setup, warm-up and load), from its rusage.
 	ProcessCPU time.Duration
-	// MaxRSS is the server's peak resident set size in KiB, from its rusage.
+	// MaxRSS is the server's peak resident set size in KiB (VmHWM in
+	// /proc/<pid>/status just before it is stopped; the rusage's maxrss
+	// would count the parent's memory the child had before its exec). 0:
+	// not known.
 	MaxRSS int64
 }
 
@@ -218,6 +221,7 @@ func Run(ctx context.Context, t Target, opts Options) (Report, error) {
 		return fail(fmt.Errorf("server exited during the load: %v", waitErr))
 	default:
 	}
+	rep.MaxRSS = peakRSS(pid)
 	stop(t.Cmd, exited)
 
 	rep.Requests = m.Requests
@@ -241,7 +245,6 @@ func Run(ctx context.Context, t Target, opts Options) (Report, error) {
 	}
 	if ru, ok := t.Cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		rep.ProcessCPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-		rep.MaxRSS = ru.Maxrss
 	}
 	return rep, nil
 }
@@ -392,6 +395,7 @@ func (s *server) measure(ctx context.Context, d time.Duration) error {
 
 // finish stops the server and completes its report.
 func (s *server) finish() (Report, error) {
+	s.rep.MaxRSS = peakRSS(s.t.Cmd.Process.Pid)
 	s.stop()
 	s.m.Close()
 	rep := &s.rep
@@ -420,7 +424,6 @@ func (s *server) finish() (Report, error) {
 	}
 	if ru, ok := s.t.Cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		rep.ProcessCPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-		rep.MaxRSS = ru.Maxrss
 	}
 	return *rep, nil
 }
@@ -583,6 +586,22 @@ func procCPU(pid int) (time.Duration, error) {
 		return 0, fmt.Errorf("read server CPU time: %w", err)
 	}
 	return time.Duration(utime+stime) * time.Second / time.Duration(clockTicks()), nil
+}
+
+// peakRSS is the process's peak resident set size in KiB (VmHWM), 0 when
+// /proc does not say.
+func peakRSS(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 // Median is the median of v (of an even count, the upper of the two

@@ -195,3 +195,21 @@ func TestRoundRatios(t *testing.T) {
 		t.Errorf("MedianOf(a) = %v, want 20", m)
 	}
 }
+
+// TestPeakRSS reads a child's own peak RSS: a sleep of a few hundred KiB,
+// not the test binary's tens of MiB that the rusage of an exec'd child
+// reports.
+func TestPeakRSS(t *testing.T) {
+	cmd := exec.Command("sleep", "5")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	kib := peakRSS(cmd.Process.Pid)
+	if kib <= 0 || kib > 16<<10 {
+		t.Fatalf("peak RSS of sleep: %d KiB, want between 1 KiB and 16 MiB", kib)
+	}
+	if peakRSS(-1) != 0 {
+		t.Error("peakRSS of no process is not 0")
+	}
+}
