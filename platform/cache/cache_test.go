@@ -327,6 +327,59 @@ func TestStaleFillCannotLand(t *testing.T) {
 	}
 }
 
+// TestInvalidateWriteLateCommit: a write reported as failed commits after
+// its invalidation, and a read in between caches the old value on both
+// replicas and in Redis; InvalidateWrite drops it everywhere once more
+// after LateCommit. A write that succeeded, or one that wrote nothing,
+// schedules nothing, and Close cancels what is scheduled.
+func TestInvalidateWriteLateCommit(t *testing.T) {
+	rdb := testRedis(t)
+	cfg := Config{Prefix: fmt.Sprintf("test:%d:", time.Now().UnixNano()), L1Size: 100, L1TTL: time.Minute,
+		L2TTL: time.Minute, NegativeTTL: time.Minute, Budget: 100 * time.Millisecond, RetryInterval: 50 * time.Millisecond,
+		LateCommit: 300 * time.Millisecond}
+	src := &source{rows: map[int]string{1: "old"}, loaded: make(chan struct{}), resume: make(chan struct{})}
+	reader := redisCache(t, rdb, cfg, src)
+	writer := redisCache(t, rdb, cfg, src)
+	ctx := context.Background()
+
+	// The update timed out as far as its caller knows...
+	writer.InvalidateWrite(ctx, context.DeadlineExceeded, 1)
+	start := time.Now()
+	// ...a read caches the row as it still is...
+	for _, c := range []*Cache[int, string]{reader, writer} {
+		if v, err := c.Get(ctx, 1); err != nil || v != "old" {
+			t.Fatalf("read before the late commit: %q, %v", v, err)
+		}
+	}
+	// ...and then the update commits after all.
+	src.set(1, "new")
+	if v, _ := reader.Get(ctx, 1); v != "old" {
+		t.Fatalf("the read cached nothing (%q): the scenario needs a stale entry", v)
+	}
+	eventually(t, "the late invalidation reaches both replicas", func() bool {
+		a, _ := reader.Get(ctx, 1)
+		b, _ := writer.Get(ctx, 1)
+		return a == "new" && b == "new"
+	})
+	if took := time.Since(start); took < cfg.LateCommit {
+		t.Errorf("the stale value went after %v, before LateCommit (%v): something else dropped it", took, cfg.LateCommit)
+	}
+	if n := testutil.ToFloat64(writer.m.late); n != 1 {
+		t.Errorf("invalidations_late_total = %v, want 1", n)
+	}
+
+	// Nil errors schedule nothing; Close stops a pending one (goleak in
+	// TestMain sees a goroutine left behind).
+	writer.InvalidateWrite(ctx, nil, 1)
+	writer.InvalidateWrite(ctx, errors.New("timeout"), 1)
+	if err := writer.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := testutil.ToFloat64(writer.m.late); n != 1 {
+		t.Errorf("after a nil error and a Close: invalidations_late_total = %v, want 1", n)
+	}
+}
+
 // TestHealth: when the counts of Redis outcomes say "down".
 func TestHealth(t *testing.T) {
 	cfg := Config{Budget: 10 * time.Millisecond, FailThreshold: 5, FailRate: 0.5, FailWindow: 10 * time.Second}

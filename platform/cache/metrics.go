@@ -25,6 +25,7 @@ var durationBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .0
 //	<ns>_cache_lookup_duration_seconds{cache,tier}    histogram (l2, db)
 //	<ns>_cache_invalidations_sent_total{cache}        counter
 //	<ns>_cache_invalidations_received_total{cache}    counter
+//	<ns>_cache_invalidations_late_total{cache}        counter: keys of failed writes invalidated again (InvalidateWrite)
 //	<ns>_cache_degraded{cache}                        gauge: 1 while Redis is unavailable
 //	<ns>_cache_stale_served_total{cache}              counter: entries due for revalidation served because the reload failed
 //
@@ -33,7 +34,7 @@ var durationBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .0
 type Metrics struct {
 	hits, misses, errors *prometheus.CounterVec
 	duration             *prometheus.HistogramVec
-	sent, received       *prometheus.CounterVec
+	sent, received, late *prometheus.CounterVec
 	stale                *prometheus.CounterVec
 	degraded             *prometheus.GaugeVec
 }
@@ -54,12 +55,14 @@ func NewMetrics(reg prometheus.Registerer, namespace string) (*Metrics, error) {
 			Name: "invalidations_sent_total", Help: "Keys invalidated by this replica (deleted from Redis and published)."}, []string{"cache"}),
 		received: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Subsystem: "cache",
 			Name: "invalidations_received_total", Help: "Invalidation messages received from Redis pub/sub."}, []string{"cache"}),
+		late: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Subsystem: "cache",
+			Name: "invalidations_late_total", Help: "Keys of failed writes invalidated once more, LateCommit after the write, in case it committed after all."}, []string{"cache"}),
 		stale: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Subsystem: "cache",
 			Name: "stale_served_total", Help: "Entries due for revalidation served from memory because reloading them failed."}, []string{"cache"}),
 		degraded: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: namespace, Subsystem: "cache",
 			Name: "degraded", Help: "1 while Redis is unavailable and reads are served from L1 and the database."}, []string{"cache"}),
 	}
-	for _, c := range []prometheus.Collector{m.hits, m.misses, m.errors, m.duration, m.sent, m.received, m.stale, m.degraded} {
+	for _, c := range []prometheus.Collector{m.hits, m.misses, m.errors, m.duration, m.sent, m.received, m.late, m.stale, m.degraded} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register cache metrics: %w", err)
 		}
@@ -76,9 +79,9 @@ type tierMetrics struct {
 // cacheMetrics are one cache's children, resolved once so that a lookup
 // allocates nothing to record itself.
 type cacheMetrics struct {
-	sent, received, stale prometheus.Counter
-	degraded              prometheus.Gauge
-	l1, l2, db            tierMetrics
+	sent, received, late, stale prometheus.Counter
+	degraded                    prometheus.Gauge
+	l1, l2, db                  tierMetrics
 }
 
 func (m *Metrics) forCache(name string) *cacheMetrics {
@@ -96,6 +99,7 @@ func (m *Metrics) forCache(name string) *cacheMetrics {
 	cm := &cacheMetrics{
 		sent:     m.sent.WithLabelValues(name),
 		received: m.received.WithLabelValues(name),
+		late:     m.late.WithLabelValues(name),
 		stale:    m.stale.WithLabelValues(name),
 		degraded: m.degraded.WithLabelValues(name),
 		l1:       tier(TierL1),

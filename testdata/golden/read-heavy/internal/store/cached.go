@@ -98,11 +98,18 @@ func (c *Cached) CreateItem(ctx context.Context, in ItemInput) (Item, error) {
 // UpdateItem implements Store. The item is invalidated whatever the update
 // returns: an error, a timeout or a cancelled request may come after the
 // row committed (a 504 is no proof that nothing changed), and an
-// invalidation too many costs one reload. Invalidate finishes even if ctx
-// is done.
+// invalidation too many costs one reload. Such a write may also commit
+// after the invalidation, behind a read that cached the old row:
+// InvalidateWrite drops the item once more a moment later (CACHE_* has
+// no setting for it; cache.Config.LateCommit, 1s). A missing item was
+// not written. Invalidation finishes even if ctx is done.
 func (c *Cached) UpdateItem(ctx context.Context, id int64, in ItemInput) (Item, error) {
 	it, err := c.Store.UpdateItem(ctx, id, in)
-	c.items.Invalidate(ctx, id)
+	unknown := err
+	if errors.Is(err, ErrNotFound) {
+		unknown = nil
+	}
+	c.items.InvalidateWrite(ctx, unknown, id)
 	return it, err
 }
 

@@ -40,6 +40,7 @@ import (
 	"hash/maphash"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -89,6 +90,10 @@ type Config struct {
 	// RecoverAfter is how many probes in a row Redis must answer within
 	// Budget before a degraded cache uses it again (default 3).
 	RecoverAfter int
+	// LateCommit is how long after a failed write InvalidateWrite drops
+	// its keys once more: the time within which a write its caller gave
+	// up on may still commit (default 1s).
+	LateCommit time.Duration
 }
 
 // Defaults of the Config fields that may be left zero.
@@ -98,6 +103,7 @@ const (
 	DefaultFailRate      = 0.5
 	DefaultFailWindow    = 10 * time.Second
 	DefaultRecoverAfter  = 3
+	DefaultLateCommit    = time.Second
 )
 
 // Options define one cache of values V under keys K.
@@ -190,7 +196,8 @@ type Cache[K comparable, V any] struct {
 	cancel  context.CancelFunc
 	pending map[string]struct{}
 	kick    chan struct{}
-	prefix  string // Config.Prefix + Name + ":"
+	stop    chan struct{} // closed by Close: the late invalidations give up
+	prefix  string        // Config.Prefix + Name + ":"
 	channel string
 	logKey  string
 	sf      singleflight.Group
@@ -248,6 +255,9 @@ func New[K comparable, V any](opts Options[K, V]) (*Cache[K, V], error) {
 	if c.RecoverAfter == 0 {
 		c.RecoverAfter = DefaultRecoverAfter
 	}
+	if c.LateCommit <= 0 {
+		c.LateCommit = DefaultLateCommit
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -271,6 +281,7 @@ func New[K comparable, V any](opts Options[K, V]) (*Cache[K, V], error) {
 		channel: cfg.Prefix + opts.Name + ":invalidate",
 		logKey:  cfg.Prefix + opts.Name + "#log",
 		seed:    maphash.MakeSeed(),
+		stop:    make(chan struct{}),
 	}
 	if opts.Redis == nil {
 		return cc, nil
@@ -285,16 +296,20 @@ func New[K comparable, V any](opts Options[K, V]) (*Cache[K, V], error) {
 	return cc, nil
 }
 
-// Close stops the subscriber and the probe and releases L1's goroutine.
-// It does not close the Redis client.
+// Close stops the subscriber, the probe and the late invalidations
+// InvalidateWrite scheduled, and releases L1's goroutine. It does not
+// close the Redis client.
 func (c *Cache[K, V]) Close() error {
 	var err error
-	c.closed.Store(true)
+	if c.closed.Swap(true) {
+		return nil
+	}
+	close(c.stop)
 	if c.cancel != nil {
 		c.cancel()
 		err = c.ps.Close()
-		c.wg.Wait()
 	}
+	c.wg.Wait()
 	c.l1.StopAllGoroutines()
 	return err
 }
@@ -581,6 +596,35 @@ func (c *Cache[K, V]) Invalidate(ctx context.Context, ks ...K) {
 		return
 	}
 	c.m.sent.Add(float64(len(keys)))
+}
+
+// InvalidateWrite is Invalidate for the keys of a database write, given
+// the write's error. A write that failed may still commit: a statement
+// cancelled at its deadline can finish on the server before the cancel
+// arrives, and a lost answer hides a COMMIT. A read between this
+// invalidation and that commit loads the old row and caches it, in
+// Redis and in every replica's memory, until its TTL. So when err is not
+// nil the keys are invalidated once more Config.LateCommit later, when
+// such a commit has landed or never will. Pass nil for an error that
+// proves nothing was written (the row does not exist).
+func (c *Cache[K, V]) InvalidateWrite(ctx context.Context, err error, ks ...K) {
+	c.Invalidate(ctx, ks...)
+	if err == nil || len(ks) == 0 || c.closed.Load() {
+		return
+	}
+	ks = slices.Clone(ks)
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		t := time.NewTimer(c.opts.Config.LateCommit)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			c.m.late.Add(float64(len(ks)))
+			c.Invalidate(context.WithoutCancel(ctx), ks...)
+		case <-c.stop:
+		}
+	}()
 }
 
 // publish gives every key a new version, deletes its value from Redis and
