@@ -603,11 +603,12 @@ func (c *Cache[K, V]) Invalidate(ctx context.Context, ks ...K) {
 // invalidation and that commit loads the old row and caches it, in
 // Redis and in every replica's memory, until its TTL. So when err is not
 // nil the keys are invalidated once more Config.LateCommit later, when
-// such a commit has landed or never will. Pass nil for an error that
-// proves nothing was written (the row does not exist).
+// such a commit has landed or never will. Options.NotFound proves that
+// nothing was written (the row does not exist): it schedules nothing.
 func (c *Cache[K, V]) InvalidateWrite(ctx context.Context, err error, ks ...K) {
 	c.Invalidate(ctx, ks...)
-	if err == nil || len(ks) == 0 || c.closed.Load() {
+	if err == nil || len(ks) == 0 || c.closed.Load() ||
+		c.opts.NotFound != nil && errors.Is(err, c.opts.NotFound) {
 		return
 	}
 	ks = slices.Clone(ks)

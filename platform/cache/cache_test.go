@@ -330,8 +330,8 @@ func TestStaleFillCannotLand(t *testing.T) {
 // TestInvalidateWriteLateCommit: a write reported as failed commits after
 // its invalidation, and a read in between caches the old value on both
 // replicas and in Redis; InvalidateWrite drops it everywhere once more
-// after LateCommit. A write that succeeded, or one that wrote nothing,
-// schedules nothing, and Close cancels what is scheduled.
+// after LateCommit. A write that succeeded, or one that wrote nothing
+// (NotFound), schedules nothing, and Close cancels what is scheduled.
 func TestInvalidateWriteLateCommit(t *testing.T) {
 	rdb := testRedis(t)
 	cfg := Config{Prefix: fmt.Sprintf("test:%d:", time.Now().UnixNano()), L1Size: 100, L1TTL: time.Minute,
@@ -343,8 +343,12 @@ func TestInvalidateWriteLateCommit(t *testing.T) {
 	ctx := context.Background()
 
 	// The update timed out as far as its caller knows...
+	epoch := reader.epoch("1")
 	writer.InvalidateWrite(ctx, context.DeadlineExceeded, 1)
 	start := time.Now()
+	// (the reader hears of that first invalidation before it reads, or
+	// the message would drop what it caches below)
+	eventually(t, "the first invalidation reaches the reader", func() bool { return reader.epoch("1") != epoch })
 	// ...a read caches the row as it still is...
 	for _, c := range []*Cache[int, string]{reader, writer} {
 		if v, err := c.Get(ctx, 1); err != nil || v != "old" {
@@ -368,15 +372,20 @@ func TestInvalidateWriteLateCommit(t *testing.T) {
 		t.Errorf("invalidations_late_total = %v, want 1", n)
 	}
 
-	// Nil errors schedule nothing; Close stops a pending one (goleak in
-	// TestMain sees a goroutine left behind).
+	// Nil errors and NotFound (nothing written) schedule nothing; Close
+	// stops a pending one (goleak in TestMain sees a goroutine left behind).
 	writer.InvalidateWrite(ctx, nil, 1)
+	writer.InvalidateWrite(ctx, fmt.Errorf("update: %w", errMissing), 1)
+	time.Sleep(2 * cfg.LateCommit)
+	if n := testutil.ToFloat64(writer.m.late); n != 1 {
+		t.Errorf("after a nil error and NotFound: invalidations_late_total = %v, want 1", n)
+	}
 	writer.InvalidateWrite(ctx, errors.New("timeout"), 1)
 	if err := writer.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if n := testutil.ToFloat64(writer.m.late); n != 1 {
-		t.Errorf("after a nil error and a Close: invalidations_late_total = %v, want 1", n)
+		t.Errorf("after a Close: invalidations_late_total = %v, want 1", n)
 	}
 }
 

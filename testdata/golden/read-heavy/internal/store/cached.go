@@ -101,15 +101,12 @@ func (c *Cached) CreateItem(ctx context.Context, in ItemInput) (Item, error) {
 // invalidation too many costs one reload. Such a write may also commit
 // after the invalidation, behind a read that cached the old row:
 // InvalidateWrite drops the item once more a moment later (CACHE_* has
-// no setting for it; cache.Config.LateCommit, 1s). A missing item was
-// not written. Invalidation finishes even if ctx is done.
+// no setting for it; cache.Config.LateCommit, 1s); ErrNotFound, a missing
+// item, wrote nothing and schedules none. Invalidation finishes even if
+// ctx is done.
 func (c *Cached) UpdateItem(ctx context.Context, id int64, in ItemInput) (Item, error) {
 	it, err := c.Store.UpdateItem(ctx, id, in)
-	unknown := err
-	if errors.Is(err, ErrNotFound) {
-		unknown = nil
-	}
-	c.items.InvalidateWrite(ctx, unknown, id)
+	c.items.InvalidateWrite(ctx, err, id)
 	return it, err
 }
 

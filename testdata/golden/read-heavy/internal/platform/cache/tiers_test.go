@@ -185,11 +185,7 @@ func (c *cachedItems) CreateItem(ctx context.Context, in itemInput) (item, error
 
 func (c *cachedItems) UpdateItem(ctx context.Context, id int64, in itemInput) (item, error) {
 	it, err := c.itemStore.UpdateItem(ctx, id, in)
-	unknown := err
-	if errors.Is(err, errItemNotFound) {
-		unknown = nil
-	}
-	c.items.InvalidateWrite(ctx, unknown, id)
+	c.items.InvalidateWrite(ctx, err, id)
 	return it, err
 }
 
